@@ -1,0 +1,83 @@
+"""Canonical source records: what every adapter yields, before any mapping.
+
+Adapters locate values; they do not interpret them. Fields hold the source's text
+(trimmed, empty cells as ``None``) and the pure mapping layer (``connector.mapping``)
+turns them into E.164 phones, cents, consent decisions. That keeps the rules for
+messy values in one tested place for every source kind.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import TypeAlias
+
+
+@dataclass(frozen=True, slots=True)
+class Origin:
+    """Where a record was read, for error reports and replay.
+
+    ``locator`` is human-readable (``customers_2026-11-01.csv row 17``); ``file`` and
+    ``row`` are set for file sources (``row`` is the 1-based data row, header excluded).
+    """
+
+    source: str
+    stream: str
+    locator: str
+    file: str | None = None
+    row: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class LineItem:
+    sku: str
+    qty: str
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerRecord:
+    origin: Origin
+    customer_id: str | None
+    phone: str | None = None
+    email: str | None = None
+    first_name: str | None = None
+    last_name: str | None = None
+    sms_opt_in: str | None = None
+    email_opt_in: str | None = None
+    opt_in_source: str | None = None
+    opt_in_at: str | None = None
+    store_id: str | None = None
+    updated_at: str | None = None
+    raw: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class OrderRecord:
+    """A sale. ``total`` is a decimal amount in dollars as text (``"$1,299.50"`` allowed);
+    ``items`` is either the CSV cell text (``"sku:qty;sku:qty"``) or parsed line items."""
+
+    origin: Origin
+    order_id: str | None
+    customer_id: str | None = None
+    phone: str | None = None
+    store_id: str | None = None
+    completed_at: str | None = None
+    total: str | None = None
+    items: str | tuple[LineItem, ...] | None = None
+    status: str | None = None
+    raw: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class RefundRecord:
+    """Money returned against an earlier order; ``amount`` in dollars as text."""
+
+    origin: Origin
+    refund_id: str | None
+    order_id: str | None = None
+    refunded_at: str | None = None
+    amount: str | None = None
+    raw: Mapping[str, str] = field(default_factory=dict)
+
+
+SourceRecord: TypeAlias = CustomerRecord | OrderRecord | RefundRecord

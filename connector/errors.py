@@ -1,0 +1,105 @@
+"""One exception hierarchy, grouped by what the engine does about it.
+
+::
+
+    StickySyncError
+    ├── ConfigurationError        fix the config; exit 2 before any work
+    ├── AbortRun                  stop this run, keep the cursor where it is
+    │   ├── AuthenticationFailed      the target refused our key (401/403)
+    │   ├── TargetUnavailable         retries exhausted on network errors / 5xx
+    │   └── SourceUnreadable          the source cannot be read as configured
+    ├── Retryable                 back off and try the same request again
+    │   ├── RateLimited               429, honour Retry-After
+    │   ├── ServerError               5xx, 408, 425
+    │   └── NetworkError              connect/read/protocol errors, dropped connections
+    └── RecordProblem             settle this record, go on with the rest
+        ├── InvalidRecord             the source data cannot be trusted (reason + field)
+        └── RejectedByTarget          the target answered 4xx for this payload
+
+Lower-layer exceptions (httpx, sqlalchemy, csv) are mapped to these once, at the
+boundary that sees them, with ``raise ... from exc``.
+"""
+
+from __future__ import annotations
+
+
+class StickySyncError(Exception):
+    """Root of every error this project raises on purpose."""
+
+
+class ConfigurationError(StickySyncError):
+    """The configuration is invalid; ``problems`` lists each one as ``key: what is wrong``."""
+
+    def __init__(self, message: str, problems: list[str] | None = None) -> None:
+        super().__init__(message)
+        self.problems = problems or []
+
+    def __str__(self) -> str:
+        if not self.problems:
+            return super().__str__()
+        return super().__str__() + "\n" + "\n".join(f"  - {p}" for p in self.problems)
+
+
+class AbortRun(StickySyncError):
+    """The run cannot go on; nothing past the last settled position is checkpointed."""
+
+
+class AuthenticationFailed(AbortRun):
+    pass
+
+
+class TargetUnavailable(AbortRun):
+    pass
+
+
+class SourceUnreadable(AbortRun):
+    pass
+
+
+class Retryable(StickySyncError):
+    """A transient failure: the same request may succeed later.
+
+    ``retry_after`` (seconds) is set when the server said how long to wait.
+    """
+
+    def __init__(self, message: str, *, retry_after: float | None = None,
+                 status: int | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+        self.status = status
+
+
+class RateLimited(Retryable):
+    pass
+
+
+class ServerError(Retryable):
+    pass
+
+
+class NetworkError(Retryable):
+    pass
+
+
+class RecordProblem(StickySyncError):
+    """This record cannot be delivered as it is; it is settled with ``reason``.
+
+    ``reason`` is a short stable code (``invalid_phone``, ``unknown_order``...) used in
+    summaries and for filtering; the message names the record and the field.
+    """
+
+    def __init__(self, reason: str, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.reason = reason
+        self.field = field
+
+
+class InvalidRecord(RecordProblem):
+    pass
+
+
+class RejectedByTarget(RecordProblem):
+    def __init__(self, reason: str, message: str, *, status: int,
+                 field: str | None = None) -> None:
+        super().__init__(reason, message, field=field)
+        self.status = status
