@@ -80,4 +80,17 @@ class RefundRecord:
     raw: Mapping[str, str] = field(default_factory=dict)
 
 
-SourceRecord: TypeAlias = CustomerRecord | OrderRecord | RefundRecord
+@dataclass(frozen=True, slots=True)
+class UnreadableRecord:
+    """A row the adapter could not even split into fields (wrong field count...).
+
+    It still reaches the engine so that it is recorded as rejected, never dropped.
+    """
+
+    origin: Origin
+    reason: str
+    message: str
+    raw: Mapping[str, str] = field(default_factory=dict)
+
+
+SourceRecord: TypeAlias = CustomerRecord | OrderRecord | RefundRecord | UnreadableRecord

@@ -1,0 +1,72 @@
+"""The contract between the engine and every source adapter.
+
+An adapter reads its source in *batches*. Each batch carries the records and the
+cursor ``position`` to checkpoint for its ``stream`` once every record in it is
+settled (delivered, skipped or quarantined). The engine commits that position in the
+same transaction as the ledger rows, then calls ``batch.after_commit`` (if set) so the
+adapter can do source-side housekeeping (e.g. move a finished file to ``processed/``).
+
+Adapters never touch SQL: what they need from the state DB reaches them through the
+:class:`SourceState` protocol, bound by the engine to one (tenant, source).
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from adapters.records import SourceRecord
+
+Position = dict[str, Any]
+"""A JSON-serialisable cursor value; its shape belongs to the adapter."""
+
+
+@dataclass(frozen=True, slots=True)
+class RecordedRejection:
+    """A record of this source that was rejected or quarantined, as kept in the state DB."""
+
+    row: int | None
+    raw: Mapping[str, str]
+    reason: str
+    field: str | None
+    message: str
+
+
+class SourceState(Protocol):
+    """What an adapter may read and write in the state DB, scoped to its (tenant, source)."""
+
+    def get_cursor(self, stream: str) -> Position | None: ...
+
+    def put_cursor(self, stream: str, position: Position) -> None: ...
+
+    def rejections(self, stream: str) -> Sequence[RecordedRejection]:
+        """Rejections recorded for records whose cursor stream is ``stream``, in row order."""
+        ...
+
+
+@dataclass(slots=True)
+class Batch:
+    stream: str
+    records: list[SourceRecord]
+    position: Position
+    after_commit: Callable[[], None] | None = field(default=None)
+
+
+class Adapter(ABC):
+    """A source of canonical records. Subclasses set ``kind`` and implement ``read``."""
+
+    kind: str = ""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    @abstractmethod
+    def read(self, state: SourceState, batch_size: int) -> Iterator[Batch]:
+        """Yield batches from the last checkpointed positions onward.
+
+        The generator is consumed lazily: the engine settles and commits batch N before
+        it asks for batch N+1, so an adapter may rely on ``get_cursor`` reflecting
+        earlier batches of the same run.
+        """
