@@ -1,0 +1,21 @@
+"""Persistence of sync state. The only package that speaks SQL."""
+
+from state.customers import Profile
+from state.issues import QUARANTINED, REJECTED, SKIPPED, RecordIssue
+from state.leases import LeaseInfo
+from state.ledger import LedgerEntry, StagedEntry
+from state.runs import RunRecord
+from state.store import StateStore
+
+__all__ = [
+    "QUARANTINED",
+    "REJECTED",
+    "SKIPPED",
+    "LeaseInfo",
+    "LedgerEntry",
+    "Profile",
+    "RecordIssue",
+    "RunRecord",
+    "StagedEntry",
+    "StateStore",
+]

@@ -1,0 +1,41 @@
+"""Source cursors: where each (tenant, source, stream) has read up to."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Connection, Engine, select
+
+from state._sql import upsert, utcnow
+from state.schema import cursors
+
+
+class Cursors:
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+
+    def get(self, tenant: str, source: str, stream: str) -> dict[str, Any] | None:
+        with self._engine.connect() as conn:
+            row = conn.execute(
+                select(cursors.c.position).where(
+                    cursors.c.tenant == tenant, cursors.c.source == source,
+                    cursors.c.stream == stream)
+            ).first()
+        return None if row is None else dict(row.position)
+
+    def put(self, tenant: str, source: str, stream: str, position: dict[str, Any],
+            conn: Connection | None = None) -> None:
+        if conn is None:
+            with self._engine.begin() as own:
+                self.put(tenant, source, stream, position, own)
+            return
+        upsert(conn, cursors, [{
+            "tenant": tenant, "source": source, "stream": stream,
+            "position": position, "updated_at": utcnow(),
+        }], keys=("tenant", "source", "stream"), update=("position", "updated_at"))
+
+    def all_for(self, tenant: str, source: str) -> dict[str, dict[str, Any]]:
+        with self._engine.connect() as conn:
+            rows = conn.execute(select(cursors.c.stream, cursors.c.position).where(
+                cursors.c.tenant == tenant, cursors.c.source == source)).all()
+        return {r.stream: dict(r.position) for r in rows}

@@ -1,0 +1,104 @@
+"""What the connector knows about each source customer: the latest profile read from the
+source (needed to create the customer in another store's workspace later) and the Sticky
+customer id per workspace (the identity map)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Engine, Row, select
+
+from state._sql import upsert, utcnow
+from state.schema import identities, profiles
+
+
+@dataclass(frozen=True, slots=True)
+class Profile:
+    customer_key: str
+    phone: str
+    email: str | None = None
+    first_name: str | None = None
+    last_name: str | None = None
+    store_id: str | None = None
+    sms_consent: bool | None = None
+    sms_consent_at: datetime | None = None
+    sms_consent_source: str | None = None
+    email_consent: bool | None = None
+    email_consent_at: datetime | None = None
+    source_updated_at: datetime | None = None
+
+
+_PROFILE_FIELDS = tuple(Profile.__dataclass_fields__)
+
+
+def _profile(row: Row[Any]) -> Profile:
+    return Profile(**{name: getattr(row, name) for name in _PROFILE_FIELDS})
+
+
+class Customers:
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+
+    # -- profiles -------------------------------------------------------------------
+    def profiles(self, tenant: str, keys: Iterable[str]) -> dict[str, Profile]:
+        wanted = sorted(set(keys))
+        out: dict[str, Profile] = {}
+        with self._engine.connect() as conn:
+            for start in range(0, len(wanted), 500):
+                rows = conn.execute(select(profiles).where(
+                    profiles.c.tenant == tenant,
+                    profiles.c.customer_key.in_(wanted[start:start + 500]))).all()
+                out.update({r.customer_key: _profile(r) for r in rows})
+        return out
+
+    def key_for_phone(self, tenant: str, phone: str) -> str | None:
+        with self._engine.connect() as conn:
+            row = conn.execute(select(profiles.c.customer_key).where(
+                profiles.c.tenant == tenant, profiles.c.phone == phone)
+                .order_by(profiles.c.customer_key)).first()
+        return None if row is None else str(row.customer_key)
+
+    def save_profiles(self, tenant: str, items: Iterable[Profile]) -> None:
+        rows = [{"tenant": tenant, "updated_at": utcnow(), **asdict(p)} for p in items]
+        if not rows:
+            return
+        with self._engine.begin() as conn:
+            upsert(conn, profiles, rows, keys=("tenant", "customer_key"),
+                   update=[*(f for f in _PROFILE_FIELDS if f != "customer_key"), "updated_at"])
+
+    # -- identities -----------------------------------------------------------------
+    def identities(self, tenant: str, keys: Iterable[str]) -> dict[tuple[str, str], str]:
+        """{(customer_key, workspace): Sticky customer id} for the given customer keys."""
+        wanted = sorted(set(keys))
+        out: dict[tuple[str, str], str] = {}
+        with self._engine.connect() as conn:
+            for start in range(0, len(wanted), 500):
+                rows = conn.execute(select(identities).where(
+                    identities.c.tenant == tenant,
+                    identities.c.customer_key.in_(wanted[start:start + 500]))).all()
+                out.update({(r.customer_key, r.workspace): r.remote_id for r in rows})
+        return out
+
+    def workspaces_of(self, tenant: str, customer_key: str) -> list[str]:
+        with self._engine.connect() as conn:
+            rows = conn.execute(select(identities.c.workspace).where(
+                identities.c.tenant == tenant,
+                identities.c.customer_key == customer_key)).all()
+        return sorted(str(r.workspace) for r in rows)
+
+    def save_identity(self, tenant: str, customer_key: str, workspace: str,
+                      remote_id: str) -> None:
+        now = utcnow()
+        with self._engine.begin() as conn:
+            upsert(conn, identities, [{
+                "tenant": tenant, "customer_key": customer_key, "workspace": workspace,
+                "remote_id": remote_id, "created_at": now, "updated_at": now,
+            }], keys=("tenant", "customer_key", "workspace"), update=("remote_id", "updated_at"))
+
+    def count_identities(self, tenant: str) -> int:
+        with self._engine.connect() as conn:
+            return len(conn.execute(select(identities.c.customer_key).where(
+                identities.c.tenant == tenant)).all())

@@ -1,0 +1,55 @@
+"""Run history: one row per pass over a source."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Engine, select, update
+
+from state._sql import utcnow
+from state.schema import runs
+
+
+@dataclass(frozen=True, slots=True)
+class RunRecord:
+    id: int
+    tenant: str
+    source: str
+    trigger: str
+    started_at: datetime
+    finished_at: datetime | None
+    outcome: str | None
+    counts: dict[str, Any] | None
+    error: str | None
+
+
+class Runs:
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+
+    def start(self, tenant: str, source: str, trigger: str) -> int:
+        with self._engine.begin() as conn:
+            result = conn.execute(runs.insert().values(
+                tenant=tenant, source=source, trigger=trigger, started_at=utcnow()))
+            key = result.inserted_primary_key
+            assert key is not None
+            return int(key[0])
+
+    def finish(self, run_id: int, outcome: str, counts: dict[str, Any],
+               error: str | None = None) -> None:
+        with self._engine.begin() as conn:
+            conn.execute(update(runs).where(runs.c.id == run_id).values(
+                finished_at=utcnow(), outcome=outcome, counts=counts, error=error))
+
+    def recent(self, tenant: str, source: str, limit: int = 5) -> list[RunRecord]:
+        with self._engine.connect() as conn:
+            rows = conn.execute(select(runs).where(
+                runs.c.tenant == tenant, runs.c.source == source)
+                .order_by(runs.c.id.desc()).limit(limit)).all()
+        return [RunRecord(
+            id=r.id, tenant=r.tenant, source=r.source, trigger=r.trigger,
+            started_at=r.started_at, finished_at=r.finished_at, outcome=r.outcome,
+            counts=None if r.counts is None else dict(r.counts), error=r.error,
+        ) for r in rows]

@@ -1,0 +1,171 @@
+"""Table definitions of the state DB (SQLAlchemy Core). Migrations in ``state/migrations``
+create exactly these; ``tests/state/test_migrations.py`` checks they agree."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    DateTime,
+    Dialect,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.types import TypeDecorator
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Timezone-aware UTC datetimes on every backend (SQLite keeps no zone)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the state DB")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        assert isinstance(value, datetime)
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+JSONDoc = JSON().with_variant(JSONB(), "postgresql")
+
+metadata = MetaData()
+
+cursors = Table(
+    "cursors",
+    metadata,
+    Column("tenant", String(64), primary_key=True),
+    Column("source", String(64), primary_key=True),
+    Column("stream", String(200), primary_key=True),
+    Column("position", JSONDoc, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+)
+
+ledger = Table(
+    "ledger",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("tenant", String(64), nullable=False),
+    Column("target", String(16), nullable=False),
+    Column("workspace", String(100), nullable=False),
+    Column("kind", String(32), nullable=False),
+    Column("key", String(255), nullable=False),
+    Column("source", String(64), nullable=False),
+    # For events: the customer key the event belongs to; for refunds also the order key.
+    Column("subject", String(255), nullable=True),
+    Column("parent_key", String(255), nullable=True),
+    Column("amount_cents", BigInteger, nullable=True),
+    Column("payload_hash", String(64), nullable=False),
+    Column("payload", JSONDoc, nullable=False),
+    Column("idempotency_key", String(80), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("remote_id", String(100), nullable=True),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("last_error", Text, nullable=True),
+    Column("run_id", Integer, nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Column("sent_at", UTCDateTime, nullable=True),
+    UniqueConstraint("tenant", "target", "workspace", "kind", "key", name="uq_ledger_entry"),
+    Index("ix_ledger_lookup", "tenant", "kind", "key"),
+    Index("ix_ledger_parent", "tenant", "kind", "parent_key"),
+    Index("ix_ledger_status", "tenant", "status"),
+)
+
+record_issues = Table(
+    "record_issues",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("tenant", String(64), nullable=False),
+    Column("source", String(64), nullable=False),
+    Column("stream", String(200), nullable=False),
+    Column("locator", String(300), nullable=False),
+    Column("row", Integer, nullable=True),
+    Column("record_key", String(255), nullable=True),
+    Column("disposition", String(16), nullable=False),
+    Column("reason", String(64), nullable=False),
+    Column("field", String(64), nullable=True),
+    Column("message", Text, nullable=False),
+    Column("raw", JSONDoc, nullable=False),
+    Column("record", JSONDoc, nullable=True),
+    Column("run_id", Integer, nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Column("resolved_at", UTCDateTime, nullable=True),
+    UniqueConstraint("tenant", "source", "stream", "locator", name="uq_record_issue"),
+    Index("ix_record_issues_open", "tenant", "source", "disposition"),
+)
+
+identities = Table(
+    "identities",
+    metadata,
+    Column("tenant", String(64), primary_key=True),
+    Column("customer_key", String(255), primary_key=True),
+    Column("workspace", String(100), primary_key=True),
+    Column("remote_id", String(100), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+)
+
+profiles = Table(
+    "profiles",
+    metadata,
+    Column("tenant", String(64), primary_key=True),
+    Column("customer_key", String(255), primary_key=True),
+    Column("phone", String(20), nullable=False),
+    Column("email", String(320), nullable=True),
+    Column("first_name", String(100), nullable=True),
+    Column("last_name", String(100), nullable=True),
+    Column("store_id", String(100), nullable=True),
+    Column("sms_consent", Boolean, nullable=True),
+    Column("sms_consent_at", UTCDateTime, nullable=True),
+    Column("sms_consent_source", String(200), nullable=True),
+    Column("email_consent", Boolean, nullable=True),
+    Column("email_consent_at", UTCDateTime, nullable=True),
+    Column("source_updated_at", UTCDateTime, nullable=True),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Index("ix_profiles_phone", "tenant", "phone"),
+)
+
+runs = Table(
+    "runs",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("tenant", String(64), nullable=False),
+    Column("source", String(64), nullable=False),
+    Column("trigger", String(16), nullable=False),
+    Column("started_at", UTCDateTime, nullable=False),
+    Column("finished_at", UTCDateTime, nullable=True),
+    Column("outcome", String(16), nullable=True),
+    Column("counts", JSONDoc, nullable=True),
+    Column("error", Text, nullable=True),
+    Index("ix_runs_source", "tenant", "source", "started_at"),
+)
+
+leases = Table(
+    "leases",
+    metadata,
+    Column("tenant", String(64), primary_key=True),
+    Column("source", String(64), primary_key=True),
+    Column("holder", String(200), nullable=False),
+    Column("acquired_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
+)
