@@ -1,0 +1,114 @@
+"""The Sticky API client: the only code that knows Sticky's paths and headers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import SecretStr
+
+from connector.delivery._http import httpx
+from connector.delivery.limits import WorkspaceLimiters, WorkspacePace
+from connector.delivery.responses import raise_for_response, transport_errors
+from connector.delivery.retry import AttemptLog, RetryPolicy, call_with_retry
+from connector.delivery.traffic import Traffic
+from connector.delivery.transport import WORKSPACE_HEADER, PacedTransport
+from connector.errors import ServerError
+
+
+@dataclass(frozen=True, slots=True)
+class Delivered:
+    remote_id: str | None
+    status: int
+    attempts: int
+    replayed: bool
+
+
+@dataclass(frozen=True, slots=True)
+class StickyEndpoint:
+    base_url: str
+    api_key: SecretStr
+    timeout_seconds: float = 15.0
+    max_connections: int = 64
+
+
+class StickyClient:
+    """Sends one payload per call, paced per workspace and retried per ``policy``."""
+
+    def __init__(self, endpoint: StickyEndpoint, pace: WorkspacePace, policy: RetryPolicy,
+                 traffic: Traffic | None = None,
+                 inner_transport: httpx.AsyncBaseTransport | None = None) -> None:
+        self.traffic = traffic or Traffic()
+        self.policy = policy
+        self.limiters = WorkspaceLimiters(pace)
+        limits = httpx.Limits(max_connections=endpoint.max_connections,
+                              max_keepalive_connections=endpoint.max_connections,
+                              keepalive_expiry=60.0)
+        inner = inner_transport or httpx.AsyncHTTPTransport(limits=limits)
+        self._http = httpx.AsyncClient(
+            base_url=endpoint.base_url,
+            transport=PacedTransport(inner, self.limiters, self.traffic),
+            timeout=httpx.Timeout(endpoint.timeout_seconds, pool=None),
+            headers={"Authorization": f"Bearer {endpoint.api_key.get_secret_value()}",
+                     "User-Agent": "sticky-sync/0.1"},
+        )
+
+    async def __aenter__(self) -> StickyClient:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    async def create_customer(self, workspace: str, payload: dict[str, Any],
+                              idempotency_key: str) -> Delivered:
+        return await self._post("/v1/customers", workspace, payload, idempotency_key)
+
+    async def create_event(self, workspace: str, payload: dict[str, Any],
+                           idempotency_key: str) -> Delivered:
+        return await self._post("/v1/events", workspace, payload, idempotency_key)
+
+    async def check_access(self, workspace: str) -> None:
+        """One cheap authenticated read; raises AuthenticationFailed / NetworkError..."""
+        what = f"GET /v1/customers [{workspace}]"
+
+        async def send() -> None:
+            with transport_errors(what):
+                response = await self._http.get(
+                    "/v1/customers", params={"limit": 1},
+                    headers={WORKSPACE_HEADER: workspace})
+            raise_for_response(response, what)
+
+        await call_with_retry(send, RetryPolicy(max_attempts=2, budget_seconds=20))
+
+    async def _post(self, path: str, workspace: str, payload: dict[str, Any],
+                    idempotency_key: str) -> Delivered:
+        what = f"POST {path} [{workspace}]"
+        headers = {WORKSPACE_HEADER: workspace, "Idempotency-Key": idempotency_key}
+        log = AttemptLog()
+
+        async def send() -> Delivered:
+            with transport_errors(what):
+                response = await self._http.post(path, json=payload, headers=headers)
+            raise_for_response(response, what)
+            remote_id = _read_id(response)
+            if remote_id is None:
+                raise ServerError(f"{what}: {response.status_code} without an id in the body",
+                                  status=response.status_code)
+            return Delivered(remote_id=remote_id, status=response.status_code,
+                             attempts=log.attempts,
+                             replayed=response.headers.get("Idempotent-Replayed") == "true")
+
+        return await call_with_retry(send, self.policy, log)
+
+
+def _read_id(response: httpx.Response) -> str | None:
+    try:
+        data = response.json()
+    except ValueError:
+        return None
+    if isinstance(data, dict) and isinstance(data.get("id"), str) and data["id"]:
+        return str(data["id"])
+    return None

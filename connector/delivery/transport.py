@@ -1,0 +1,40 @@
+"""An httpx transport wrapper that paces every attempt (retries included) through the
+workspace's limiter and turns a 429's ``Retry-After`` into a pause for the whole
+workspace. The client code above it never knows."""
+
+from __future__ import annotations
+
+from connector.delivery._http import httpx
+from connector.delivery.limits import WorkspaceLimiters
+from connector.delivery.retry_after import parse_retry_after
+from connector.delivery.traffic import Traffic
+
+WORKSPACE_HEADER = "Sticky-Workspace"
+
+
+class PacedTransport(httpx.AsyncBaseTransport):
+    def __init__(self, inner: httpx.AsyncBaseTransport, limiters: WorkspaceLimiters,
+                 traffic: Traffic) -> None:
+        self._inner = inner
+        self._limiters = limiters
+        self._traffic = traffic
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        workspace = request.headers.get(WORKSPACE_HEADER, "")
+        waited = await self._limiters.acquire(workspace)
+        self._traffic.request_sent(workspace, waited)
+        try:
+            response = await self._inner.handle_async_request(request)
+        except httpx.TransportError:
+            self._traffic.of(workspace).network_errors += 1
+            raise
+        if response.status_code == 429:
+            self._traffic.of(workspace).rate_limited += 1
+            delay = parse_retry_after(response.headers.get("Retry-After"))
+            self._limiters.cool_down(workspace, 1.0 if delay is None else delay)
+        elif response.status_code >= 500:
+            self._traffic.of(workspace).server_errors += 1
+        return response
+
+    async def aclose(self) -> None:
+        await self._inner.aclose()
