@@ -66,8 +66,8 @@ class StickySettings(_Section):
         return value.rstrip("/")
 
     def resolved_api_key(self) -> SecretStr | None:
-        if self.api_key is not None:
-            return self.api_key
+        if self.api_key is not None and self.api_key.get_secret_value().strip():
+            return SecretStr(self.api_key.get_secret_value().strip())
         if self.api_key_file is not None:
             try:
                 text = self.api_key_file.read_text(encoding="utf-8").strip()

@@ -13,8 +13,10 @@
     │   ├── ServerError               5xx, 408, 425
     │   └── NetworkError              connect/read/protocol errors, dropped connections
     └── RecordProblem             settle this record, go on with the rest
-        ├── InvalidRecord             the source data cannot be trusted (reason + field)
-        └── RejectedByTarget          the target answered 4xx for this payload
+        ├── SkipRecord                deliberately not sent (cancelled order, stale row...)
+        ├── InvalidRecord             the source data cannot be trusted (rejected)
+        ├── MissingDependency         needs something not delivered yet (quarantined)
+        └── RejectedByTarget          the target answered 4xx for it (quarantined)
 
 Lower-layer exceptions (httpx, sqlalchemy, csv) are mapped to these once, at the
 boundary that sees them, with ``raise ... from exc``.
@@ -94,7 +96,15 @@ class RecordProblem(StickySyncError):
         self.field = field
 
 
+class SkipRecord(RecordProblem):
+    pass
+
+
 class InvalidRecord(RecordProblem):
+    pass
+
+
+class MissingDependency(RecordProblem):
     pass
 
 

@@ -9,7 +9,7 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, Row, select
+from sqlalchemy import Connection, Engine, Row, select
 
 from state._sql import upsert, utcnow
 from state.schema import identities, profiles
@@ -90,13 +90,16 @@ class Customers:
         return sorted(str(r.workspace) for r in rows)
 
     def save_identity(self, tenant: str, customer_key: str, workspace: str,
-                      remote_id: str) -> None:
+                      remote_id: str, conn: Connection | None = None) -> None:
+        if conn is None:
+            with self._engine.begin() as own:
+                self.save_identity(tenant, customer_key, workspace, remote_id, own)
+            return
         now = utcnow()
-        with self._engine.begin() as conn:
-            upsert(conn, identities, [{
-                "tenant": tenant, "customer_key": customer_key, "workspace": workspace,
-                "remote_id": remote_id, "created_at": now, "updated_at": now,
-            }], keys=("tenant", "customer_key", "workspace"), update=("remote_id", "updated_at"))
+        upsert(conn, identities, [{
+            "tenant": tenant, "customer_key": customer_key, "workspace": workspace,
+            "remote_id": remote_id, "created_at": now, "updated_at": now,
+        }], keys=("tenant", "customer_key", "workspace"), update=("remote_id", "updated_at"))
 
     def count_identities(self, tenant: str) -> int:
         with self._engine.connect() as conn:

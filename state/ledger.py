@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Engine, Row, func, select, update
+from sqlalchemy import Connection, Engine, Row, func, select, update
 
 from state._sql import utcnow
 from state.schema import ledger
@@ -145,12 +145,16 @@ class Ledger:
                     conn.execute(update(ledger).where(ledger.c.id == old.id).values(**values))
         return self.get_many(tenant, target, (e.entry_id for e in entries))
 
-    def mark_sent(self, entry_id: int, remote_id: str | None, attempts: int) -> None:
+    def mark_sent(self, entry_id: int, remote_id: str | None, attempts: int,
+                  conn: Connection | None = None) -> None:
+        if conn is None:
+            with self._engine.begin() as own:
+                self.mark_sent(entry_id, remote_id, attempts, own)
+            return
         now = utcnow()
-        with self._engine.begin() as conn:
-            conn.execute(update(ledger).where(ledger.c.id == entry_id).values(
-                status=SENT, remote_id=remote_id, last_error=None, updated_at=now,
-                sent_at=now, attempts=ledger.c.attempts + attempts))
+        conn.execute(update(ledger).where(ledger.c.id == entry_id).values(
+            status=SENT, remote_id=remote_id, last_error=None, updated_at=now,
+            sent_at=now, attempts=ledger.c.attempts + attempts))
 
     def mark_rejected(self, entry_id: int, error: str, attempts: int) -> None:
         with self._engine.begin() as conn:

@@ -41,5 +41,12 @@ class StateStore:
             self.issues.resolve(tenant, source, stream, delivered_locators, conn)
             self.cursors.put(tenant, source, stream, position, conn)
 
+    def settle_customer(self, entry_id: int, tenant: str, customer_key: str, workspace: str,
+                        remote_id: str, attempts: int) -> None:
+        """A customer was accepted: its ledger row and identity, in one transaction."""
+        with self.engine.begin() as conn:
+            self.ledger.mark_sent(entry_id, remote_id, attempts, conn)
+            self.customers.save_identity(tenant, customer_key, workspace, remote_id, conn)
+
     def close(self) -> None:
         self.engine.dispose()

@@ -1,0 +1,210 @@
+"""CsvDropAdapter: POS exports dropped as CSV files into one folder per source.
+
+Each file is its own cursor stream, ``file:<sha256 of its content>``, so a file dropped
+again (even renamed) is recognized. Position::
+
+    {"file": <name>, "sha256": <hex>, "row": <last settled data row, 0 = none>,
+     "done": <bool>}            (+ "rejected": <reason> for a file rejected whole)
+
+A file is finished by the ``after_commit`` of a last, empty batch: errors report,
+done cursor, move to ``processed/``. The done cursor is written *before* the move so
+that a crash between any two steps is repaired by the next read: a file still in the
+folder with a done cursor is simply moved.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Generator, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
+
+from adapters.base import Adapter, Batch, Position, RecordedRejection, SourceState
+from adapters.csv_drop import files, report, rows
+from adapters.csv_drop.columns import Columns, alias_tables, header_names, resolve, unique_keys
+from adapters.csv_drop.errors import FileLevelError
+from adapters.csv_drop.files import DropFile
+from adapters.csv_drop.probe import CP1252, Probe, probe
+from adapters.csv_drop.reader import BadRow, Row, open_table
+from adapters.records import Origin, SourceRecord, UnreadableRecord
+from connector.errors import ConfigurationError, SourceUnreadable
+
+log = logging.getLogger("adapters.csv_drop")
+
+
+@dataclass(frozen=True, slots=True)
+class _File:
+    """One drop file being read, identified by its content."""
+
+    drop: DropFile
+    sha256: str
+
+    @property
+    def name(self) -> str:
+        return self.drop.name
+
+    @property
+    def stream(self) -> str:
+        return f"file:{self.sha256}"
+
+    def position(self, row: int, *, done: bool = False,
+                 rejected: str | None = None) -> Position:
+        position: Position = {"file": self.name, "sha256": self.sha256, "row": row,
+                              "done": done}
+        if rejected is not None:
+            position["rejected"] = rejected
+        return position
+
+
+class CsvDropAdapter(Adapter):
+    kind = "csv"
+
+    def __init__(self, *, name: str, drop_dir: Path, stable_seconds: float = 5.0,
+                 column_aliases: Mapping[str, Sequence[str]] | None = None,
+                 clock: Callable[[], float] = time.time) -> None:
+        """``column_aliases`` maps a canonical field to extra header names (they win over
+        the built-in aliases); a bad one raises ``ConfigurationError`` here, not mid-run."""
+        super().__init__(name)
+        if stable_seconds < 0:
+            raise ValueError("stable_seconds must be >= 0")
+        self.drop_dir = Path(drop_dir)
+        self.stable_seconds = stable_seconds
+        try:
+            self._aliases = alias_tables(column_aliases)
+        except ValueError as exc:
+            raise ConfigurationError(f"source {name}: columns: {exc}") from exc
+        self._clock = clock
+
+    @property
+    def processed_dir(self) -> Path:
+        return self.drop_dir / files.PROCESSED
+
+    @property
+    def rejected_dir(self) -> Path:
+        return self.drop_dir / files.REJECTED
+
+    def read(self, state: SourceState, batch_size: int) -> Iterator[Batch]:
+        if batch_size < 1:
+            raise ValueError("batch_size must be >= 1")
+        try:
+            found = files.scan(self.drop_dir, self._clock(), self.stable_seconds)
+        except OSError as exc:
+            raise SourceUnreadable(
+                f"source {self.name}: cannot list drop folder {self.drop_dir}: "
+                f"{exc.strerror or exc}") from exc
+        for name in found.unrecognized:
+            log.warning("unrecognized file %s left in place", name)
+        for drop in found.waiting:
+            log.debug("%s was modified less than %ss ago; waiting", drop.name,
+                      self.stable_seconds)
+        for drop in found.ready:
+            try:
+                yield from self._read_file(drop, state, batch_size)
+            except (OSError, UnicodeDecodeError) as exc:
+                # E.g. permission denied, or changed under us: left for the next run.
+                log.error("cannot read %s, left in place: %s", drop.name, exc)
+
+    def _read_file(self, drop: DropFile, state: SourceState,
+                   batch_size: int) -> Iterator[Batch]:
+        probed = probe(drop.path)
+        job = _File(drop, probed.sha256)
+        cursor = state.get_cursor(job.stream) or {}
+        rejected_before = bool(cursor.get("rejected"))
+        if cursor.get("done") and not rejected_before:
+            log.info("%s was already read (same content); moving it to %s/", drop.name,
+                     files.PROCESSED)
+            yield Batch(job.stream, [], dict(cursor),
+                        after_commit=partial(self._finish_redrop, job))
+            return
+        header: Sequence[str] = ()
+        try:
+            encoding, header = self._header(drop, probed)
+            columns = resolve(drop.kind, header, self._aliases[drop.kind], drop.name)
+        except FileLevelError as error:
+            # A file rejected before is checked again: the config may have been fixed.
+            yield self._rejection(job, header, error, state)
+            return
+        start = 0 if rejected_before else int(cursor.get("row") or 0)
+        with open_table(drop.path, encoding) as table:
+            last = yield from self._batches(job, columns, table.rows, start, batch_size)
+        # The file is closed before its after_commit moves it (Windows cares).
+        yield Batch(job.stream, [], job.position(last),
+                    after_commit=partial(self._finish, job, columns, last, state))
+
+    def _header(self, drop: DropFile, probed: Probe) -> tuple[str, list[str]]:
+        """The encoding to read ``drop`` with, and its header row."""
+        if probed.encoding is None:
+            raise FileLevelError(
+                "undecodable", f"{drop.name} is neither UTF-8 nor Windows-1252 text")
+        if probed.encoding == CP1252:
+            log.warning("%s is not valid UTF-8; reading it as Windows-1252", drop.name)
+        with open_table(drop.path, probed.encoding) as table:
+            if table.header is None:
+                raise FileLevelError("empty_file", f"{drop.name} is empty (no header row)")
+            return probed.encoding, table.header
+
+    def _batches(self, job: _File, columns: Columns, found: Iterable[Row | BadRow],
+                 start: int, batch_size: int) -> Generator[Batch, None, int]:
+        """Batches of the rows after ``start``; returns the last row number."""
+        last = start
+        records: list[SourceRecord] = []
+        for row in found:
+            if row.number <= start:
+                continue
+            records.append(self._record(job, columns, row))
+            last = row.number
+            if len(records) == batch_size:
+                yield Batch(job.stream, records, job.position(last))
+                records = []
+        if records:
+            yield Batch(job.stream, records, job.position(last))
+        return last
+
+    def _record(self, job: _File, columns: Columns, row: Row | BadRow) -> SourceRecord:
+        origin = rows.origin(self.name, job.drop.kind, job.name, row.number)
+        if isinstance(row, BadRow):
+            return UnreadableRecord(
+                origin=origin, reason="malformed_row",
+                message=f"row {row.number} of {job.name} cannot be read: {row.error}")
+        return rows.build(origin, job.drop.kind, columns, row.cells)
+
+    def _rejection(self, job: _File, header: Sequence[str], error: FileLevelError,
+                   state: SourceState) -> Batch:
+        log.error("%s rejected: %s", job.name, error.message)
+        record = UnreadableRecord(
+            origin=Origin(source=self.name, stream=job.drop.kind, locator=job.name,
+                          file=job.name, row=0),
+            reason=error.reason, message=error.message)
+        return Batch(job.stream, [record], job.position(0, rejected=error.reason),
+                     after_commit=partial(self._finish_rejected, job, header, error, state))
+
+    # -- after_commit steps: each idempotent, done cursor before the move ---------------
+
+    def _finish(self, job: _File, columns: Columns, last: int, state: SourceState) -> None:
+        target = files.destination(self.processed_dir, job.name, job.sha256)
+        rejected = sorted((r for r in state.rejections(job.stream) if r.row),
+                          key=lambda r: r.row or 0)
+        if rejected:
+            report.write_errors(report.errors_path(self.rejected_dir, target.name),
+                                columns.header, columns.keys, rejected)
+        state.put_cursor(job.stream, job.position(last, done=True))
+        files.move(job.drop.path, target)
+        log.info("%s read (%d rows, %d rejected); moved to %s", job.name, last,
+                 len(rejected), target.relative_to(self.drop_dir))
+
+    def _finish_rejected(self, job: _File, header: Sequence[str], error: FileLevelError,
+                         state: SourceState) -> None:
+        target = files.destination(self.rejected_dir, job.name, job.sha256)
+        names = header_names(header)
+        line = RecordedRejection(row=0, raw={}, reason=error.reason, field=error.field,
+                                 message=error.message)
+        report.write_errors(report.errors_path(self.rejected_dir, target.name), names,
+                            unique_keys(names), [line])
+        state.put_cursor(job.stream, job.position(0, done=True, rejected=error.reason))
+        files.move(job.drop.path, target)
+
+    def _finish_redrop(self, job: _File) -> None:
+        files.move(job.drop.path, files.destination(self.processed_dir, job.name,
+                                                    job.sha256))

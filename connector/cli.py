@@ -1,0 +1,128 @@
+"""The ``sticky-sync`` command line: parses options, wires the layers, maps outcomes to
+exit codes. No business logic lives here."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from connector.commands.check import check_command
+from connector.commands.demo import demo_command
+from connector.commands.run import run_command
+from connector.commands.status import collect_status, render_status
+from connector.config import Settings, load_settings
+from connector.errors import ConfigurationError
+from connector.logs import configure_logging
+from connector.sync.orchestrator import ExitCode
+from sandbox import Faults, SandboxConfig, serve
+from sandbox.faults import FaultError
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
+                  help="Sync a retailer's POS and e-commerce data into Sticky.")
+console = Console()
+err_console = Console(stderr=True)
+
+ConfigOption = Annotated[Path | None, typer.Option(
+    "--config", "-c", help="TOML config file (default: $STICKY_SYNC_CONFIG)")]
+
+
+def _settings(config: Path | None) -> Settings:
+    try:
+        settings = load_settings(config)
+    except ConfigurationError as exc:
+        err_console.print(f"[bold red]configuration error[/]: {exc}", highlight=False)
+        raise typer.Exit(int(ExitCode.CONFIG_ERROR)) from exc
+    configure_logging(settings.log_level, settings.log_format)
+    return settings
+
+
+@app.command()
+def run(config: ConfigOption = None,
+        once: Annotated[bool, typer.Option(
+            "--once", help="one pass over every source, then exit (what cron calls)")] = True,
+        source: Annotated[str | None, typer.Option(help="only this source")] = None,
+        json_out: Annotated[bool, typer.Option("--json", help="summary as JSON")] = False,
+        ) -> None:
+    """Run one pass over every configured source (or --source) and print a summary.
+
+    Exit codes: 0 all settled, 1 some records quarantined, 2 configuration error,
+    3 another run holds a source, 4 a target unreachable or refused the credentials.
+    """
+    del once  # a single pass is the only mode of `run`; the daemon schedules passes
+    settings = _settings(config)
+    try:
+        code = asyncio.run(run_command(settings, source=source, json_out=json_out,
+                                       console=console))
+    except ConfigurationError as exc:
+        err_console.print(f"[bold red]configuration error[/]: {exc}", highlight=False)
+        raise typer.Exit(int(ExitCode.CONFIG_ERROR)) from exc
+    raise typer.Exit(int(code))
+
+
+@app.command()
+def check(config: ConfigOption = None) -> None:
+    """Validate the configuration, then try the credentials against each workspace."""
+    settings = _settings(config)
+    raise typer.Exit(int(asyncio.run(check_command(settings, console))))
+
+
+@app.command()
+def status(config: ConfigOption = None,
+           json_out: Annotated[bool, typer.Option("--json", help="as JSON")] = False) -> None:
+    """Per tenant and source: last runs, cursors, pending and quarantined records."""
+    settings = _settings(config)
+    data = collect_status(settings)
+    if json_out:
+        console.print_json(json.dumps(data, default=str))
+    else:
+        render_status(data, console)
+
+
+@app.command()
+def sandbox(
+    host: str = "127.0.0.1", port: int = 8765,
+    api_key: Annotated[list[str] | None, typer.Option(
+        help="accept only this key (repeatable); default any sk_test_/sk_live_ key")] = None,
+    rate_limit: Annotated[int, typer.Option(
+        help="requests per rolling second per workspace (0 = off)")] = 100,
+    latency_ms: float = 0.0, latency_jitter_ms: float = 0.0,
+    error_rate: Annotated[float, typer.Option(help="fraction of requests answered 5xx")] = 0.0,
+    drop_rate: Annotated[float, typer.Option(help="fraction of connections dropped")] = 0.0,
+    drop_mode: Annotated[str, typer.Option(help="before|after processing")] = "before",
+    storm_seconds: Annotated[float, typer.Option(help="a 429 storm at start")] = 0.0,
+    ignore_idempotency: bool = False, seed: int | None = None,
+) -> None:
+    """Serve the local Sticky emulator (see sandbox/README.md); faults can also be changed
+    at run time with POST /_sandbox/faults."""
+    try:
+        faults = Faults(latency_ms=latency_ms, latency_jitter_ms=latency_jitter_ms,
+                        error_rate=error_rate, drop_rate=drop_rate,
+                        drop_mode=drop_mode,  # type: ignore[arg-type]
+                        storm_seconds=storm_seconds, ignore_idempotency=ignore_idempotency,
+                        seed=seed)
+    except FaultError as exc:
+        err_console.print(f"[bold red]invalid fault setting[/]: {exc}")
+        raise typer.Exit(2) from exc
+    config = SandboxConfig(api_keys=frozenset(api_key) if api_key else None,
+                           rate_limit=rate_limit or None, faults=faults)
+    console.print(f"Sticky sandbox on http://{host}:{port} (Ctrl-C to stop)")
+    serve(host, port, config)
+
+
+@app.command()
+def demo(workdir: Annotated[Path, typer.Option(
+            help="scratch folder for the demo (recreated)")] = Path(".demo"),
+         ) -> None:
+    """Start the bundled sandbox, sync the bundled sample drop (examples/drop/) into it,
+    print the summary, then run again to show that nothing is sent twice."""
+    configure_logging("warning", "console")
+    raise typer.Exit(int(asyncio.run(demo_command(workdir, console))))
+
+
+def main() -> None:
+    app()

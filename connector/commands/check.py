@@ -1,0 +1,48 @@
+"""``sticky-sync check``: the configuration is valid (already, by loading it); now try
+the state DB, each source's location and each workspace's credentials."""
+
+from __future__ import annotations
+
+from rich.console import Console
+
+from connector.config import CsvSourceSettings, Settings
+from connector.errors import AbortRun, ConfigurationError, StickySyncError
+from connector.sync.orchestrator import ExitCode, sticky_client
+from state import StateStore
+
+
+async def check_command(settings: Settings, console: Console) -> ExitCode:
+    failures = 0
+    console.print("[green]ok[/]   configuration")
+    try:
+        StateStore.open(settings.state.url).close()
+        console.print(f"[green]ok[/]   state DB ({settings.state.url.split('@')[-1]})")
+    except Exception as exc:  # noqa: BLE001 - report any driver error as a failed check
+        failures += 1
+        console.print(f"[red]FAIL[/] state DB: {type(exc).__name__}: {exc}")
+    for tenant in settings.tenants:
+        for source in tenant.sources:
+            if isinstance(source, CsvSourceSettings) and not source.drop_dir.is_dir():
+                failures += 1
+                console.print(f"[red]FAIL[/] {tenant.id}/{source.name}: drop_dir "
+                              f"{source.drop_dir} is not a folder")
+            else:
+                console.print(f"[green]ok[/]   {tenant.id}/{source.name} ({source.kind})")
+    try:
+        client = sticky_client(settings)
+    except ConfigurationError as exc:
+        console.print(f"[red]FAIL[/] {exc}")
+        return ExitCode.CONFIG_ERROR
+    async with client:
+        for tenant in settings.tenants:
+            for workspace in tenant.all_workspaces:
+                try:
+                    await client.check_access(workspace)
+                    console.print(f"[green]ok[/]   Sticky workspace {workspace}")
+                except (AbortRun, StickySyncError) as exc:
+                    failures += 1
+                    console.print(f"[red]FAIL[/] Sticky workspace {workspace}: {exc}")
+    if failures:
+        console.print(f"{failures} check(s) failed")
+        return ExitCode.TARGET_UNREACHABLE
+    return ExitCode.OK

@@ -1,0 +1,33 @@
+"""``sticky-sync run``: one pass, a summary, an exit code."""
+
+from __future__ import annotations
+
+import json
+
+from rich.console import Console
+
+from connector.config import Settings
+from connector.report import render_pass
+from connector.sync.orchestrator import ExitCode, run_pass, sticky_client
+from state import StateStore
+
+
+async def run_command(settings: Settings, *, source: str | None, json_out: bool,
+                      console: Console, trigger: str = "manual") -> ExitCode:
+    store = StateStore.open(settings.state.url)
+    try:
+        async with sticky_client(settings) as sticky:
+            report = await run_pass(settings, store, sticky, only_source=source,
+                                    trigger=trigger)
+    finally:
+        store.close()
+    if json_out:
+        console.print_json(json.dumps({
+            "exit_code": int(report.exit_code),
+            "sources": [{"tenant": o.tenant, "source": o.source, "status": o.status,
+                         "error": o.error, **o.summary.as_dict()} for o in report.outcomes],
+            "total": report.total.as_dict(sticky.traffic),
+        }))
+    else:
+        render_pass(report, sticky.traffic, console)
+    return report.exit_code

@@ -1,0 +1,234 @@
+"""Planning one batch: map records (pure), resolve customers and orders against the state
+DB, and decide per payload whether it is new, changed, or already delivered."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from adapters.records import CustomerRecord, OrderRecord, RefundRecord, UnreadableRecord
+from connector.errors import InvalidRecord, MissingDependency, RecordProblem
+from connector.mapping.context import MappingContext
+from connector.mapping.customers import (
+    MappedCustomer,
+    customer_payload,
+    map_customer,
+    merge_profile,
+)
+from connector.mapping.keys import content_hash, idempotency_key, phone_customer_key
+from connector.mapping.orders import MappedOrder, MappedRefund, map_order, map_refund
+from connector.sync.work import (
+    CUSTOMER,
+    ORDER_COMPLETED,
+    ORDER_REFUNDED,
+    EntryId,
+    Ticket,
+    Work,
+    WorkState,
+)
+from state import LedgerEntry, Profile, StagedEntry, StateStore
+from state.ledger import REJECTED, SENT
+
+TARGET = "sticky"
+
+
+@dataclass(slots=True)
+class BatchPlan:
+    tickets: list[Ticket] = field(default_factory=list)
+    problems: list[tuple[Ticket, RecordProblem]] = field(default_factory=list)
+    works: dict[EntryId, Work] = field(default_factory=dict)
+    identities: dict[tuple[str, str], str] = field(default_factory=dict)
+    """(customer key, workspace) → Sticky customer id, known before sending."""
+
+
+class BatchPlanner:
+    def __init__(self, ctx: MappingContext, store: StateStore) -> None:
+        self.ctx = ctx
+        self.store = store
+
+    def plan(self, records: list[object], run_id: int | None) -> BatchPlan:
+        plan = BatchPlan()
+        customers, orders, refunds = self._map(records, plan)
+        profiles = self._profiles(customers, orders)
+        known = self.store.customers.identities(self.ctx.tenant, (m.key for _, m in customers))
+        homes: dict[str, set[str]] = {}
+        for key, workspace in known:
+            homes.setdefault(key, set()).add(workspace)
+        changed: dict[str, Profile] = {}
+        self._plan_customers(customers, profiles, changed, homes, plan)
+        self._plan_orders(orders, profiles, changed, plan)
+        self._plan_refunds(refunds, plan)
+        self.store.customers.save_profiles(self.ctx.tenant, changed.values())
+        self._decide(plan, run_id)
+        return plan
+
+    # -- mapping ------------------------------------------------------------------
+    def _map(self, records: list[object], plan: BatchPlan) -> tuple[
+            list[tuple[Ticket, MappedCustomer]], list[tuple[Ticket, MappedOrder]],
+            list[tuple[Ticket, MappedRefund]]]:
+        customers: list[tuple[Ticket, MappedCustomer]] = []
+        orders: list[tuple[Ticket, MappedOrder]] = []
+        refunds: list[tuple[Ticket, MappedRefund]] = []
+        for record in records:
+            assert isinstance(record, CustomerRecord | OrderRecord | RefundRecord
+                              | UnreadableRecord)
+            ticket = Ticket(record)
+            plan.tickets.append(ticket)
+            try:
+                if isinstance(record, UnreadableRecord):
+                    raise InvalidRecord(record.reason, record.message)
+                if isinstance(record, CustomerRecord):
+                    customers.append((ticket, map_customer(record, self.ctx)))
+                elif isinstance(record, OrderRecord):
+                    orders.append((ticket, map_order(record, self.ctx)))
+                else:
+                    refunds.append((ticket, map_refund(record, self.ctx)))
+            except RecordProblem as problem:
+                plan.problems.append((ticket, problem))
+        return customers, orders, refunds
+
+    def _profiles(self, customers: list[tuple[Ticket, MappedCustomer]],
+                  orders: list[tuple[Ticket, MappedOrder]]) -> dict[str, Profile]:
+        keys = {m.key for _, m in customers}
+        keys |= {m.customer_key for _, m in orders if m.customer_key}
+        return self.store.customers.profiles(self.ctx.tenant, keys)
+
+    # -- customers ----------------------------------------------------------------
+    def _plan_customers(self, customers: list[tuple[Ticket, MappedCustomer]],
+                        profiles: dict[str, Profile], changed: dict[str, Profile],
+                        homes: dict[str, set[str]], plan: BatchPlan) -> None:
+        for ticket, mapped in customers:
+            ticket.warnings.extend(mapped.warnings)
+            try:
+                profile, warnings = merge_profile(profiles.get(mapped.key), mapped)
+            except RecordProblem as problem:
+                plan.problems.append((ticket, problem))
+                continue
+            ticket.warnings.extend(warnings)
+            profiles[mapped.key] = changed[mapped.key] = profile
+            # An update goes to every workspace the customer already lives in.
+            for workspace in sorted({mapped.workspace, *homes.get(mapped.key, ())}):
+                ticket.needs.append(self._customer_work(plan, profile, workspace))
+
+    def _customer_work(self, plan: BatchPlan, profile: Profile, workspace: str) -> EntryId:
+        payload = customer_payload(profile)
+        staged = self._staged(workspace, CUSTOMER, profile.customer_key, payload,
+                              subject=profile.customer_key)
+        plan.works[staged.entry_id] = Work(staged)  # a later row of the batch wins
+        return staged.entry_id
+
+    # -- orders -------------------------------------------------------------------
+    def _plan_orders(self, orders: list[tuple[Ticket, MappedOrder]],
+                     profiles: dict[str, Profile], changed: dict[str, Profile],
+                     plan: BatchPlan) -> None:
+        for ticket, order in orders:
+            ticket.warnings.extend(order.warnings)
+            try:
+                key = self._order_customer(order, profiles, changed)
+            except RecordProblem as problem:
+                plan.problems.append((ticket, problem))
+                continue
+            ticket.needs.append(self._customer_work(plan, profiles[key], order.workspace))
+            staged = self._staged(order.workspace, ORDER_COMPLETED, order.key,
+                                  order.event_body(), subject=key,
+                                  amount_cents=order.amount_cents)
+            plan.works[staged.entry_id] = Work(staged)
+            ticket.needs.append(staged.entry_id)
+
+    def _order_customer(self, order: MappedOrder, profiles: dict[str, Profile],
+                        changed: dict[str, Profile]) -> str:
+        key = order.customer_key
+        if key is None:
+            assert order.phone is not None
+            key = (self.store.customers.key_for_phone(self.ctx.tenant, order.phone)
+                   or phone_customer_key(order.phone))
+            if key not in profiles:
+                profiles.update(self.store.customers.profiles(self.ctx.tenant, [key]))
+        if key in profiles:
+            return key
+        if order.phone is None:
+            raise MissingDependency(
+                "unknown_customer",
+                f"order {order.key}: customer {key} has not been synced (no customers row "
+                "yet) and the order carries no phone", field="customer_id")
+        profiles[key] = changed[key] = Profile(customer_key=key, phone=order.phone)
+        return key
+
+    # -- refunds ------------------------------------------------------------------
+    def _plan_refunds(self, refunds: list[tuple[Ticket, MappedRefund]],
+                      plan: BatchPlan) -> None:
+        running: dict[str, int] = {}
+        batch_orders = {w.staged.key: w.staged for w in plan.works.values()
+                        if w.kind == ORDER_COMPLETED}
+        for ticket, refund in refunds:
+            try:
+                order = batch_orders.get(refund.order_key) or self._delivered_order(refund)
+                already = running.get(refund.order_key)
+                if already is None:
+                    already = self.store.ledger.total_by_parent(
+                        self.ctx.tenant, TARGET, ORDER_REFUNDED, refund.order_key,
+                        exclude_key=refund.key)
+                if order.amount_cents is not None and (
+                        already + refund.amount_cents > order.amount_cents):
+                    raise InvalidRecord(
+                        "refund_exceeds_order",
+                        f"refund {refund.key}: {refund.amount_cents} cents would bring refunds "
+                        f"of order {refund.order_key} to {already + refund.amount_cents}, more "
+                        f"than its total of {order.amount_cents}", field="amount")
+            except RecordProblem as problem:
+                plan.problems.append((ticket, problem))
+                continue
+            running[refund.order_key] = already + refund.amount_cents
+            staged = self._staged(order.workspace, ORDER_REFUNDED, refund.key,
+                                  refund.event_body(), subject=order.subject,
+                                  parent_key=refund.order_key, amount_cents=refund.amount_cents)
+            plan.works[staged.entry_id] = Work(staged)
+            ticket.needs.append(staged.entry_id)
+
+    def _delivered_order(self, refund: MappedRefund) -> LedgerEntry:
+        entry = self.store.ledger.find(self.ctx.tenant, TARGET, ORDER_COMPLETED,
+                                       refund.order_key)
+        if entry is None or entry.status == REJECTED:
+            raise MissingDependency(
+                "unknown_order",
+                f"refund {refund.key}: order {refund.order_key} has not been delivered "
+                "(no orders row synced yet, or it was rejected)", field="order_id")
+        return entry
+
+    # -- ledger decisions -----------------------------------------------------------
+    def _decide(self, plan: BatchPlan, run_id: int | None) -> None:
+        existing = self.store.ledger.get_many(self.ctx.tenant, TARGET, plan.works)
+        subjects = {w.staged.subject for w in plan.works.values() if w.staged.subject}
+        plan.identities = self.store.customers.identities(self.ctx.tenant, subjects)
+        to_stage: list[StagedEntry] = []
+        for entry_id, work in plan.works.items():
+            old = existing.get(entry_id)
+            if work.kind == CUSTOMER:
+                work.had_identity = (work.staged.key, work.workspace) in plan.identities
+            if old is not None and old.status in {SENT, REJECTED} and (
+                    old.payload_hash == work.staged.payload_hash or (
+                        work.kind != CUSTOMER and old.status == SENT)):
+                # Events are immutable at Sticky: once sent, a changed source row is not
+                # sent again (it would award points twice).
+                work.ledger_id = old.id
+                if old.status == SENT:
+                    work.state = WorkState.UNCHANGED
+                else:
+                    work.state = WorkState.FAILED
+                    work.problem = MissingDependency(
+                        "rejected_earlier", f"{work.kind} {work.staged.key} in {work.workspace}"
+                        f" was rejected earlier: {old.last_error}")
+                continue
+            to_stage.append(work.staged)
+        staged = self.store.ledger.stage(self.ctx.tenant, TARGET, to_stage, run_id)
+        for entry_id, entry in staged.items():
+            plan.works[entry_id].ledger_id = entry.id
+
+    def _staged(self, workspace: str, kind: str, key: str, payload: dict[str, object], *,
+                subject: str | None = None, parent_key: str | None = None,
+                amount_cents: int | None = None) -> StagedEntry:
+        hashed = content_hash({"payload": payload, "subject": subject})
+        return StagedEntry(
+            workspace=workspace, kind=kind, key=key, source=self.ctx.source,
+            payload_hash=hashed, payload=dict(payload),
+            idempotency_key=idempotency_key(self.ctx.tenant, workspace, kind, key, hashed),
+            subject=subject, parent_key=parent_key, amount_cents=amount_cents)

@@ -1,0 +1,70 @@
+"""Counters of one run (or several), and the exit status they imply."""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+from connector.delivery.traffic import Traffic
+
+
+@dataclass(slots=True)
+class RunSummary:
+    records_read: int = 0
+    customers_created: int = 0
+    customers_updated: int = 0
+    customers_unchanged: int = 0
+    events_sent: Counter[str] = field(default_factory=Counter)
+    events_unchanged: int = 0
+    skipped: Counter[str] = field(default_factory=Counter)
+    rejected: Counter[str] = field(default_factory=Counter)
+    quarantined: Counter[str] = field(default_factory=Counter)
+    warnings: Counter[str] = field(default_factory=Counter)
+    aborted: list[str] = field(default_factory=list)
+    started: float = field(default_factory=time.monotonic)
+    finished: float | None = None
+
+    @property
+    def duration(self) -> float:
+        return (self.finished or time.monotonic()) - self.started
+
+    def finish(self) -> None:
+        self.finished = time.monotonic()
+
+    def merge(self, other: RunSummary) -> None:
+        self.records_read += other.records_read
+        self.customers_created += other.customers_created
+        self.customers_updated += other.customers_updated
+        self.customers_unchanged += other.customers_unchanged
+        self.events_sent.update(other.events_sent)
+        self.events_unchanged += other.events_unchanged
+        self.skipped.update(other.skipped)
+        self.rejected.update(other.rejected)
+        self.quarantined.update(other.quarantined)
+        self.warnings.update(other.warnings)
+        self.aborted.extend(other.aborted)
+
+    def as_dict(self, traffic: Traffic | None = None) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "records_read": self.records_read,
+            "customers_created": self.customers_created,
+            "customers_updated": self.customers_updated,
+            "customers_unchanged": self.customers_unchanged,
+            "events_sent": dict(self.events_sent),
+            "events_unchanged": self.events_unchanged,
+            "skipped": dict(self.skipped),
+            "rejected": dict(self.rejected),
+            "quarantined": dict(self.quarantined),
+            "warnings": dict(self.warnings),
+            "aborted": list(self.aborted),
+            "duration_seconds": round(self.duration, 3),
+        }
+        if traffic is not None:
+            data["workspaces"] = {
+                ws: {"requests": t.requests, "rate_limited": t.rate_limited,
+                     "server_errors": t.server_errors, "network_errors": t.network_errors,
+                     "requests_per_second": round(t.requests_per_second, 2)}
+                for ws, t in sorted(traffic.by_workspace.items())}
+        return data

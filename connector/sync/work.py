@@ -1,0 +1,57 @@
+"""Units of delivery planned for one batch, and the source records that depend on them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+
+from adapters.records import SourceRecord
+from connector.errors import RecordProblem
+from state import StagedEntry
+
+CUSTOMER = "customer"
+ORDER_COMPLETED = "order.completed"
+ORDER_REFUNDED = "order.refunded"
+PHASES = (CUSTOMER, ORDER_COMPLETED, ORDER_REFUNDED)
+"""Send order: a customer exists before its events; an order's event before its refunds."""
+
+EntryId = tuple[str, str, str]
+
+
+class WorkState(Enum):
+    TO_SEND = "to_send"
+    UNCHANGED = "unchanged"
+    SENT = "sent"
+    FAILED = "failed"          # permanent: the target refused it, or a dependency did
+    INTERRUPTED = "interrupted"  # transient failure persisted; stays pending for a later run
+
+
+@dataclass(slots=True)
+class Work:
+    staged: StagedEntry
+    state: WorkState = WorkState.TO_SEND
+    ledger_id: int | None = None
+    problem: RecordProblem | None = None
+    had_identity: bool = False
+    """For customers: the connector already knew this customer in this workspace."""
+
+    @property
+    def entry_id(self) -> EntryId:
+        return self.staged.entry_id
+
+    @property
+    def kind(self) -> str:
+        return self.staged.kind
+
+    @property
+    def workspace(self) -> str:
+        return self.staged.workspace
+
+
+@dataclass(slots=True)
+class Ticket:
+    """One source record and the deliveries it needs; settled once they all are."""
+
+    record: SourceRecord
+    needs: list[EntryId] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
