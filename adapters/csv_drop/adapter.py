@@ -29,7 +29,7 @@ from adapters.csv_drop.files import DropFile
 from adapters.csv_drop.probe import CP1252, Probe, probe
 from adapters.csv_drop.reader import BadRow, Row, open_table
 from adapters.records import Origin, SourceRecord, UnreadableRecord
-from connector.errors import ConfigurationError, SourceUnreadable
+from connector.errors import SourceUnreadable
 
 log = logging.getLogger("adapters.csv_drop")
 
@@ -65,16 +65,13 @@ class CsvDropAdapter(Adapter):
                  column_aliases: Mapping[str, Sequence[str]] | None = None,
                  clock: Callable[[], float] = time.time) -> None:
         """``column_aliases`` maps a canonical field to extra header names (they win over
-        the built-in aliases); a bad one raises ``ConfigurationError`` here, not mid-run."""
+        the built-in aliases); a bad one raises ``ValueError`` here, not mid-run."""
         super().__init__(name)
         if stable_seconds < 0:
             raise ValueError("stable_seconds must be >= 0")
         self.drop_dir = Path(drop_dir)
         self.stable_seconds = stable_seconds
-        try:
-            self._aliases = alias_tables(column_aliases)
-        except ValueError as exc:
-            raise ConfigurationError(f"source {name}: columns: {exc}") from exc
+        self._aliases = alias_tables(column_aliases)
         self._clock = clock
 
     @property
