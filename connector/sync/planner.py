@@ -107,13 +107,19 @@ class BatchPlanner:
             profiles[mapped.key] = changed[mapped.key] = profile
             # An update goes to every workspace the customer already lives in.
             for workspace in sorted({mapped.workspace, *homes.get(mapped.key, ())}):
-                ticket.needs.append(self._customer_work(plan, profile, workspace))
+                ticket.needs.append(self._customer_work(plan, profile, workspace,
+                                                        from_row=True))
 
-    def _customer_work(self, plan: BatchPlan, profile: Profile, workspace: str) -> EntryId:
+    def _customer_work(self, plan: BatchPlan, profile: Profile, workspace: str,
+                       from_row: bool = False) -> EntryId:
         payload = customer_payload(profile)
         staged = self._staged(workspace, CUSTOMER, profile.customer_key, payload,
                               subject=profile.customer_key)
-        plan.works[staged.entry_id] = Work(staged)  # a later row of the batch wins
+        earlier = plan.works.get(staged.entry_id)
+        # A later row of the batch wins.
+        plan.works[staged.entry_id] = Work(
+            staged, from_customer_row=from_row or (earlier is not None
+                                                   and earlier.from_customer_row))
         return staged.entry_id
 
     # -- orders -------------------------------------------------------------------

@@ -76,7 +76,7 @@ class SourceRunner:
                         self.summary.customers_updated += 1
                     else:
                         self.summary.customers_created += 1
-                elif work.state is WorkState.UNCHANGED:
+                elif work.state is WorkState.UNCHANGED and work.from_customer_row:
                     self.summary.customers_unchanged += 1
             elif work.state is WorkState.SENT:
                 self.summary.events_sent[work.kind] += 1

@@ -34,6 +34,9 @@ class Work:
     problem: RecordProblem | None = None
     had_identity: bool = False
     """For customers: the connector already knew this customer in this workspace."""
+    from_customer_row: bool = False
+    """For customers: planned from a customers row (not only as an order's dependency),
+    so an unchanged result counts as "customer unchanged" in the summary."""
 
     @property
     def entry_id(self) -> EntryId:

@@ -1,0 +1,72 @@
+"""A sandbox per test session (reset before every test) and one-pass runs against it."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from connector.config import API_KEY_ENV, Settings
+from connector.delivery.traffic import Traffic
+from connector.sync.orchestrator import PassReport, run_pass, sticky_client
+from sandbox import RunningSandbox
+from sandbox.testing import SandboxAdmin, sandbox_fixture
+from state import StateStore
+from tests.support import TEST_KEY, settings_for, write_config
+
+sandbox = sandbox_fixture(scope="session")
+
+
+@pytest.fixture(scope="session")
+def admin(sandbox: RunningSandbox) -> Iterator[SandboxAdmin]:
+    with SandboxAdmin(sandbox) as admin:
+        yield admin
+
+
+@pytest.fixture(autouse=True)
+def _fresh_sandbox(admin: SandboxAdmin, monkeypatch: pytest.MonkeyPatch) -> None:
+    admin.reset(faults=True)
+    monkeypatch.setenv(API_KEY_ENV, TEST_KEY)
+
+
+@dataclass
+class Harness:
+    root: Path
+    settings: Settings
+
+    @property
+    def drop(self) -> Path:
+        return self.root / "drop"
+
+    def store(self) -> StateStore:
+        return StateStore.open(self.settings.state.url)
+
+    def run(self) -> tuple[PassReport, Traffic]:
+        return asyncio.run(self.run_async())
+
+    async def run_async(self) -> tuple[PassReport, Traffic]:
+        store = self.store()
+        try:
+            async with sticky_client(self.settings) as sticky:
+                report = await run_pass(self.settings, store, sticky)
+                return report, sticky.traffic
+        finally:
+            store.close()
+
+
+@pytest.fixture
+def make_harness(tmp_path: Path, sandbox: RunningSandbox,
+                 monkeypatch: pytest.MonkeyPatch) -> Callable[..., Harness]:
+    def make(base_url: str | None = None, **kwargs: object) -> Harness:
+        path = write_config(tmp_path, base_url or sandbox.base_url, **kwargs)  # type: ignore[arg-type]
+        monkeypatch.setenv(API_KEY_ENV, TEST_KEY)
+        return Harness(tmp_path, settings_for(path))
+    return make
+
+
+@pytest.fixture
+def harness(make_harness: Callable[..., Harness]) -> Harness:
+    return make_harness()
