@@ -1,0 +1,74 @@
+"""``python -m sandbox``: serve the sandbox in the foreground."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Sequence
+
+from sandbox.config import SandboxConfig
+from sandbox.faults import FaultError, Faults
+from sandbox.server import serve
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m sandbox", description="Local emulator of the Sticky loyalty API."
+    )
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument(
+        "--api-key",
+        action="append",
+        dest="api_keys",
+        metavar="KEY",
+        help="accept only this key (repeatable); default: any well-formed sk_test_/sk_live_ key",
+    )
+    parser.add_argument(
+        "--rate-limit", type=int, default=100, help="requests per rolling second per workspace"
+    )
+    parser.add_argument("--no-rate-limit", action="store_true", help="disable rate limiting")
+    faults = parser.add_argument_group("faults")
+    faults.add_argument("--latency-ms", type=float, default=0.0)
+    faults.add_argument("--latency-jitter-ms", type=float, default=0.0)
+    faults.add_argument("--error-rate", type=float, default=0.0, help="fraction answered 5xx")
+    faults.add_argument("--drop-rate", type=float, default=0.0, help="fraction of dropped conns")
+    faults.add_argument("--drop-mode", choices=("before", "after"), default="before")
+    faults.add_argument("--storm-seconds", type=float, default=0.0, help="429 storm at start")
+    faults.add_argument("--storm-workspace", default=None)
+    faults.add_argument("--ignore-idempotency", action="store_true")
+    faults.add_argument("--seed", type=int, default=None)
+    return parser
+
+
+def config_from_args(args: argparse.Namespace) -> SandboxConfig:
+    faults = Faults(
+        latency_ms=args.latency_ms,
+        latency_jitter_ms=args.latency_jitter_ms,
+        error_rate=args.error_rate,
+        drop_rate=args.drop_rate,
+        drop_mode=args.drop_mode,
+        storm_seconds=args.storm_seconds,
+        storm_workspace=args.storm_workspace,
+        ignore_idempotency=args.ignore_idempotency,
+        seed=args.seed,
+    )
+    return SandboxConfig(
+        api_keys=frozenset(args.api_keys) if args.api_keys else None,
+        rate_limit=None if args.no_rate_limit else args.rate_limit,
+        faults=faults,
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        config = config_from_args(args)
+    except (FaultError, ValueError) as exc:
+        parser.error(str(exc))
+    serve(args.host, args.port, config)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

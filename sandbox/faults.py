@@ -1,0 +1,142 @@
+"""Fault injection: the :class:`Faults` settings and the runtime :class:`FaultInjector`."""
+
+from __future__ import annotations
+
+import dataclasses
+import random
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Literal, cast
+
+DropMode = Literal["before", "after"]
+SERVER_ERROR_STATUSES = (500, 502, 503)
+
+
+class FaultError(ValueError):
+    """An invalid fault setting; ``field`` names the offending setting."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+def _number(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+@dataclass(frozen=True)
+class Faults:
+    """Fault settings. Rates are fractions of /v1 requests in ``[0, 1]``."""
+
+    latency_ms: float = 0.0
+    latency_jitter_ms: float = 0.0
+    error_rate: float = 0.0
+    drop_rate: float = 0.0
+    drop_mode: DropMode = "before"
+    storm_seconds: float = 0.0
+    storm_workspace: str | None = None
+    ignore_idempotency: bool = False
+    seed: int | None = None
+
+    def __post_init__(self) -> None:
+        for name in ("latency_ms", "latency_jitter_ms", "storm_seconds"):
+            value: object = getattr(self, name)
+            if not _number(value) or cast(float, value) < 0:
+                raise FaultError(name, f"{name} must be a number >= 0")
+        for name in ("error_rate", "drop_rate"):
+            value = getattr(self, name)
+            if not _number(value) or not 0 <= cast(float, value) <= 1:
+                raise FaultError(name, f"{name} must be a number between 0 and 1")
+        if self.drop_mode not in ("before", "after"):
+            raise FaultError("drop_mode", "drop_mode must be 'before' or 'after'")
+        workspace: object = self.storm_workspace
+        if workspace is not None and (not isinstance(workspace, str) or not workspace):
+            raise FaultError(
+                "storm_workspace", "storm_workspace must be a non-empty string or null"
+            )
+        if not isinstance(self.ignore_idempotency, bool):
+            raise FaultError("ignore_idempotency", "ignore_idempotency must be a boolean")
+        seed: object = self.seed
+        if seed is not None and (not isinstance(seed, int) or isinstance(seed, bool)):
+            raise FaultError("seed", "seed must be an integer or null")
+
+    def to_dict(self) -> dict[str, object]:
+        return dataclasses.asdict(self)
+
+    def updated(self, changes: Mapping[str, object]) -> Faults:
+        """A copy with ``changes`` applied; unknown or invalid fields raise FaultError."""
+        names = {f.name for f in dataclasses.fields(self)}
+        for key in changes:
+            if key not in names:
+                raise FaultError(key, f"Unknown fault setting: {key}")
+        try:
+            return dataclasses.replace(self, **changes)  # type: ignore[arg-type]
+        except TypeError as exc:  # pragma: no cover - guarded by the name check
+            raise FaultError("", str(exc)) from exc
+
+
+class FaultInjector:
+    """Current faults plus the RNG and storm clock that turn them into decisions.
+
+    All decisions run on the server's event loop thread; draws only happen for
+    non-zero rates so a seeded run is reproducible for a given request order.
+    """
+
+    def __init__(self, initial: Faults, clock: Callable[[], float] = time.monotonic) -> None:
+        self._initial = initial
+        self._clock = clock
+        self._faults = initial
+        self._rng = random.Random(initial.seed)
+        self._storm_until = 0.0
+        self.reset()
+
+    @property
+    def current(self) -> Faults:
+        return self._faults
+
+    def reset(self) -> None:
+        """Back to the start configuration (restarting a configured storm)."""
+        self._faults = self._initial
+        self._rng = random.Random(self._initial.seed)
+        self._storm_until = self._clock() + self._initial.storm_seconds
+
+    def update(self, changes: Mapping[str, object]) -> Faults:
+        """Apply a partial update. ``storm_seconds`` > 0 starts a storm now; 0 ends it."""
+        new = self._faults.updated(changes)
+        self._faults = new
+        if "seed" in changes:
+            self._rng = random.Random(new.seed)
+        if "storm_seconds" in changes:
+            self._storm_until = self._clock() + new.storm_seconds
+        return new
+
+    def storm_active(self, workspace: str) -> bool:
+        if self._clock() >= self._storm_until:
+            return False
+        target = self._faults.storm_workspace
+        return target is None or target == workspace
+
+    def storm_remaining(self) -> float:
+        return max(0.0, self._storm_until - self._clock())
+
+    def latency_seconds(self) -> float:
+        faults = self._faults
+        delay = faults.latency_ms
+        if faults.latency_jitter_ms > 0:
+            delay += self._rng.uniform(0.0, faults.latency_jitter_ms)
+        return delay / 1000.0
+
+    def draw_server_error(self) -> int | None:
+        """A 5xx status to answer with (request not processed), or None."""
+        rate = self._faults.error_rate
+        if rate > 0 and self._rng.random() < rate:
+            return self._rng.choice(SERVER_ERROR_STATUSES)
+        return None
+
+    def draw_drop(self) -> DropMode | None:
+        """Whether (and when) to drop this request's connection."""
+        rate = self._faults.drop_rate
+        if rate > 0 and self._rng.random() < rate:
+            return self._faults.drop_mode
+        return None

@@ -1,0 +1,141 @@
+"""Helpers for test suites that talk to a sandbox over HTTP.
+
+Example ``conftest.py``::
+
+    from sandbox.testing import sandbox_fixture
+    sticky_sandbox = sandbox_fixture(scope="module")   # fixture named "sticky_sandbox"
+
+    def test_x(sticky_sandbox):
+        with sticky_client(sticky_sandbox, "ws_a") as client:
+            client.post("/v1/customers", json={"phone": "+13035551234"})
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Iterator
+from typing import Any, Literal, cast
+
+import httpx2
+import pytest
+
+from sandbox.config import SandboxConfig
+from sandbox.server import RunningSandbox, running_sandbox
+
+DEFAULT_API_KEY = "sk_test_sandbox"
+DEFAULT_WORKSPACE = "ws_test"
+Scope = Literal["session", "package", "module", "class", "function"]
+
+
+def sticky_headers(
+    workspace: str = DEFAULT_WORKSPACE,
+    api_key: str = DEFAULT_API_KEY,
+    idempotency_key: str | None = None,
+) -> dict[str, str]:
+    headers = {"Authorization": f"Bearer {api_key}", "Sticky-Workspace": workspace}
+    if idempotency_key is not None:
+        headers["Idempotency-Key"] = idempotency_key
+    return headers
+
+
+def _base_url(target: RunningSandbox | str) -> str:
+    return target if isinstance(target, str) else target.base_url
+
+
+def sticky_client(
+    target: RunningSandbox | str,
+    workspace: str = DEFAULT_WORKSPACE,
+    api_key: str = DEFAULT_API_KEY,
+    **kwargs: Any,
+) -> httpx2.Client:
+    """A sync client with auth and workspace headers set."""
+    return httpx2.Client(
+        base_url=_base_url(target), headers=sticky_headers(workspace, api_key), **kwargs
+    )
+
+
+def sticky_async_client(
+    target: RunningSandbox | str,
+    workspace: str = DEFAULT_WORKSPACE,
+    api_key: str = DEFAULT_API_KEY,
+    **kwargs: Any,
+) -> httpx2.AsyncClient:
+    """An async client with auth and workspace headers set."""
+    return httpx2.AsyncClient(
+        base_url=_base_url(target), headers=sticky_headers(workspace, api_key), **kwargs
+    )
+
+
+class SandboxAdmin:
+    """Sync client for the ``/_sandbox/*`` inspection and control endpoints."""
+
+    def __init__(self, target: RunningSandbox | str, timeout: float = 10.0) -> None:
+        self._client = httpx2.Client(base_url=_base_url(target), timeout=timeout)
+
+    def __enter__(self) -> SandboxAdmin:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._client.close()
+
+    def _json(self, method: str, path: str, body: object = None) -> dict[str, Any]:
+        response = self._client.request(method, f"/_sandbox{path}", json=body)
+        response.raise_for_status()
+        return cast(dict[str, Any], response.json())
+
+    def reset(self, *, faults: bool = False) -> None:
+        self._json("POST", "/reset", {"faults": faults})
+
+    def faults(self) -> dict[str, Any]:
+        return self._json("GET", "/faults")
+
+    def set_faults(self, **changes: object) -> dict[str, Any]:
+        return self._json("POST", "/faults", changes)
+
+    def stats(self) -> dict[str, Any]:
+        return self._json("GET", "/stats")
+
+    def workspace_stats(self, workspace: str) -> dict[str, int]:
+        """Counters of one workspace (all zero if it has seen no request)."""
+        snapshot = self.stats()
+        found = snapshot["workspaces"].get(workspace)
+        return dict(found) if found else dict.fromkeys(snapshot["totals"], 0)
+
+    def _data(self, path: str, workspace: str | None) -> list[dict[str, Any]]:
+        query = "" if workspace is None else f"?workspace={workspace}"
+        return cast(list[dict[str, Any]], self._json("GET", path + query)["data"])
+
+    def customers(self, workspace: str | None = None) -> list[dict[str, Any]]:
+        return self._data("/customers", workspace)
+
+    def events(self, workspace: str | None = None) -> list[dict[str, Any]]:
+        return self._data("/events", workspace)
+
+    def passes(self, workspace: str | None = None) -> list[dict[str, Any]]:
+        return self._data("/passes", workspace)
+
+    def webhooks(self, workspace: str | None = None) -> list[dict[str, Any]]:
+        return self._data("/webhooks", workspace)
+
+
+@contextlib.contextmanager
+def sandbox_server(config: SandboxConfig | None = None) -> Iterator[RunningSandbox]:
+    """A fresh sandbox on a free loopback port for the ``with`` block."""
+    with running_sandbox(config) as sandbox:
+        yield sandbox
+
+
+def sandbox_fixture(
+    config: SandboxConfig | None = None, *, scope: Scope = "session"
+) -> Callable[[], Iterator[RunningSandbox]]:
+    """A pytest fixture serving a sandbox; its name is the variable it is assigned to."""
+
+    @pytest.fixture(scope=scope)
+    def fixture() -> Iterator[RunningSandbox]:
+        with running_sandbox(config) as sandbox:
+            yield sandbox
+
+    return fixture

@@ -1,0 +1,41 @@
+"""One sandbox per test session, reset (including faults) before every test."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import httpx2
+import pytest
+
+from sandbox import RunningSandbox
+from sandbox.testing import SandboxAdmin, sandbox_fixture, sticky_client
+
+sandbox = sandbox_fixture(scope="session")
+
+WS_A = "ws_alpha"
+WS_B = "ws_beta"
+
+
+@pytest.fixture(scope="session")
+def admin(sandbox: RunningSandbox) -> Iterator[SandboxAdmin]:
+    with SandboxAdmin(sandbox) as admin:
+        yield admin
+
+
+@pytest.fixture(autouse=True)
+def _fresh_sandbox(admin: SandboxAdmin) -> None:
+    admin.reset(faults=True)
+
+
+@pytest.fixture
+def client(sandbox: RunningSandbox) -> Iterator[httpx2.Client]:
+    """Authenticated client for workspace ``WS_A``."""
+    with sticky_client(sandbox, WS_A) as client:
+        yield client
+
+
+@pytest.fixture
+def client_b(sandbox: RunningSandbox) -> Iterator[httpx2.Client]:
+    """Authenticated client for workspace ``WS_B``."""
+    with sticky_client(sandbox, WS_B) as client:
+        yield client
