@@ -22,8 +22,10 @@ REFUND_HEADER = ["refund_id", "order_id", "refunded_at", "amount"]
 
 
 def write_config(root: Path, base_url: str, *, state_url: str | None = None,
-                 extra_sticky: str = "", batch_size: int = 500) -> Path:
+                 sticky: dict[str, object] | None = None, batch_size: int = 500) -> Path:
     root.mkdir(parents=True, exist_ok=True)
+    sticky_keys = {"max_attempts": 8, "retry_budget_seconds": 60, **(sticky or {})}
+    sticky_lines = "\n".join(f"{k} = {v!r}" for k, v in sticky_keys.items())
     (root / "drop").mkdir(exist_ok=True)
     path = root / "config.toml"
     path.write_text(f"""
@@ -32,9 +34,7 @@ url = "{state_url or 'sqlite:///./state.db'}"
 
 [sticky]
 base_url = "{base_url}"
-max_attempts = 8
-retry_budget_seconds = 60
-{extra_sticky}
+{sticky_lines}
 
 [[tenants]]
 id = "t1"

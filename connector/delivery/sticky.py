@@ -13,7 +13,7 @@ from connector.delivery.responses import raise_for_response, transport_errors
 from connector.delivery.retry import AttemptLog, RetryPolicy, call_with_retry
 from connector.delivery.traffic import Traffic
 from connector.delivery.transport import WORKSPACE_HEADER, PacedTransport
-from connector.errors import ServerError
+from connector.errors import NetworkError, ServerError
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,8 +90,14 @@ class StickyClient:
         log = AttemptLog()
 
         async def send() -> Delivered:
-            with transport_errors(what):
-                response = await self._http.post(path, json=payload, headers=headers)
+            try:
+                with transport_errors(what):
+                    response = await self._http.post(path, json=payload, headers=headers)
+            except NetworkError:
+                # Counted here, not in the transport: a response cut off mid-body fails
+                # while the client reads it, after the transport has returned.
+                self.traffic.of(workspace).network_errors += 1
+                raise
             raise_for_response(response, what)
             remote_id = _read_id(response)
             if remote_id is None:

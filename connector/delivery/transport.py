@@ -23,11 +23,7 @@ class PacedTransport(httpx.AsyncBaseTransport):
         workspace = request.headers.get(WORKSPACE_HEADER, "")
         waited = await self._limiters.acquire(workspace)
         self._traffic.request_sent(workspace, waited)
-        try:
-            response = await self._inner.handle_async_request(request)
-        except httpx.TransportError:
-            self._traffic.of(workspace).network_errors += 1
-            raise
+        response = await self._inner.handle_async_request(request)
         if response.status_code == 429:
             self._traffic.of(workspace).rate_limited += 1
             delay = parse_retry_after(response.headers.get("Retry-After"))

@@ -1,0 +1,5 @@
+"""``python -m connector`` is ``sticky-sync``."""
+
+from connector.cli import main
+
+main()
