@@ -45,6 +45,17 @@ class Leases:
                 holder=holder, acquired_at=now, expires_at=expires))
             return True
 
+    def take_over(self, tenant: str, source: str, stale_holder: str, holder: str,
+                  ttl: float) -> bool:
+        """Replace ``stale_holder`` (known dead) by ``holder``, if it still holds the lease."""
+        now = utcnow()
+        with self._engine.begin() as conn:
+            result = conn.execute(update(leases).where(
+                leases.c.tenant == tenant, leases.c.source == source,
+                leases.c.holder == stale_holder).values(
+                holder=holder, acquired_at=now, expires_at=now + timedelta(seconds=ttl)))
+            return result.rowcount == 1
+
     def renew(self, tenant: str, source: str, holder: str, ttl: float) -> bool:
         with self._engine.begin() as conn:
             result = conn.execute(update(leases).where(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import socket
 import uuid
@@ -25,7 +26,8 @@ from state import StateStore
 
 log = structlog.get_logger("connector.run")
 
-LEASE_TTL_SECONDS = 300.0
+LEASE_TTL_SECONDS = 120.0
+LEASE_RENEW_SECONDS = 30.0
 
 
 class ExitCode(IntEnum):
@@ -64,6 +66,40 @@ class PassReport:
 
 def holder_id() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+def holder_is_dead(holder: str) -> bool:
+    """True when ``holder`` names a process on this host that no longer exists (a run
+    killed with SIGKILL leaves its lease behind; no need to wait for the TTL)."""
+    host, _, rest = holder.partition(":")
+    pid_text = rest.partition(":")[0]
+    if host != socket.gethostname() or not pid_text.isdigit():
+        return False
+    try:
+        os.kill(int(pid_text), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
+
+
+def claim_lease(store: StateStore, tenant: str, source: str, holder: str) -> bool:
+    if store.leases.acquire(tenant, source, holder, LEASE_TTL_SECONDS):
+        return True
+    current = store.leases.holder(tenant, source)
+    if current is not None and holder_is_dead(current.holder):
+        log.warning("taking over the lease of a dead process", tenant=tenant, source=source,
+                    stale_holder=current.holder)
+        return store.leases.take_over(tenant, source, current.holder, holder,
+                                      LEASE_TTL_SECONDS)
+    return False
+
+
+async def _keep_lease(store: StateStore, tenant: str, source: str, holder: str) -> None:
+    while True:
+        await asyncio.sleep(LEASE_RENEW_SECONDS)
+        store.leases.renew(tenant, source, holder, LEASE_TTL_SECONDS)
 
 
 def sticky_client(settings: Settings) -> StickyClient:
@@ -107,16 +143,12 @@ async def run_pass(settings: Settings, store: StateStore, sticky: StickyClient, 
     return report
 
 
-def _renew(store: StateStore, tenant: str, source: str, holder: str) -> None:
-    store.leases.renew(tenant, source, holder, LEASE_TTL_SECONDS)
-
-
 async def _run_source(tenant: TenantSettings, source: SourceSettings, adapter: Adapter,
                       store: StateStore, sticky: StickyClient, settings: Settings,
                       holder: str, trigger: str) -> SourceOutcome:
     source_name = source.name
     bound = log.bind(tenant=tenant.id, source=source_name)
-    if not store.leases.acquire(tenant.id, source_name, holder, LEASE_TTL_SECONDS):
+    if not claim_lease(store, tenant.id, source_name, holder):
         lease = store.leases.holder(tenant.id, source_name)
         message = f"another run holds {tenant.id}/{source_name}" + (
             f" ({lease.holder}, until {lease.expires_at:%H:%M:%S}Z)" if lease else "")
@@ -126,7 +158,8 @@ async def _run_source(tenant: TenantSettings, source: SourceSettings, adapter: A
     sender = BatchSender(tenant.id, store, sticky, settings.sticky.max_in_flight_per_workspace)
     runner = SourceRunner(
         mapping_context(tenant, source_name), adapter, store, sender, source.batch_size,
-        run_id, on_batch=lambda: _renew(store, tenant.id, source_name, holder))
+        run_id)
+    keeper = asyncio.create_task(_keep_lease(store, tenant.id, source_name, holder))
     try:
         summary = await runner.run()
     except AbortRun as exc:
@@ -136,6 +169,7 @@ async def _run_source(tenant: TenantSettings, source: SourceSettings, adapter: A
         bound.error("run aborted", error=str(exc))
         return SourceOutcome(tenant.id, source_name, "aborted", runner.summary, str(exc))
     finally:
+        keeper.cancel()
         store.leases.release(tenant.id, source_name, holder)
     outcome = "failed" if sum(summary.quarantined.values()) else "ok"
     store.runs.finish(run_id, outcome, summary.as_dict())
