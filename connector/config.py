@@ -51,7 +51,7 @@ class StickySettings(_Section):
     api_key_file: Path | None = None
     rate_limit_per_second: int = Field(100, ge=1, le=10_000)
     rate_limit_headroom: float = Field(
-        0.035, ge=0.0, lt=0.5,
+        0.03, ge=0.0, lt=0.5,
         description="fraction of the cap kept free for clock skew and network bunching")
     max_in_flight_per_workspace: int = Field(8, ge=1, le=256)
     timeout_seconds: float = Field(15.0, gt=0)

@@ -9,11 +9,11 @@ unsettled, and they are resent with the same idempotency key.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Row, func, select, update
+from sqlalchemy import Connection, Engine, Row, Update, bindparam, func, select, update
 
 from state._sql import utcnow
 from state.schema import ledger
@@ -71,6 +71,22 @@ class StagedEntry:
         return (self.workspace, self.kind, self.key)
 
 
+_BY_ID = ledger.c.id == bindparam("entry_id")
+_ATTEMPTS = ledger.c.attempts + bindparam("attempts_done")
+_RESTAGE = update(ledger).where(_BY_ID).values(
+    {c: bindparam(c) for c in ("source", "subject", "parent_key", "amount_cents",
+                               "payload_hash", "payload", "idempotency_key", "status",
+                               "run_id", "updated_at")})
+_MARK_SENT = update(ledger).where(_BY_ID).values(
+    status=SENT, remote_id=bindparam("remote_id"), last_error=None,
+    updated_at=bindparam("now"), sent_at=bindparam("now"), attempts=_ATTEMPTS)
+_MARK_REJECTED = update(ledger).where(_BY_ID).values(
+    status=REJECTED, last_error=bindparam("error"), updated_at=bindparam("now"),
+    attempts=_ATTEMPTS)
+_NOTE_FAILURE = update(ledger).where(_BY_ID).values(
+    last_error=bindparam("error"), updated_at=bindparam("now"), attempts=_ATTEMPTS)
+
+
 def _entry(row: Row[Any]) -> LedgerEntry:
     return LedgerEntry(
         id=row.id, tenant=row.tenant, target=row.target, workspace=row.workspace,
@@ -82,24 +98,37 @@ def _entry(row: Row[Any]) -> LedgerEntry:
     )
 
 
+@dataclass(frozen=True, slots=True)
+class EntryState:
+    """The few columns planning needs, without decoding payloads."""
+
+    id: int
+    status: str
+    payload_hash: str
+    last_error: str | None
+
+
 class Ledger:
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
 
-    def get_many(self, tenant: str, target: str,
-                 ids: Iterable[EntryId]) -> dict[EntryId, LedgerEntry]:
+    def states(self, tenant: str, target: str,
+               ids: Iterable[EntryId]) -> dict[EntryId, EntryState]:
         wanted = set(ids)
         keys = sorted({key for _, _, key in wanted})
-        found: dict[EntryId, LedgerEntry] = {}
+        found: dict[EntryId, EntryState] = {}
+        columns = (ledger.c.id, ledger.c.workspace, ledger.c.kind, ledger.c.key,
+                   ledger.c.status, ledger.c.payload_hash, ledger.c.last_error)
         with self._engine.connect() as conn:
             for start in range(0, len(keys), 500):
-                rows = conn.execute(select(ledger).where(
+                rows = conn.execute(select(*columns).where(
                     ledger.c.tenant == tenant, ledger.c.target == target,
                     ledger.c.key.in_(keys[start:start + 500]))).all()
                 for row in rows:
-                    entry = _entry(row)
-                    if entry.entry_id in wanted:
-                        found[entry.entry_id] = entry
+                    entry_id = (row.workspace, row.kind, row.key)
+                    if entry_id in wanted:
+                        found[entry_id] = EntryState(row.id, row.status, row.payload_hash,
+                                                     row.last_error)
         return found
 
     def find(self, tenant: str, target: str, kind: str, key: str) -> LedgerEntry | None:
@@ -122,51 +151,62 @@ class Ledger:
             return int(conn.execute(query).scalar_one())
 
     def stage(self, tenant: str, target: str, entries: Sequence[StagedEntry],
-              run_id: int | None) -> dict[EntryId, LedgerEntry]:
-        """Write ``entries`` as pending (insert or overwrite) in one transaction."""
+              run_id: int | None, known: Mapping[EntryId, int]) -> dict[EntryId, int]:
+        """Write ``entries`` as pending in one transaction: overwrite the rows whose ids
+        are ``known``, insert the others. Returns every entry's row id."""
         if not entries:
             return {}
         now = utcnow()
-        existing = self.get_many(tenant, target, (e.entry_id for e in entries))
+        inserts: list[dict[str, Any]] = []
+        updates: list[dict[str, Any]] = []
+        ids: dict[EntryId, int] = {}
+        for e in entries:
+            values = {
+                "source": e.source, "subject": e.subject, "parent_key": e.parent_key,
+                "amount_cents": e.amount_cents, "payload_hash": e.payload_hash,
+                "payload": e.payload, "idempotency_key": e.idempotency_key,
+                "status": PENDING, "run_id": run_id, "updated_at": now,
+            }
+            old = known.get(e.entry_id)
+            if old is None:
+                inserts.append({"tenant": tenant, "target": target, "workspace": e.workspace,
+                                "kind": e.kind, "key": e.key, "attempts": 0,
+                                "created_at": now, "sent_at": None, "remote_id": None,
+                                "last_error": None, **values})
+            else:
+                ids[e.entry_id] = old
+                updates.append({"entry_id": old, **values})
         with self._engine.begin() as conn:
-            for e in entries:
-                values = {
-                    "source": e.source, "subject": e.subject, "parent_key": e.parent_key,
-                    "amount_cents": e.amount_cents, "payload_hash": e.payload_hash,
-                    "payload": e.payload, "idempotency_key": e.idempotency_key,
-                    "status": PENDING, "run_id": run_id, "updated_at": now,
-                }
-                old = existing.get(e.entry_id)
-                if old is None:
-                    conn.execute(ledger.insert().values(
-                        tenant=tenant, target=target, workspace=e.workspace, kind=e.kind,
-                        key=e.key, attempts=0, created_at=now, **values))
-                else:
-                    conn.execute(update(ledger).where(ledger.c.id == old.id).values(**values))
-        return self.get_many(tenant, target, (e.entry_id for e in entries))
+            if inserts:
+                rows = conn.execute(ledger.insert().returning(
+                    ledger.c.id, ledger.c.workspace, ledger.c.kind, ledger.c.key,
+                    sort_by_parameter_order=True), inserts)
+                ids.update({(r.workspace, r.kind, r.key): r.id for r in rows})
+            if updates:
+                conn.execute(_RESTAGE, updates)
+        return ids
 
+    # Settling runs once per response: statements are built once, with bind parameters.
     def mark_sent(self, entry_id: int, remote_id: str | None, attempts: int,
                   conn: Connection | None = None) -> None:
-        if conn is None:
-            with self._engine.begin() as own:
-                self.mark_sent(entry_id, remote_id, attempts, own)
-            return
-        now = utcnow()
-        conn.execute(update(ledger).where(ledger.c.id == entry_id).values(
-            status=SENT, remote_id=remote_id, last_error=None, updated_at=now,
-            sent_at=now, attempts=ledger.c.attempts + attempts))
+        self._settle(_MARK_SENT, conn, entry_id=entry_id, remote_id=remote_id,
+                     attempts_done=attempts, now=utcnow())
 
     def mark_rejected(self, entry_id: int, error: str, attempts: int) -> None:
-        with self._engine.begin() as conn:
-            conn.execute(update(ledger).where(ledger.c.id == entry_id).values(
-                status=REJECTED, last_error=error, updated_at=utcnow(),
-                attempts=ledger.c.attempts + attempts))
+        self._settle(_MARK_REJECTED, None, entry_id=entry_id, error=error,
+                     attempts_done=attempts, now=utcnow())
 
     def note_failure(self, entry_id: int, error: str, attempts: int) -> None:
         """A transient failure: the row stays pending, to be resent by a later run."""
-        with self._engine.begin() as conn:
-            conn.execute(update(ledger).where(ledger.c.id == entry_id).values(
-                last_error=error, updated_at=utcnow(), attempts=ledger.c.attempts + attempts))
+        self._settle(_NOTE_FAILURE, None, entry_id=entry_id, error=error,
+                     attempts_done=attempts, now=utcnow())
+
+    def _settle(self, statement: Update, conn: Connection | None, **params: Any) -> None:
+        if conn is None:
+            with self._engine.begin() as own:
+                own.execute(statement, params)
+        else:
+            conn.execute(statement, params)
 
     def counts(self, tenant: str) -> dict[str, int]:
         with self._engine.connect() as conn:

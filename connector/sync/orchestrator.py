@@ -21,6 +21,7 @@ from connector.mapping.context import MappingContext
 from connector.sources import build_adapter
 from connector.sync.runner import SourceRunner
 from connector.sync.sender import BatchSender
+from connector.sync.state_thread import StateThread
 from connector.sync.summary import RunSummary
 from state import StateStore
 
@@ -113,7 +114,7 @@ def sticky_client(settings: Settings) -> StickyClient:
             "sticky: the API key must start with sk_test_ (sandbox) or sk_live_ (production)")
     endpoint = StickyEndpoint(
         base_url=cfg.base_url, api_key=key, timeout_seconds=cfg.timeout_seconds,
-        max_connections=max(16, cfg.max_in_flight_per_workspace * 4))
+        max_connections=min(64, max(16, cfg.max_in_flight_per_workspace * 4)))
     return StickyClient(
         endpoint, WorkspacePace.for_cap(cfg.rate_limit_per_second, cfg.rate_limit_headroom),
         RetryPolicy(max_attempts=cfg.max_attempts, budget_seconds=cfg.retry_budget_seconds))
@@ -155,7 +156,9 @@ async def _run_source(tenant: TenantSettings, source: SourceSettings, adapter: A
         bound.warning("source busy", holder=lease.holder if lease else None)
         return SourceOutcome(tenant.id, source_name, "busy", RunSummary(), message)
     run_id = store.runs.start(tenant.id, source_name, trigger)
-    sender = BatchSender(tenant.id, store, sticky, settings.sticky.max_in_flight_per_workspace)
+    state_thread = StateThread()
+    sender = BatchSender(tenant.id, store, sticky, settings.sticky.max_in_flight_per_workspace,
+                         state_thread)
     runner = SourceRunner(
         mapping_context(tenant, source_name), adapter, store, sender, source.batch_size,
         run_id)
@@ -170,6 +173,7 @@ async def _run_source(tenant: TenantSettings, source: SourceSettings, adapter: A
         return SourceOutcome(tenant.id, source_name, "aborted", runner.summary, str(exc))
     finally:
         keeper.cancel()
+        state_thread.close()
         store.leases.release(tenant.id, source_name, holder)
     outcome = "failed" if sum(summary.quarantined.values()) else "ok"
     store.runs.finish(run_id, outcome, summary.as_dict())

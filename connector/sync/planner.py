@@ -3,9 +3,15 @@ DB, and decide per payload whether it is new, changed, or already delivered."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from adapters.records import CustomerRecord, OrderRecord, RefundRecord, UnreadableRecord
+from adapters.records import (
+    CustomerRecord,
+    OrderRecord,
+    SourceRecord,
+    UnreadableRecord,
+)
 from connector.errors import InvalidRecord, MissingDependency, RecordProblem
 from connector.mapping.context import MappingContext
 from connector.mapping.customers import (
@@ -39,13 +45,20 @@ class BatchPlan:
     identities: dict[tuple[str, str], str] = field(default_factory=dict)
     """(customer key, workspace) → Sticky customer id, known before sending."""
 
+    def absorb(self, later: BatchPlan) -> None:
+        """Append the plan of the next slice of the same batch (its works win)."""
+        self.tickets.extend(later.tickets)
+        self.problems.extend(later.problems)
+        self.works.update(later.works)
+        self.identities.update(later.identities)
+
 
 class BatchPlanner:
     def __init__(self, ctx: MappingContext, store: StateStore) -> None:
         self.ctx = ctx
         self.store = store
 
-    def plan(self, records: list[object], run_id: int | None) -> BatchPlan:
+    def plan(self, records: Sequence[SourceRecord], run_id: int | None) -> BatchPlan:
         plan = BatchPlan()
         customers, orders, refunds = self._map(records, plan)
         profiles = self._profiles(customers, orders)
@@ -62,15 +75,13 @@ class BatchPlanner:
         return plan
 
     # -- mapping ------------------------------------------------------------------
-    def _map(self, records: list[object], plan: BatchPlan) -> tuple[
+    def _map(self, records: Sequence[SourceRecord], plan: BatchPlan) -> tuple[
             list[tuple[Ticket, MappedCustomer]], list[tuple[Ticket, MappedOrder]],
             list[tuple[Ticket, MappedRefund]]]:
         customers: list[tuple[Ticket, MappedCustomer]] = []
         orders: list[tuple[Ticket, MappedOrder]] = []
         refunds: list[tuple[Ticket, MappedRefund]] = []
         for record in records:
-            assert isinstance(record, CustomerRecord | OrderRecord | RefundRecord
-                              | UnreadableRecord)
             ticket = Ticket(record)
             plan.tickets.append(ticket)
             try:
@@ -202,7 +213,7 @@ class BatchPlanner:
 
     # -- ledger decisions -----------------------------------------------------------
     def _decide(self, plan: BatchPlan, run_id: int | None) -> None:
-        existing = self.store.ledger.get_many(self.ctx.tenant, TARGET, plan.works)
+        existing = self.store.ledger.states(self.ctx.tenant, TARGET, plan.works)
         subjects = {w.staged.subject for w in plan.works.values() if w.staged.subject}
         plan.identities = self.store.customers.identities(self.ctx.tenant, subjects)
         to_stage: list[StagedEntry] = []
@@ -225,9 +236,10 @@ class BatchPlanner:
                         f" was rejected earlier: {old.last_error}")
                 continue
             to_stage.append(work.staged)
-        staged = self.store.ledger.stage(self.ctx.tenant, TARGET, to_stage, run_id)
-        for entry_id, entry in staged.items():
-            plan.works[entry_id].ledger_id = entry.id
+        known = {s.entry_id: existing[s.entry_id].id for s in to_stage if s.entry_id in existing}
+        staged = self.store.ledger.stage(self.ctx.tenant, TARGET, to_stage, run_id, known)
+        for entry_id, ledger_id in staged.items():
+            plan.works[entry_id].ledger_id = ledger_id
 
     def _staged(self, workspace: str, kind: str, key: str, payload: dict[str, object], *,
                 subject: str | None = None, parent_key: str | None = None,

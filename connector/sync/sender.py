@@ -19,65 +19,90 @@ from connector.errors import (
     TargetUnavailable,
 )
 from connector.sync.planner import BatchPlan
-from connector.sync.work import CUSTOMER, PHASES, Work, WorkState
+from connector.sync.state_thread import StateThread
+from connector.sync.work import CUSTOMER, PHASES, EntryId, Work, WorkState
 from state import StateStore
 
 
 class BatchSender:
     def __init__(self, tenant: str, store: StateStore, sticky: StickyClient,
-                 max_in_flight_per_workspace: int) -> None:
+                 max_in_flight_per_workspace: int, state_thread: StateThread) -> None:
         self.tenant = tenant
         self.store = store
+        self.db = state_thread
         self.sticky = sticky
         self.max_in_flight = max_in_flight_per_workspace
+        # What this run has delivered so far. The next batch is planned while this one
+        # is sent, so its plan may not know yet what is being settled right now.
+        self.identities: dict[tuple[str, str], str] = {}
+        self.settled: dict[EntryId, tuple[str, str]] = {}
 
     async def send(self, plan: BatchPlan) -> None:
-        """Send what the plan marked TO_SEND. Raises TargetUnavailable (after settling
-        everything that did complete) when a request kept failing transiently."""
+        """Send what the plan marked TO_SEND; each workspace goes through the phases on
+        its own (a customer and its events always share a workspace), so one slow
+        workspace does not hold the others at a phase boundary.
+
+        Raises TargetUnavailable, after settling everything that did complete, when a
+        request kept failing transiently; AbortRun errors (refused key) propagate."""
+        by_workspace: dict[str, list[Work]] = defaultdict(list)
+        for work in plan.works.values():
+            if work.state is WorkState.TO_SEND:
+                by_workspace[work.workspace].append(work)
+        results = await asyncio.gather(
+            *(self._workspace(works, plan) for works in by_workspace.values()),
+            return_exceptions=True)
         interrupted: Retryable | None = None
-        for phase in PHASES:
-            works = [w for w in plan.works.values()
-                     if w.kind == phase and w.state is WorkState.TO_SEND]
-            if interrupted is not None:
-                for work in works:
-                    work.state = WorkState.INTERRUPTED
-                continue
-            interrupted = await self._phase(works, plan)
+        for result in results:
+            if isinstance(result, Retryable):
+                interrupted = interrupted or result
+            elif isinstance(result, BaseException):
+                raise result
         if interrupted is not None:
             raise TargetUnavailable(f"Sticky kept failing, stopping this run: {interrupted}"
                                     ) from interrupted
 
-    async def _phase(self, works: list[Work], plan: BatchPlan) -> Retryable | None:
-        gates: dict[str, asyncio.Semaphore] = defaultdict(
-            lambda: asyncio.Semaphore(self.max_in_flight))
+    async def _workspace(self, works: list[Work], plan: BatchPlan) -> None:
+        gate = asyncio.Semaphore(self.max_in_flight)
 
         async def one(work: Work) -> None:
-            async with gates[work.workspace]:
+            async with gate:
                 await self._deliver(work, plan)
 
-        results = await asyncio.gather(*(one(w) for w in works), return_exceptions=True)
-        first_transient: Retryable | None = None
-        for result in results:
-            if isinstance(result, AbortRun):
-                raise result
-            if isinstance(result, Retryable):
-                first_transient = first_transient or result
-            elif isinstance(result, BaseException):
-                raise result
-        return first_transient
+        for number, phase in enumerate(PHASES):
+            results = await asyncio.gather(*(one(w) for w in works if w.kind == phase),
+                                           return_exceptions=True)
+            for result in results:
+                if isinstance(result, AbortRun):
+                    raise result
+            transient = next((r for r in results if isinstance(r, Retryable)), None)
+            if transient is not None:
+                for later in works:
+                    if later.kind in PHASES[number + 1:]:
+                        later.state = WorkState.INTERRUPTED
+                raise transient
+            for result in results:
+                if isinstance(result, BaseException):
+                    raise result
 
     async def _deliver(self, work: Work, plan: BatchPlan) -> None:
         assert work.ledger_id is not None
         staged = work.staged
+        done = self.settled.get(staged.entry_id)
+        if done is not None and done[0] == staged.payload_hash:
+            # Settled earlier in this run (planned again by the read-ahead): no request.
+            await self.db.call(self.store.ledger.mark_sent, work.ledger_id, done[1], 0)
+            work.state = WorkState.UNCHANGED
+            return
         payload = dict(staged.payload)
         if work.kind != CUSTOMER:
-            customer_id = plan.identities.get((staged.subject or "", staged.workspace))
+            subject = (staged.subject or "", staged.workspace)
+            customer_id = plan.identities.get(subject) or self.identities.get(subject)
             if customer_id is None:
                 problem = MissingDependency(
                     "customer_not_delivered",
                     f"{staged.kind} {staged.key}: its customer {staged.subject} could not be "
                     f"created in {staged.workspace}")
-                self._fail(work, problem)
+                await self._fail(work, problem)
                 return
             payload["customer_id"] = customer_id
         try:
@@ -88,27 +113,30 @@ class BatchSender:
                 result = await self.sticky.create_event(staged.workspace, payload,
                                                         staged.idempotency_key)
         except RejectedByTarget as problem:
-            self._fail(work, problem)
+            await self._fail(work, problem)
             return
         except Retryable as exc:
             work.state = WorkState.INTERRUPTED
-            self.store.ledger.note_failure(work.ledger_id, str(exc), attempts=1)
+            await self.db.call(self.store.ledger.note_failure, work.ledger_id, str(exc), 1)
             raise
-        self._settle(work, result, plan)
+        await self._settle(work, result, plan)
 
-    def _settle(self, work: Work, result: Delivered, plan: BatchPlan) -> None:
+    async def _settle(self, work: Work, result: Delivered, plan: BatchPlan) -> None:
         assert work.ledger_id is not None and result.remote_id is not None
         staged = work.staged
         if work.kind == CUSTOMER:
-            self.store.settle_customer(work.ledger_id, self.tenant, staged.key,
-                                       staged.workspace, result.remote_id, result.attempts)
+            await self.db.call(self.store.settle_customer, work.ledger_id, self.tenant,
+                               staged.key, staged.workspace, result.remote_id, result.attempts)
             plan.identities[(staged.key, staged.workspace)] = result.remote_id
+            self.identities[(staged.key, staged.workspace)] = result.remote_id
         else:
-            self.store.ledger.mark_sent(work.ledger_id, result.remote_id, result.attempts)
+            await self.db.call(self.store.ledger.mark_sent, work.ledger_id, result.remote_id,
+                               result.attempts)
+        self.settled[staged.entry_id] = (staged.payload_hash, result.remote_id)
         work.state = WorkState.SENT
 
-    def _fail(self, work: Work, problem: RejectedByTarget | MissingDependency) -> None:
+    async def _fail(self, work: Work, problem: RejectedByTarget | MissingDependency) -> None:
         assert work.ledger_id is not None
         work.state = WorkState.FAILED
         work.problem = problem
-        self.store.ledger.mark_rejected(work.ledger_id, str(problem), attempts=1)
+        await self.db.call(self.store.ledger.mark_rejected, work.ledger_id, str(problem), 1)
