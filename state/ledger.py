@@ -115,20 +115,25 @@ class Ledger:
     def states(self, tenant: str, target: str,
                ids: Iterable[EntryId]) -> dict[EntryId, EntryState]:
         wanted = set(ids)
-        keys = sorted({key for _, _, key in wanted})
+        by_kind: dict[str, set[str]] = {}
+        for _, kind, key in wanted:
+            by_kind.setdefault(kind, set()).add(key)
         found: dict[EntryId, EntryState] = {}
         columns = (ledger.c.id, ledger.c.workspace, ledger.c.kind, ledger.c.key,
                    ledger.c.status, ledger.c.payload_hash, ledger.c.last_error)
         with self._engine.connect() as conn:
-            for start in range(0, len(keys), 500):
-                rows = conn.execute(select(*columns).where(
-                    ledger.c.tenant == tenant, ledger.c.target == target,
-                    ledger.c.key.in_(keys[start:start + 500]))).all()
-                for row in rows:
-                    entry_id = (row.workspace, row.kind, row.key)
-                    if entry_id in wanted:
-                        found[entry_id] = EntryState(row.id, row.status, row.payload_hash,
-                                                     row.last_error)
+            for kind, key_set in by_kind.items():
+                keys = sorted(key_set)
+                for start in range(0, len(keys), 500):
+                    rows = conn.execute(select(*columns).where(  # uses ix_ledger_lookup
+                        ledger.c.tenant == tenant, ledger.c.kind == kind,
+                        ledger.c.key.in_(keys[start:start + 500]),
+                        ledger.c.target == target)).all()
+                    for row in rows:
+                        entry_id = (row.workspace, row.kind, row.key)
+                        if entry_id in wanted:
+                            found[entry_id] = EntryState(row.id, row.status,
+                                                         row.payload_hash, row.last_error)
         return found
 
     def find(self, tenant: str, target: str, kind: str, key: str) -> LedgerEntry | None:
@@ -187,11 +192,6 @@ class Ledger:
         return ids
 
     # Settling runs once per response: statements are built once, with bind parameters.
-    def mark_sent(self, entry_id: int, remote_id: str | None, attempts: int,
-                  conn: Connection | None = None) -> None:
-        self._settle(_MARK_SENT, conn, entry_id=entry_id, remote_id=remote_id,
-                     attempts_done=attempts, now=utcnow())
-
     def mark_rejected(self, entry_id: int, error: str, attempts: int) -> None:
         self._settle(_MARK_REJECTED, None, entry_id=entry_id, error=error,
                      attempts_done=attempts, now=utcnow())
@@ -200,6 +200,13 @@ class Ledger:
         """A transient failure: the row stays pending, to be resent by a later run."""
         self._settle(_NOTE_FAILURE, None, entry_id=entry_id, error=error,
                      attempts_done=attempts, now=utcnow())
+
+    def settle_many(self, sent: Sequence[tuple[int, str | None, int]],
+                    conn: Connection) -> None:
+        """Mark several rows sent: ``(entry id, remote id, attempts)`` each."""
+        now = utcnow()
+        conn.execute(_MARK_SENT, [{"entry_id": i, "remote_id": r, "attempts_done": a,
+                                   "now": now} for i, r, a in sent])
 
     def _settle(self, statement: Update, conn: Connection | None, **params: Any) -> None:
         if conn is None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Engine
@@ -14,6 +15,17 @@ from state.issues import RecordIssue, RecordIssues
 from state.leases import Leases
 from state.ledger import Ledger
 from state.runs import Runs
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    """A payload the target accepted: its ledger row, the remote id and the attempts it
+    took; for a customer also its (customer key, workspace) for the identity map."""
+
+    entry_id: int
+    remote_id: str
+    attempts: int
+    identity: tuple[str, str] | None = None
 
 
 class StateStore:
@@ -41,12 +53,17 @@ class StateStore:
             self.issues.resolve(tenant, source, stream, delivered_locators, conn)
             self.cursors.put(tenant, source, stream, position, conn)
 
-    def settle_customer(self, entry_id: int, tenant: str, customer_key: str, workspace: str,
-                        remote_id: str, attempts: int) -> None:
-        """A customer was accepted: its ledger row and identity, in one transaction."""
+    def settle_delivered(self, tenant: str, items: Sequence[Delivery]) -> None:
+        """Settle several accepted payloads (and their identities) in one transaction."""
+        if not items:
+            return
         with self.engine.begin() as conn:
-            self.ledger.mark_sent(entry_id, remote_id, attempts, conn)
-            self.customers.save_identity(tenant, customer_key, workspace, remote_id, conn)
+            self.ledger.settle_many([(d.entry_id, d.remote_id, d.attempts) for d in items],
+                                    conn)
+            for d in items:
+                if d.identity is not None:
+                    self.customers.save_identity(tenant, d.identity[0], d.identity[1],
+                                                 d.remote_id, conn)
 
     def close(self) -> None:
         self.engine.dispose()

@@ -19,9 +19,11 @@ from connector.errors import (
     TargetUnavailable,
 )
 from connector.sync.planner import BatchPlan
+from connector.sync.settle_queue import SettleQueue
 from connector.sync.state_thread import StateThread
 from connector.sync.work import CUSTOMER, PHASES, EntryId, Work, WorkState
 from state import StateStore
+from state.store import Delivery
 
 
 class BatchSender:
@@ -30,6 +32,7 @@ class BatchSender:
         self.tenant = tenant
         self.store = store
         self.db = state_thread
+        self.settle_queue = SettleQueue(store, state_thread, tenant)
         self.sticky = sticky
         self.max_in_flight = max_in_flight_per_workspace
         # What this run has delivered so far. The next batch is planned while this one
@@ -90,7 +93,7 @@ class BatchSender:
         done = self.settled.get(staged.entry_id)
         if done is not None and done[0] == staged.payload_hash:
             # Settled earlier in this run (planned again by the read-ahead): no request.
-            await self.db.call(self.store.ledger.mark_sent, work.ledger_id, done[1], 0)
+            await self.settle_queue.delivered(Delivery(work.ledger_id, done[1], 0))
             work.state = WorkState.UNCHANGED
             return
         payload = dict(staged.payload)
@@ -124,14 +127,12 @@ class BatchSender:
     async def _settle(self, work: Work, result: Delivered, plan: BatchPlan) -> None:
         assert work.ledger_id is not None and result.remote_id is not None
         staged = work.staged
-        if work.kind == CUSTOMER:
-            await self.db.call(self.store.settle_customer, work.ledger_id, self.tenant,
-                               staged.key, staged.workspace, result.remote_id, result.attempts)
-            plan.identities[(staged.key, staged.workspace)] = result.remote_id
-            self.identities[(staged.key, staged.workspace)] = result.remote_id
-        else:
-            await self.db.call(self.store.ledger.mark_sent, work.ledger_id, result.remote_id,
-                               result.attempts)
+        identity = (staged.key, staged.workspace) if work.kind == CUSTOMER else None
+        await self.settle_queue.delivered(
+            Delivery(work.ledger_id, result.remote_id, result.attempts, identity))
+        if identity is not None:
+            plan.identities[identity] = result.remote_id
+            self.identities[identity] = result.remote_id
         self.settled[staged.entry_id] = (staged.payload_hash, result.remote_id)
         work.state = WorkState.SENT
 
