@@ -63,13 +63,16 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=20_000)
     parser.add_argument("--customers", type=int, default=1_000)
     parser.add_argument("--batch-size", type=int, default=1_000)
+    parser.add_argument("--headroom", type=float, default=0.03,
+                        help="sticky.rate_limit_headroom (default: the config default)")
     args = parser.parse_args()
     configure_logging("warning", "console")
     os.environ.setdefault(API_KEY_ENV, "sk_test_bench")
     root = Path(tempfile.mkdtemp(prefix="sticky-bench-"))
     try:
         with sandbox_process() as base_url:
-            config = write_config(root, base_url, batch_size=args.batch_size)
+            config = write_config(root, base_url, batch_size=args.batch_size,
+                              sticky={"rate_limit_headroom": args.headroom})
             make_drop(root / "drop", args.customers, args.events)
             report, traffic, cpu, wall = asyncio.run(run(config))
             stats = httpx2.get(f"{base_url}/_sandbox/stats").json()["workspaces"]

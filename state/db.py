@@ -46,6 +46,7 @@ def _sqlite_engine(url: str, database: str | None) -> Engine:
         cur = dbapi_conn.cursor()
         cur.execute("PRAGMA journal_mode=WAL")
         cur.execute("PRAGMA synchronous=NORMAL")
+        cur.execute("PRAGMA wal_autocheckpoint=0")  # see state/checkpointer.py
         cur.execute("PRAGMA foreign_keys=ON")
         cur.close()
 

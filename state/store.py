@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import Engine
 
+from state.checkpointer import WalCheckpointer
 from state.cursors import Cursors
 from state.customers import Customers
 from state.db import create_state_engine, migrate
@@ -31,6 +32,8 @@ class Delivery:
 class StateStore:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        self._checkpointer = (WalCheckpointer(engine) if engine.dialect.name == "sqlite"
+                              and engine.url.database not in (None, "", ":memory:") else None)
         self.cursors = Cursors(engine)
         self.ledger = Ledger(engine)
         self.customers = Customers(engine)
@@ -66,4 +69,7 @@ class StateStore:
                                                  d.remote_id, conn)
 
     def close(self) -> None:
+        if self._checkpointer is not None:
+            self._checkpointer.close()
+            self._checkpointer = None
         self.engine.dispose()
