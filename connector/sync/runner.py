@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from typing import Any
 
 import structlog
@@ -16,13 +17,40 @@ from connector.sync.planner import BatchPlan, BatchPlanner
 from connector.sync.sender import BatchSender
 from connector.sync.source_state import BoundSourceState
 from connector.sync.summary import RunSummary
-from connector.sync.work import CUSTOMER, Ticket, WorkState
+from connector.sync.work import CUSTOMER, Ticket, Work, WorkState
 from state import QUARANTINED, REJECTED, SKIPPED, RecordIssue, StateStore
 
 log = structlog.get_logger("connector.sync")
 
 PLAN_SLICE = 50
 """Records planned in one call on the state thread (~10 ms of work)."""
+READ_AHEAD = 3
+"""Batches read and planned but not yet checkpointed, at most."""
+
+
+@dataclass(slots=True)
+class _InFlight:
+    """A planned batch on its way through the workspace lanes."""
+
+    batch: Batch
+    plan: BatchPlan
+    waiting: set[str] = field(default_factory=set)
+    done: asyncio.Event = field(default_factory=asyncio.Event)
+    error: BaseException | None = None
+
+    def lane_finished(self, workspace: str, error: BaseException | None) -> None:
+        self.waiting.discard(workspace)
+        if error is not None and self.error is None:
+            self.error = error
+        if not self.waiting:
+            self.done.set()
+
+
+@dataclass(slots=True)
+class _Lane:
+    workspace: str
+    queue: asyncio.Queue[tuple[_InFlight, list[Work]] | None]
+    task: asyncio.Future[None] | None = None
 
 
 def disposition_of(problem: RecordProblem) -> str:
@@ -47,55 +75,95 @@ class SourceRunner:
         self.on_batch = on_batch
         self.planner = BatchPlanner(ctx, store)
         self.summary = RunSummary()
+        self._stopping = False
 
     async def run(self) -> RunSummary:
-        """Plan batch N+1 while batch N is being sent.
+        """Read and plan ahead, send per workspace, commit in order.
 
-        Reading the source and planning run on the state thread (as do all DB writes),
-        so the workspace limiters stay busy across batch boundaries. Planning goes in
-        slices of ``PLAN_SLICE`` records so that settling the responses of batch N
-        never waits long behind it. Batches are sent, settled and committed in order.
+        - Reading the source and planning run on the state thread (as do all DB writes),
+          up to ``READ_AHEAD`` batches ahead of the oldest uncommitted one, in slices of
+          ``PLAN_SLICE`` records so that settling responses never waits long behind them.
+        - Each workspace has a *lane* that sends its share of each batch, batch after
+          batch: a workspace with less to do in a batch goes on with the next one instead
+          of idling until the busiest workspace is done.
+        - A batch is checkpointed once every lane is done with it, strictly in order.
         """
         state = BoundSourceState(self.store, self.ctx.tenant, self.ctx.source)
         batches = iter(self.adapter.read(state, self.batch_size))
-        ahead = asyncio.ensure_future(self._read_and_plan(batches))
+        window = asyncio.Semaphore(READ_AHEAD)
+        inflight: asyncio.Queue[_InFlight | BaseException | None] = asyncio.Queue()
+        lanes: dict[str, _Lane] = {}
+        producer = asyncio.ensure_future(self._produce(batches, window, inflight, lanes))
         try:
-            while planned := await ahead:
-                ahead = asyncio.ensure_future(self._read_and_plan(batches))
-                for batch, plan in planned:
-                    await self._send_and_settle(batch, plan)
-                    if self.on_batch is not None:
-                        self.on_batch()
+            while (item := await inflight.get()) is not None:
+                if isinstance(item, BaseException):
+                    raise item
+                await item.done.wait()
+                if item.error is not None:
+                    raise item.error
+                await self._commit(item)
+                window.release()
         finally:
-            if not ahead.done():
-                ahead.cancel()
-                await asyncio.wait([ahead])
-            if not ahead.cancelled():
-                ahead.exception()  # retrieved: the first error is the one that counts
+            self._stopping = True  # lanes finish the batch at hand, send nothing more
+            producer.cancel()
+            await asyncio.gather(producer, return_exceptions=True)
+            for lane in lanes.values():
+                lane.queue.put_nowait(None)
+            await asyncio.gather(*(lane.task for lane in lanes.values() if lane.task),
+                                 return_exceptions=True)
         self.summary.finish()
         return self.summary
 
-    async def _read_and_plan(self, batches: Iterator[Batch]) -> list[tuple[Batch, BatchPlan]]:
-        """The next batches up to and including one with records (empty batches, such
-        as a file's closing step, are cheap: reading goes on past them)."""
-        planned: list[tuple[Batch, BatchPlan]] = []
-        while (batch := await self.db.call(next, batches, None)) is not None:
-            plan = BatchPlan()
-            for start in range(0, len(batch.records), PLAN_SLICE):
-                plan.absorb(await self.db.call(
-                    self.planner.plan, batch.records[start:start + PLAN_SLICE], self.run_id))
-            planned.append((batch, plan))
-            if batch.records:
-                break
-        return planned
-
-    async def _send_and_settle(self, batch: Batch, plan: BatchPlan) -> None:
-        self.summary.records_read += len(batch.records)
+    async def _produce(self, batches: Iterator[Batch], window: asyncio.Semaphore,
+                       inflight: asyncio.Queue[_InFlight | BaseException | None],
+                       lanes: dict[str, _Lane]) -> None:
         try:
-            await self.sender.send(plan)
-        finally:
-            self._count_works(plan)
-        issues, delivered = self._settle_tickets(plan, batch.stream)
+            while True:
+                await window.acquire()
+                batch = await self.db.call(next, batches, None)
+                if batch is None:
+                    break
+                plan = BatchPlan()
+                for start in range(0, len(batch.records), PLAN_SLICE):
+                    plan.absorb(await self.db.call(
+                        self.planner.plan, batch.records[start:start + PLAN_SLICE],
+                        self.run_id))
+                item = _InFlight(batch, plan)
+                by_workspace: dict[str, list[Work]] = {}
+                for work in plan.works.values():
+                    if work.state is WorkState.TO_SEND:
+                        by_workspace.setdefault(work.workspace, []).append(work)
+                item.waiting.update(by_workspace)
+                inflight.put_nowait(item)
+                if not by_workspace:
+                    item.done.set()
+                for workspace, works in by_workspace.items():
+                    lane = lanes.get(workspace)
+                    if lane is None:
+                        lane = lanes[workspace] = _Lane(workspace, asyncio.Queue())
+                        lane.task = asyncio.ensure_future(self._lane(lane))
+                    lane.queue.put_nowait((item, works))
+        except Exception as exc:  # noqa: BLE001 - handed to the committer, raised there
+            inflight.put_nowait(exc)
+        else:
+            inflight.put_nowait(None)
+
+    async def _lane(self, lane: _Lane) -> None:
+        failed: BaseException | None = None
+        while (job := await lane.queue.get()) is not None:
+            item, works = job
+            if failed is None and not self._stopping:
+                try:
+                    await self.sender.send_workspace(works, item.plan)
+                except Exception as exc:  # noqa: BLE001 - handed to the committer
+                    failed = exc
+            item.lane_finished(lane.workspace, failed)
+
+    async def _commit(self, item: _InFlight) -> None:
+        self._count_works(item.plan)
+        batch = item.batch
+        self.summary.records_read += len(batch.records)
+        issues, delivered = self._settle_tickets(item.plan, batch.stream)
         await self.db.call(self.store.commit_batch, self.ctx.tenant, self.ctx.source,
                            batch.stream, batch.position, issues, delivered, self.run_id)
         if batch.after_commit is not None:
@@ -103,6 +171,8 @@ class SourceRunner:
         if batch.records:
             log.debug("batch settled", stream=batch.stream, records=len(batch.records),
                       issues=len(issues))
+        if self.on_batch is not None:
+            self.on_batch()
 
     def _count_works(self, plan: BatchPlan) -> None:
         for work in plan.works.values():

@@ -8,7 +8,6 @@ at most the requests that were in flight unsettled.
 from __future__ import annotations
 
 import asyncio
-from collections import defaultdict
 
 from connector.delivery.sticky import Delivered, StickyClient
 from connector.errors import (
@@ -40,31 +39,13 @@ class BatchSender:
         self.identities: dict[tuple[str, str], str] = {}
         self.settled: dict[EntryId, tuple[str, str]] = {}
 
-    async def send(self, plan: BatchPlan) -> None:
-        """Send what the plan marked TO_SEND; each workspace goes through the phases on
-        its own (a customer and its events always share a workspace), so one slow
-        workspace does not hold the others at a phase boundary.
+    async def send_workspace(self, works: list[Work], plan: BatchPlan) -> None:
+        """Send one workspace's share of a batch: customers, then completed orders, then
+        refunds (a customer and its events always share a workspace).
 
-        Raises TargetUnavailable, after settling everything that did complete, when a
-        request kept failing transiently; AbortRun errors (refused key) propagate."""
-        by_workspace: dict[str, list[Work]] = defaultdict(list)
-        for work in plan.works.values():
-            if work.state is WorkState.TO_SEND:
-                by_workspace[work.workspace].append(work)
-        results = await asyncio.gather(
-            *(self._workspace(works, plan) for works in by_workspace.values()),
-            return_exceptions=True)
-        interrupted: Retryable | None = None
-        for result in results:
-            if isinstance(result, Retryable):
-                interrupted = interrupted or result
-            elif isinstance(result, BaseException):
-                raise result
-        if interrupted is not None:
-            raise TargetUnavailable(f"Sticky kept failing, stopping this run: {interrupted}"
-                                    ) from interrupted
-
-    async def _workspace(self, works: list[Work], plan: BatchPlan) -> None:
+        A request that keeps failing transiently raises TargetUnavailable, after every
+        other request of its phase has settled; AbortRun errors (refused key) propagate.
+        """
         gate = asyncio.Semaphore(self.max_in_flight)
 
         async def one(work: Work) -> None:
@@ -82,7 +63,8 @@ class BatchSender:
                 for later in works:
                     if later.kind in PHASES[number + 1:]:
                         later.state = WorkState.INTERRUPTED
-                raise transient
+                raise TargetUnavailable(
+                    f"Sticky kept failing, stopping this run: {transient}") from transient
             for result in results:
                 if isinstance(result, BaseException):
                     raise result
