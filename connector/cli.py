@@ -120,7 +120,7 @@ def demo(workdir: Annotated[Path, typer.Option(
          ) -> None:
     """Start the bundled sandbox, sync the bundled sample drop (examples/drop/) into it,
     print the summary, then run again to show that nothing is sent twice."""
-    configure_logging("warning", "console")
+    configure_logging("error", "console")  # the summary tables tell the story
     raise typer.Exit(int(asyncio.run(demo_command(workdir, console))))
 
 

@@ -2,29 +2,36 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from rich.console import Console
 from rich.table import Table
 
 from connector.delivery.traffic import Traffic
-from connector.sync.orchestrator import PassReport
+from connector.sync.orchestrator import PassReport, SourceOutcome
 
 
 def render_pass(report: PassReport, traffic: Traffic, console: Console) -> None:
     total = report.total
-    head = Table(title="sticky-sync run summary", show_lines=False)
-    for column in ("tenant/source", "status", "read", "customers created", "updated",
-                   "unchanged", "events sent", "already sent", "skipped", "rejected",
-                   "quarantined", "seconds"):
-        head.add_column(column, justify="left" if column in {"tenant/source", "status"}
-                        else "right")
+    head = Table(title="sticky-sync run summary")
+    head.add_column("")
     for o in report.outcomes:
-        s = o.summary
-        head.add_row(f"{o.tenant}/{o.source}", o.status, str(s.records_read),
-                     str(s.customers_created), str(s.customers_updated),
-                     str(s.customers_unchanged), str(sum(s.events_sent.values())),
-                     str(s.events_unchanged), str(sum(s.skipped.values())),
-                     str(sum(s.rejected.values())), str(sum(s.quarantined.values())),
-                     f"{s.duration:.2f}")
+        head.add_column(f"{o.tenant}/{o.source}", justify="right")
+    rows: list[tuple[str, Callable[[SourceOutcome], object]]] = [
+        ("status", lambda o: o.status),
+        ("records read", lambda o: o.summary.records_read),
+        ("customers created", lambda o: o.summary.customers_created),
+        ("customers updated", lambda o: o.summary.customers_updated),
+        ("customers unchanged", lambda o: o.summary.customers_unchanged),
+        ("events sent", lambda o: sum(o.summary.events_sent.values())),
+        ("events already sent", lambda o: o.summary.events_unchanged),
+        ("skipped", lambda o: sum(o.summary.skipped.values())),
+        ("rejected", lambda o: sum(o.summary.rejected.values())),
+        ("quarantined", lambda o: sum(o.summary.quarantined.values())),
+        ("seconds", lambda o: f"{o.summary.duration:.2f}"),
+    ]
+    for label, value in rows:
+        head.add_row(label, *(str(value(o)) for o in report.outcomes))
     console.print(head)
 
     if total.events_sent:
@@ -41,9 +48,9 @@ def render_pass(report: PassReport, traffic: Traffic, console: Console) -> None:
         console.print(reasons)
 
     wire = Table(title="requests per workspace")
-    for column in ("workspace", "requests", "req/s", "429s", "5xx", "network errors",
-                   "limiter wait s"):
-        wire.add_column(column, justify="left" if column == "workspace" else "right")
+    wire.add_column("workspace", no_wrap=True)
+    for column in ("requests", "req/s", "429", "5xx", "net err", "wait s"):
+        wire.add_column(column, justify="right")
     for workspace, t in sorted(traffic.by_workspace.items()):
         wire.add_row(workspace, str(t.requests), f"{t.requests_per_second:.1f}",
                      str(t.rate_limited), str(t.server_errors), str(t.network_errors),

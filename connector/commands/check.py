@@ -11,37 +11,43 @@ from connector.sync.orchestrator import ExitCode, sticky_client
 from state import StateStore
 
 
+def _say(console: Console, ok: bool, text: str) -> None:
+    # soft_wrap: a long error stays on one line, whole, whatever the terminal width
+    console.print(("[green]ok[/]   " if ok else "[red]FAIL[/] ") + text, soft_wrap=True,
+                  highlight=False)
+
+
 async def check_command(settings: Settings, console: Console) -> ExitCode:
     failures = 0
-    console.print("[green]ok[/]   configuration")
+    _say(console, True, "configuration")
     try:
         StateStore.open(settings.state.url).close()
-        console.print(f"[green]ok[/]   state DB ({settings.state.url.split('@')[-1]})")
+        _say(console, True, f"state DB ({settings.state.url.split('@')[-1]})")
     except Exception as exc:  # noqa: BLE001 - report any driver error as a failed check
         failures += 1
-        console.print(f"[red]FAIL[/] state DB: {type(exc).__name__}: {exc}")
+        _say(console, False, f"state DB: {type(exc).__name__}: {exc}")
     for tenant in settings.tenants:
         for source in tenant.sources:
             if isinstance(source, CsvSourceSettings) and not source.drop_dir.is_dir():
                 failures += 1
-                console.print(f"[red]FAIL[/] {tenant.id}/{source.name}: drop_dir "
+                _say(console, False, f"{tenant.id}/{source.name}: drop_dir "
                               f"{source.drop_dir} is not a folder")
             else:
-                console.print(f"[green]ok[/]   {tenant.id}/{source.name} ({source.kind})")
+                _say(console, True, f"{tenant.id}/{source.name} ({source.kind})")
     try:
         client = sticky_client(settings)
     except ConfigurationError as exc:
-        console.print(f"[red]FAIL[/] {exc}")
+        _say(console, False, f"{exc}")
         return ExitCode.CONFIG_ERROR
     async with client:
         for tenant in settings.tenants:
             for workspace in tenant.all_workspaces:
                 try:
                     await client.check_access(workspace)
-                    console.print(f"[green]ok[/]   Sticky workspace {workspace}")
+                    _say(console, True, f"Sticky workspace {workspace}")
                 except (AbortRun, StickySyncError) as exc:
                     failures += 1
-                    console.print(f"[red]FAIL[/] Sticky workspace {workspace}: {exc}")
+                    _say(console, False, f"Sticky workspace {workspace}: {exc}")
     if failures:
         console.print(f"{failures} check(s) failed")
         return ExitCode.TARGET_UNREACHABLE

@@ -86,3 +86,10 @@ def _parse(text: str, field: str) -> tuple[bool, Decimal]:
 
 def _invalid(field: str, text: str, problem: str) -> InvalidRecord:
     return InvalidRecord("invalid_amount", f"{field}: {excerpt(text)} {problem}", field=field)
+
+
+def dollars(cents: int) -> str:
+    """``129950`` → ``"$1,299.50"`` (for messages)."""
+    sign = "-" if cents < 0 else ""
+    whole, part = divmod(abs(cents), 100)
+    return f"{sign}${whole:,}.{part:02d}"

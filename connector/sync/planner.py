@@ -21,6 +21,7 @@ from connector.mapping.customers import (
     merge_profile,
 )
 from connector.mapping.keys import content_hash, idempotency_key, phone_customer_key
+from connector.mapping.money import dollars
 from connector.mapping.orders import MappedOrder, MappedRefund, map_order, map_refund
 from connector.sync.work import (
     CUSTOMER,
@@ -188,9 +189,10 @@ class BatchPlanner:
                         already + refund.amount_cents > order.amount_cents):
                     raise InvalidRecord(
                         "refund_exceeds_order",
-                        f"refund {refund.key}: {refund.amount_cents} cents would bring refunds "
-                        f"of order {refund.order_key} to {already + refund.amount_cents}, more "
-                        f"than its total of {order.amount_cents}", field="amount")
+                        f"refund {refund.key}: {dollars(refund.amount_cents)} would bring "
+                        f"refunds of order {refund.order_key} to "
+                        f"{dollars(already + refund.amount_cents)}, more than its total of "
+                        f"{dollars(order.amount_cents)}", field="amount")
             except RecordProblem as problem:
                 plan.problems.append((ticket, problem))
                 continue

@@ -205,7 +205,11 @@ class SourceRunner:
             disposition = disposition_of(problem)
             {SKIPPED: self.summary.skipped, REJECTED: self.summary.rejected,
              QUARANTINED: self.summary.quarantined}[disposition][problem.reason] += 1
-            issues.append(self._issue(ticket, stream, problem, disposition))
+            issue = self._issue(ticket, stream, problem, disposition)
+            issues.append(issue)
+            if disposition != SKIPPED:
+                log.warning("record not delivered", disposition=disposition,
+                            reason=problem.reason, field=problem.field, detail=issue.message)
         return issues, delivered
 
     @staticmethod

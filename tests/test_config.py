@@ -1,0 +1,145 @@
+"""Configuration: the example documents every key, bad configs say exactly what is wrong."""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pydantic import BaseModel
+
+from connector.config import CsvSourceSettings, Settings, load_settings
+from connector.errors import ConfigurationError
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLE = ROOT / "config.example.toml"
+
+VALID = """
+[sticky]
+base_url = "http://127.0.0.1:9"
+[[tenants]]
+id = "t1"
+name = "T"
+default_workspace = "ws_a"
+[[tenants.sources]]
+kind = "csv"
+name = "pos"
+drop_dir = "drop"
+"""
+
+
+def model_keys(model: type[BaseModel], prefix: str = "") -> set[str]:
+    keys: set[str] = set()
+    for name, info in model.model_fields.items():
+        keys.add(prefix + name)
+        annotation: Any = info.annotation
+        for candidate in (annotation, *getattr(annotation, "__args__", ())):
+            inner = getattr(candidate, "__args__", (candidate,))
+            for sub in inner:
+                if isinstance(sub, type) and issubclass(sub, BaseModel):
+                    keys |= model_keys(sub, f"{prefix}{name}.")
+    return keys
+
+
+def toml_keys(data: Any, prefix: str = "") -> set[str]:
+    keys: set[str] = set()
+    if isinstance(data, dict):
+        for key, value in data.items():
+            keys.add(prefix + key)
+            if key not in {"workspaces", "columns"}:  # maps keyed by user data
+                keys |= toml_keys(value, f"{prefix}{key}.")
+    elif isinstance(data, list):
+        for item in data:
+            keys |= toml_keys(item, prefix)
+    return keys
+
+
+def test_the_example_config_loads_and_documents_every_key() -> None:
+    settings = load_settings(EXAMPLE, environ={})
+    assert isinstance(settings.tenants[0].sources[0], CsvSourceSettings)
+    text = EXAMPLE.read_text(encoding="utf-8")
+    documented = toml_keys(tomllib.loads(text)) | {
+        "sticky.api_key_file", "sticky.api_key"}  # shown commented out / env only
+    assert "api_key_file" in text and "STICKY_SYNC_STICKY__API_KEY" in text
+    missing = model_keys(Settings) - documented
+    assert missing == set(), f"keys missing from config.example.toml: {sorted(missing)}"
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "config.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize(("change", "expected"), [
+    (lambda t: t.replace('default_workspace = "ws_a"\n', ""),
+     "tenants[0].default_workspace: required key is missing"),
+    (lambda t: t.replace('drop_dir = "drop"', 'drop_dri = "drop"'),
+     "tenants[0].sources[0].drop_dri: unknown key"),
+    (lambda t: t.replace('name = "T"', 'name = "T"\nphone_region = "XX"'),
+     "tenants[0].phone_region: 'XX' is not a region code"),
+    (lambda t: t.replace('name = "T"', 'name = "T"\ntimezone = "Mars/Olympus"'),
+     "tenants[0].timezone: 'Mars/Olympus' is not an IANA time zone"),
+    (lambda t: t.replace('drop_dir = "drop"', 'drop_dir = "drop"\nschedule = "often"'),
+     "tenants[0].sources[0].schedule: 'often' is neither"),
+    (lambda t: t.replace('drop_dir = "drop"', 'drop_dir = "drop"\nschedule = "61 * * * *"'),
+     "is not a valid cron expression"),
+    (lambda t: t.replace('kind = "csv"', 'kind = "ftp"'), "tenants[0].sources[0]"),
+    (lambda t: t.replace('base_url = "http://127.0.0.1:9"', 'base_url = "api.sticky.co"'),
+     "sticky.base_url: must be an http(s) URL"),
+    (lambda t: t.replace("[sticky]", "[sticky]\nrate_limit_per_second = 0"),
+     "sticky.rate_limit_per_second"),
+    (lambda t: t + '\n[[tenants.sources]]\nkind = "csv"\nname = "pos"\ndrop_dir = "x"\n',
+     "source names must be unique within a tenant: ['pos']"),
+    (lambda t: t.replace("[sticky]", '[sticky]\napi_key = "sk_live_abc"'),
+     "sticky.api_key: API keys may not be written in the config file"),
+    (lambda t: t.replace("[[tenants]]", "[[tenants]"), "not valid TOML"),
+], ids=["missing", "typo", "region", "timezone", "schedule", "cron", "kind", "base_url",
+        "rate", "duplicate_source", "inline_key", "toml"])
+def test_a_bad_config_names_the_key_and_what_is_expected(tmp_path: Path, change: Any,
+                                                         expected: str) -> None:
+    with pytest.raises(ConfigurationError) as caught:
+        load_settings(write(tmp_path, change(VALID)), environ={})
+    assert expected in str(caught.value)
+    assert "sk_live_abc" not in str(caught.value)
+
+
+def test_no_config_at_all_says_how_to_give_one() -> None:
+    with pytest.raises(ConfigurationError, match="--config FILE or set STICKY_SYNC_CONFIG"):
+        load_settings(None, environ={})
+    with pytest.raises(ConfigurationError, match="does not exist"):
+        load_settings("/nonexistent/sticky.toml", environ={})
+
+
+def test_environment_overrides_one_key_and_keeps_the_rest(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("STICKY_SYNC_STICKY__RATE_LIMIT_PER_SECOND", "40")
+    monkeypatch.setenv("STICKY_SYNC_STICKY__API_KEY", "sk_test_from_env")
+    settings = load_settings(write(tmp_path, VALID), environ={})
+    assert settings.sticky.rate_limit_per_second == 40
+    assert settings.sticky.base_url == "http://127.0.0.1:9"
+    key = settings.sticky.resolved_api_key()
+    assert key is not None and key.get_secret_value() == "sk_test_from_env"
+    assert "sk_test_from_env" not in repr(settings)
+
+
+def test_key_file_and_relative_paths_resolve_against_the_config_folder(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("STICKY_SYNC_STICKY__API_KEY", raising=False)
+    (tmp_path / "sticky.key").write_text("sk_test_in_a_file\n", encoding="utf-8")
+    text = VALID.replace("[sticky]", '[state]\nurl = "sqlite:///./var/s.db"\n[sticky]\n'
+                                     'api_key_file = "sticky.key"')
+    elsewhere = tmp_path / "other"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    settings = load_settings(write(tmp_path, text), environ={})
+    assert settings.state.url == f"sqlite:///{tmp_path}/var/s.db"
+    assert settings.tenants[0].sources[0].drop_dir == tmp_path / "drop"  # type: ignore[union-attr]
+    key = settings.sticky.resolved_api_key()
+    assert key is not None and key.get_secret_value() == "sk_test_in_a_file"
+
+
+def test_config_path_from_the_environment(tmp_path: Path) -> None:
+    path = write(tmp_path, VALID)
+    assert load_settings(None, environ={"STICKY_SYNC_CONFIG": str(path)}).tenants[0].id == "t1"
