@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -14,24 +14,21 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+_DIALECT_INSERTS: dict[str, Callable[[Table], Any]] = {
+    "postgresql": postgresql.insert,
+    "sqlite": sqlite.insert,
+}
+
+
 def upsert(conn: Connection, table: Table, rows: Sequence[dict[str, Any]],
            keys: Sequence[str], update: Sequence[str]) -> None:
     """INSERT ... ON CONFLICT (keys) DO UPDATE SET update-columns, on SQLite and PostgreSQL."""
     if not rows:
         return
-    dialect = conn.dialect.name
-    if dialect == "postgresql":
-        pg_stmt = postgresql.insert(table)
-        conn.execute(pg_stmt.on_conflict_do_update(
-            index_elements=list(keys),
-            set_={c: pg_stmt.excluded[c] for c in update},
-        ), list(rows))
-        return
-    if dialect == "sqlite":
-        lite_stmt = sqlite.insert(table)
-        conn.execute(lite_stmt.on_conflict_do_update(
-            index_elements=list(keys),
-            set_={c: lite_stmt.excluded[c] for c in update},
-        ), list(rows))
-        return
-    raise NotImplementedError(f"state DB dialect {dialect!r} is not supported")
+    insert = _DIALECT_INSERTS.get(conn.dialect.name)
+    if insert is None:
+        raise NotImplementedError(f"state DB dialect {conn.dialect.name!r} is not supported")
+    statement = insert(table)
+    conn.execute(statement.on_conflict_do_update(
+        index_elements=list(keys), set_={c: statement.excluded[c] for c in update}),
+        list(rows))
