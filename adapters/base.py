@@ -66,7 +66,9 @@ class Adapter(ABC):
     def read(self, state: SourceState, batch_size: int) -> Iterator[Batch]:
         """Yield batches from the last checkpointed positions onward.
 
-        The generator is consumed lazily: the engine settles and commits batch N before
-        it asks for batch N+1, so an adapter may rely on ``get_cursor`` reflecting
-        earlier batches of the same run.
+        The generator is consumed lazily, and the engine may read a few batches ahead of
+        the ones it has committed (it plans the next batches while earlier ones are sent).
+        Batches are committed, and their ``after_commit`` called, strictly in the order
+        they were yielded; ``after_commit`` runs only after its batch's cursor and record
+        issues are committed.
         """
