@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import sys
-from typing import Any, TextIO
+from typing import TextIO
 
 import structlog
 from structlog.typing import EventDict, Processor, WrappedLogger
@@ -60,7 +60,3 @@ def configure_logging(level: str = "info", fmt: str = "auto",
     root.setLevel(level.upper())
     for noisy in ("httpx", "httpx2", "httpcore", "httpcore2", "uvicorn.access", "alembic"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
-
-
-def bind(**values: Any) -> None:
-    structlog.contextvars.bind_contextvars(**values)

@@ -82,13 +82,6 @@ class Customers:
                 out.update({(r.customer_key, r.workspace): r.remote_id for r in rows})
         return out
 
-    def workspaces_of(self, tenant: str, customer_key: str) -> list[str]:
-        with self._engine.connect() as conn:
-            rows = conn.execute(select(identities.c.workspace).where(
-                identities.c.tenant == tenant,
-                identities.c.customer_key == customer_key)).all()
-        return sorted(str(r.workspace) for r in rows)
-
     def save_identity(self, tenant: str, customer_key: str, workspace: str,
                       remote_id: str, conn: Connection | None = None) -> None:
         if conn is None:

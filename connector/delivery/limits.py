@@ -38,10 +38,6 @@ class WorkspacePace:
         burst = max(1, math.floor(cap_per_second - 1 - rate))
         return cls(rate=min(rate, cap_per_second - 1 - burst), burst=burst)
 
-    @property
-    def worst_window(self) -> float:
-        return self.burst + self.rate
-
 
 class CooldownGate:
     """Holds every request of one workspace until a ``Retry-After`` has passed."""

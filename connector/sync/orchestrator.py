@@ -156,6 +156,16 @@ async def _run_source(tenant: TenantSettings, source: SourceSettings, adapter: A
         bound.warning("source busy", holder=lease.holder if lease else None)
         return SourceOutcome(tenant.id, source_name, "busy", RunSummary(), message)
     run_id = store.runs.start(tenant.id, source_name, trigger)
+    with structlog.contextvars.bound_contextvars(run_id=run_id, tenant=tenant.id,
+                                                 source=source_name):
+        return await _run_started(tenant, source, adapter, store, sticky, settings, holder,
+                                  run_id)
+
+
+async def _run_started(tenant: TenantSettings, source: SourceSettings, adapter: Adapter,
+                       store: StateStore, sticky: StickyClient, settings: Settings,
+                       holder: str, run_id: int) -> SourceOutcome:
+    source_name = source.name
     state_thread = StateThread()
     sender = BatchSender(tenant.id, store, sticky, settings.sticky.max_in_flight_per_workspace,
                          state_thread)
@@ -169,7 +179,7 @@ async def _run_source(tenant: TenantSettings, source: SourceSettings, adapter: A
         runner.summary.finish()
         runner.summary.aborted.append(f"{tenant.id}/{source_name}: {exc}")
         store.runs.finish(run_id, "aborted", runner.summary.as_dict(), error=str(exc))
-        bound.error("run aborted", error=str(exc))
+        log.error("run aborted", error=str(exc))
         return SourceOutcome(tenant.id, source_name, "aborted", runner.summary, str(exc))
     finally:
         keeper.cancel()
@@ -177,6 +187,6 @@ async def _run_source(tenant: TenantSettings, source: SourceSettings, adapter: A
         store.leases.release(tenant.id, source_name, holder)
     outcome = "failed" if sum(summary.quarantined.values()) else "ok"
     store.runs.finish(run_id, outcome, summary.as_dict())
-    bound.info("run finished", outcome=outcome, records=summary.records_read,
+    log.info("run finished", outcome=outcome, records=summary.records_read,
                seconds=round(summary.duration, 2))
     return SourceOutcome(tenant.id, source_name, "ok", summary)
