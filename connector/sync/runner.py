@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -63,8 +63,7 @@ def disposition_of(problem: RecordProblem) -> str:
 
 class SourceRunner:
     def __init__(self, ctx: MappingContext, adapter: Adapter, store: StateStore,
-                 sender: BatchSender, batch_size: int, run_id: int | None,
-                 on_batch: Callable[[], None] | None = None) -> None:
+                 sender: BatchSender, batch_size: int, run_id: int | None) -> None:
         self.db = sender.db
         self.ctx = ctx
         self.adapter = adapter
@@ -72,7 +71,6 @@ class SourceRunner:
         self.sender = sender
         self.batch_size = batch_size
         self.run_id = run_id
-        self.on_batch = on_batch
         self.planner = BatchPlanner(ctx, store)
         self.summary = RunSummary()
         self._stopping = False
@@ -171,8 +169,6 @@ class SourceRunner:
         if batch.records:
             log.debug("batch settled", stream=batch.stream, records=len(batch.records),
                       issues=len(issues))
-        if self.on_batch is not None:
-            self.on_batch()
 
     def _count_works(self, plan: BatchPlan) -> None:
         for work in plan.works.values():

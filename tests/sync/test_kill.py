@@ -93,7 +93,6 @@ def test_killed_and_restarted_run_delivers_each_record_exactly_once(
     events = [e for ws in WORKSPACES for e in admin.events(ws)]
     assert sorted(e["amount_cents"] for e in events) == [(i + 1) * 100 for i in range(N_ORDERS)]
     assert max(events_by_key(admin).values()) == 1
-    assert admin.stats()["totals"]["idempotent_replays"] >= 0
 
 
 def test_without_idempotency_duplicates_are_bounded_by_requests_in_flight(
