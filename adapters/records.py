@@ -81,6 +81,29 @@ class RefundRecord:
 
 
 @dataclass(frozen=True, slots=True)
+class LocationRecord:
+    """A store of the retailer (a Sticker shipping location). ``store_id`` is the same id
+    the customer and order rows carry, so routing and locations agree."""
+
+    origin: Origin
+    store_id: str | None
+    name: str | None = None
+    nickname: str | None = None
+    address1: str | None = None
+    address2: str | None = None
+    city: str | None = None
+    state: str | None = None
+    zip: str | None = None
+    country: str | None = None
+    phone: str | None = None
+    email: str | None = None
+    contact_name: str | None = None
+    is_default: str | None = None
+    delivery_instructions: str | None = None
+    raw: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
 class UnreadableRecord:
     """A row the adapter could not even split into fields (wrong field count...).
 
@@ -93,4 +116,5 @@ class UnreadableRecord:
     raw: Mapping[str, str] = field(default_factory=dict)
 
 
-SourceRecord: TypeAlias = CustomerRecord | OrderRecord | RefundRecord | UnreadableRecord
+SourceRecord: TypeAlias = (CustomerRecord | OrderRecord | RefundRecord | LocationRecord
+                           | UnreadableRecord)

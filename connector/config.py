@@ -10,9 +10,9 @@ from __future__ import annotations
 import os
 import re
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import phonenumbers
@@ -27,12 +27,18 @@ from pydantic import (
 )
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
-from connector.errors import ConfigurationError
+from connector.errors import ConfigurationError, RecordProblem
+from connector.mapping.email import normalize_email
+from connector.mapping.locations import AddressText, contact_phone, sticker_address
+from connector.mapping.organization import OrganizationFacts, StickerUser
 from connector.schedule import parse_schedule
+
+_T = TypeVar("_T")
 
 ENV_PREFIX = "STICKY_SYNC_"
 CONFIG_ENV = "STICKY_SYNC_CONFIG"
 API_KEY_ENV = "STICKY_SYNC_STICKY__API_KEY"
+STICKER_KEY_ENV = "STICKY_SYNC_STICKER__API_KEY"
 
 _SLUG = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
 
@@ -45,15 +51,15 @@ class StateSettings(_Section):
     url: str = "sqlite:///./var/sticky-sync.db"
 
 
-class StickySettings(_Section):
-    base_url: str = "https://api.sticky.co"
+class _ApiSettings(_Section):
+    """Where a partner API is and how hard to try: shared by ``[sticky]`` and ``[sticker]``."""
+
+    section: ClassVar[str]
+    key_env: ClassVar[str]
+
+    base_url: str
     api_key: SecretStr | None = None
     api_key_file: Path | None = None
-    rate_limit_per_second: int = Field(100, ge=1, le=10_000)
-    rate_limit_headroom: float = Field(
-        0.03, ge=0.0, lt=0.5,
-        description="fraction of the cap kept free for clock skew and network bunching")
-    max_in_flight_per_workspace: int = Field(8, ge=1, le=256)
     timeout_seconds: float = Field(15.0, gt=0)
     max_attempts: int = Field(8, ge=1, le=50)
     retry_budget_seconds: float = Field(300.0, gt=0)
@@ -62,7 +68,7 @@ class StickySettings(_Section):
     @classmethod
     def _url(cls, value: str) -> str:
         if not re.match(r"^https?://[^\s/]+", value):
-            raise ValueError("must be an http(s) URL such as https://api.sticky.co")
+            raise ValueError("must be an http(s) URL such as https://api.example.com")
         return value.rstrip("/")
 
     def resolved_api_key(self) -> SecretStr | None:
@@ -73,10 +79,121 @@ class StickySettings(_Section):
                 text = self.api_key_file.read_text(encoding="utf-8").strip()
             except OSError as exc:
                 raise ConfigurationError(
-                    f"sticky.api_key_file: cannot read {self.api_key_file}: {exc.strerror}"
-                ) from exc
+                    f"{self.section}.api_key_file: cannot read {self.api_key_file}: "
+                    f"{exc.strerror}") from exc
             return SecretStr(text) if text else None
         return None
+
+    def require_api_key(self) -> SecretStr:
+        key = self.resolved_api_key()
+        if key is None:
+            raise ConfigurationError(
+                f"{self.section}: no API key; set {self.key_env} or "
+                f"{self.section}.api_key_file")
+        return key
+
+
+class StickySettings(_ApiSettings):
+    section: ClassVar[str] = "sticky"
+    key_env: ClassVar[str] = API_KEY_ENV
+
+    base_url: str = "https://api.sticky.co"
+    rate_limit_per_second: int = Field(100, ge=1, le=10_000)
+    rate_limit_headroom: float = Field(
+        0.03, ge=0.0, lt=0.5,
+        description="fraction of the cap kept free for clock skew and network bunching")
+    max_in_flight_per_workspace: int = Field(8, ge=1, le=256)
+
+
+class StickerSettings(_ApiSettings):
+    """Sticker documents no rate limit: requests are paced at a conservative default."""
+
+    section: ClassVar[str] = "sticker"
+    key_env: ClassVar[str] = STICKER_KEY_ENV
+
+    base_url: str = "https://api.usesticker.com"
+    rate_limit_per_second: int = Field(5, ge=1, le=1000)
+    timeout_seconds: float = Field(30.0, gt=0)
+    max_attempts: int = Field(6, ge=1, le=50)
+    retry_budget_seconds: float = Field(120.0, gt=0)
+
+
+def _record_problem_as_value_error(call: Callable[[], _T]) -> _T:
+    try:
+        return call()
+    except RecordProblem as problem:
+        raise ValueError(str(problem)) from problem
+
+
+def _sticker_email(value: str) -> str:
+    email = _record_problem_as_value_error(lambda: normalize_email(value))
+    if email is None:
+        raise ValueError(f"{value!r} is not an e-mail address Sticker can use")
+    return email
+
+
+class AddressSettings(_Section):
+    line1: Annotated[str, Field(min_length=1)]
+    line2: str | None = None
+    city: Annotated[str, Field(min_length=1)]
+    state: Annotated[str, Field(min_length=1)]
+    zip: Annotated[str, Field(min_length=1)]
+    country: str | None = None
+
+    @model_validator(mode="after")
+    def _valid(self) -> AddressSettings:
+        self.sticker()
+        return self
+
+    def sticker(self) -> dict[str, str]:
+        """The Sticker address object (state as its full name, ZIP canonical)."""
+        text = AddressText(self.line1, self.line2, self.city, self.state, self.zip,
+                           self.country)
+        return _record_problem_as_value_error(lambda: sticker_address(text))
+
+
+class StickerUserSettings(_Section):
+    internal_user_id: Annotated[str, Field(min_length=1, max_length=255)]
+    first_name: Annotated[str, Field(min_length=1, max_length=100)]
+    last_name: Annotated[str, Field(min_length=1, max_length=100)]
+    email: str
+    phone: str | None = None
+
+    @field_validator("email")
+    @classmethod
+    def _email(cls, value: str) -> str:
+        return _sticker_email(value)
+
+    def user(self, region: str) -> StickerUser:
+        phone = contact_phone(self.phone, region) if self.phone else None
+        return StickerUser(self.internal_user_id, self.first_name.strip(),
+                           self.last_name.strip(), self.email, phone)
+
+
+class TenantStickerSettings(_Section):
+    """This tenant as a Sticker organization (one business); absent = not set up."""
+
+    internal_org_id: Annotated[str | None, Field(min_length=1, max_length=100)] = None
+    organization_name: Annotated[str | None, Field(min_length=1, max_length=255)] = None
+    organization_email: str | None = None
+    organization_phone: str | None = None
+    billing_address: AddressSettings | None = None
+    users: Annotated[list[StickerUserSettings], Field(min_length=1)]
+    default_location: str | None = None
+    wait_for_locations: bool = True
+
+    @field_validator("organization_email")
+    @classmethod
+    def _org_email(cls, value: str | None) -> str | None:
+        return None if value is None else _sticker_email(value)
+
+    @model_validator(mode="after")
+    def _unique_users(self) -> TenantStickerSettings:
+        ids = [u.internal_user_id for u in self.users]
+        dupes = sorted({i for i in ids if ids.count(i) > 1})
+        if dupes:
+            raise ValueError(f"users: internal_user_id must be unique: {dupes}")
+        return self
 
 
 class CsvSourceSettings(_Section):
@@ -106,6 +223,7 @@ class TenantSettings(_Section):
     timezone: str = "UTC"
     workspaces: dict[str, str] = Field(default_factory=dict)
     sources: list[SourceSettings] = Field(default_factory=list)
+    sticker: TenantStickerSettings | None = None
 
     @field_validator("phone_region")
     @classmethod
@@ -142,6 +260,28 @@ class TenantSettings(_Section):
     def all_workspaces(self) -> list[str]:
         return sorted({self.default_workspace, *self.workspaces.values()})
 
+    @property
+    def internal_org_id(self) -> str | None:
+        """Sticker's key for this business: configured, else the tenant id."""
+        if self.sticker is None:
+            return None
+        return self.sticker.internal_org_id or self.id
+
+    def organization(self) -> OrganizationFacts | None:
+        """The Sticker organization facts, or ``None`` when Sticker is not configured."""
+        cfg = self.sticker
+        if cfg is None:
+            return None
+        phone = cfg.organization_phone
+        return OrganizationFacts(
+            internal_org_id=self.internal_org_id or self.id,
+            name=cfg.organization_name or self.name,
+            users=tuple(u.user(self.phone_region) for u in cfg.users),
+            billing_address=cfg.billing_address.sticker() if cfg.billing_address else None,
+            email=cfg.organization_email,
+            phone=contact_phone(phone, self.phone_region) if phone else None,
+            default_store=cfg.default_location)
+
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
@@ -149,6 +289,7 @@ class Settings(BaseSettings):
 
     state: StateSettings = StateSettings()
     sticky: StickySettings = StickySettings()
+    sticker: StickerSettings = StickerSettings()
     tenants: list[TenantSettings] = Field(default_factory=list)
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     log_format: Literal["auto", "json", "console"] = "auto"
@@ -168,6 +309,11 @@ class Settings(BaseSettings):
         dupes = sorted({i for i in ids if ids.count(i) > 1})
         if dupes:
             raise ValueError(f"tenant ids must be unique: {dupes}")
+        orgs = [t.internal_org_id for t in self.tenants if t.internal_org_id is not None]
+        shared = sorted({o for o in orgs if orgs.count(o) > 1})
+        if shared:
+            raise ValueError("tenants.sticker.internal_org_id: different businesses must "
+                             f"not share an organization id: {shared}")
         return self
 
     def tenant(self, tenant_id: str) -> TenantSettings:
@@ -214,18 +360,23 @@ def _read_toml(path: Path) -> dict[str, Any]:
         raise ConfigurationError(f"config file {path}: {exc.strerror}") from exc
 
 
+_API_SECTIONS = {"sticky": API_KEY_ENV, "sticker": STICKER_KEY_ENV}
+
+
 def _refuse_inline_secrets(data: dict[str, Any]) -> None:
-    sticky = data.get("sticky")
-    if isinstance(sticky, dict) and "api_key" in sticky:
-        raise ConfigurationError(
-            "sticky.api_key: API keys may not be written in the config file; set "
-            f"{API_KEY_ENV} in the environment or point sticky.api_key_file at a file")
+    for name, env in _API_SECTIONS.items():
+        section = data.get(name)
+        if isinstance(section, dict) and "api_key" in section:
+            raise ConfigurationError(
+                f"{name}.api_key: API keys may not be written in the config file; set "
+                f"{env} in the environment or point {name}.api_key_file at a file")
 
 
 def _resolve_paths(data: dict[str, Any], base: Path) -> None:
-    sticky = data.get("sticky")
-    if isinstance(sticky, dict) and isinstance(sticky.get("api_key_file"), str):
-        sticky["api_key_file"] = str(_under(base, sticky["api_key_file"]))
+    for name in _API_SECTIONS:
+        section = data.get(name)
+        if isinstance(section, dict) and isinstance(section.get("api_key_file"), str):
+            section["api_key_file"] = str(_under(base, section["api_key_file"]))
     state = data.get("state")
     if isinstance(state, dict) and isinstance(state.get("url"), str):
         state["url"] = _resolve_sqlite_url(state["url"], base)

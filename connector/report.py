@@ -25,6 +25,7 @@ def render_pass(report: PassReport, traffic: Traffic, console: Console) -> None:
         ("customers unchanged", lambda o: o.summary.customers_unchanged),
         ("events sent", lambda o: sum(o.summary.events_sent.values())),
         ("events already sent", lambda o: o.summary.events_unchanged),
+        ("stores recorded", lambda o: o.summary.locations_recorded),
         ("skipped", lambda o: sum(o.summary.skipped.values())),
         ("rejected", lambda o: sum(o.summary.rejected.values())),
         ("quarantined", lambda o: sum(o.summary.quarantined.values())),
@@ -57,6 +58,30 @@ def render_pass(report: PassReport, traffic: Traffic, console: Console) -> None:
                      f"{t.limiter_wait_seconds:.1f}")
     if wire.row_count:
         console.print(wire)
+    if report.organizations:
+        render_organizations(report, console)
     for line in total.aborted:
         console.print(f"[bold red]aborted[/]: {line}")
     console.print(f"duration {total.duration:.2f}s, exit code {int(report.exit_code)}")
+
+
+def render_organizations(report: PassReport, console: Console) -> None:
+    orgs = Table(title="Sticker organizations")
+    for column in ("tenant", "organization", "status", "profiles added",
+                   "profiles existing", "stores", "confirmed by Sticker", "needs attention"):
+        orgs.add_column(column, justify="right" if column in {
+            "profiles added", "profiles existing", "stores", "confirmed by Sticker",
+            "needs attention"} else "left")
+    for o in report.organizations:
+        orgs.add_row(o.tenant, f"{o.internal_org_id}" + (
+            f" ({o.organization_id})" if o.organization_id else ""), o.status,
+            str(len(o.profiles_added)), str(len(o.profiles_existing)),
+            str(o.locations_known),
+            "unknown" if o.locations_confirmed is None else str(o.locations_confirmed),
+            str(len(o.attention)))
+    console.print(orgs)
+    for o in report.organizations:
+        if o.error:
+            console.print(f"[yellow]{o.tenant}[/]: {o.error}")
+        for line in o.attention:
+            console.print(f"[bold yellow]needs attention[/] {o.tenant}: {line}")

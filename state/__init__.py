@@ -1,9 +1,12 @@
 """Persistence of sync state. The only package that speaks SQL."""
 
+from state.attention import AttentionItem
 from state.customers import Profile
 from state.issues import QUARANTINED, REJECTED, SKIPPED, RecordIssue
 from state.leases import LeaseInfo
 from state.ledger import LedgerEntry, StagedEntry
+from state.locations import StoredLocation
+from state.organizations import OrganizationRecord
 from state.runs import RunRecord
 from state.store import StateStore
 
@@ -11,11 +14,14 @@ __all__ = [
     "QUARANTINED",
     "REJECTED",
     "SKIPPED",
+    "AttentionItem",
     "LeaseInfo",
     "LedgerEntry",
+    "OrganizationRecord",
     "Profile",
     "RecordIssue",
     "RunRecord",
     "StagedEntry",
     "StateStore",
+    "StoredLocation",
 ]

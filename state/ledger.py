@@ -136,12 +136,17 @@ class Ledger:
                                                          row.payload_hash, row.last_error)
         return found
 
-    def find(self, tenant: str, target: str, kind: str, key: str) -> LedgerEntry | None:
-        """The entry of ``kind``/``key`` in whichever workspace it went to."""
+    def find(self, tenant: str, target: str, kind: str, key: str,
+             workspace: str | None = None) -> LedgerEntry | None:
+        """The entry of ``kind``/``key`` in ``workspace``, or in whichever workspace it
+        went to first."""
+        query = select(ledger).where(
+            ledger.c.tenant == tenant, ledger.c.target == target,
+            ledger.c.kind == kind, ledger.c.key == key)
+        if workspace is not None:
+            query = query.where(ledger.c.workspace == workspace)
         with self._engine.connect() as conn:
-            row = conn.execute(select(ledger).where(
-                ledger.c.tenant == tenant, ledger.c.target == target,
-                ledger.c.kind == kind, ledger.c.key == key).order_by(ledger.c.id)).first()
+            row = conn.execute(query.order_by(ledger.c.id)).first()
         return None if row is None else _entry(row)
 
     def total_by_parent(self, tenant: str, target: str, kind: str, parent_key: str,
@@ -214,6 +219,14 @@ class Ledger:
                 own.execute(statement, params)
         else:
             conn.execute(statement, params)
+
+    def counts_of(self, tenant: str, target: str, kind: str) -> dict[str, int]:
+        """Entries of one target and kind, by status."""
+        with self._engine.connect() as conn:
+            rows = conn.execute(select(ledger.c.status, func.count()).where(
+                ledger.c.tenant == tenant, ledger.c.target == target,
+                ledger.c.kind == kind).group_by(ledger.c.status)).all()
+        return {str(status): int(n) for status, n in rows}
 
     def counts(self, tenant: str) -> dict[str, int]:
         with self._engine.connect() as conn:

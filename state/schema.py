@@ -169,3 +169,52 @@ leases = Table(
     Column("acquired_at", UTCDateTime, nullable=False),
     Column("expires_at", UTCDateTime, nullable=False),
 )
+
+# Stores the sources reported (Sticker shipping locations), whichever source said so last.
+locations = Table(
+    "locations",
+    metadata,
+    Column("tenant", String(64), primary_key=True),
+    Column("location_key", String(255), primary_key=True),
+    Column("source", String(64), nullable=False),
+    Column("locator", String(300), nullable=False),
+    Column("payload", JSONDoc, nullable=False),
+    Column("payload_hash", String(64), nullable=False),
+    Column("first_seen_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+)
+
+# The tenant's Sticker organization as Sticker last described it.
+organizations = Table(
+    "organizations",
+    metadata,
+    Column("tenant", String(64), primary_key=True),
+    Column("internal_org_id", String(255), nullable=False),
+    Column("organization_id", String(100), nullable=True),
+    Column("stripe_customer_id", String(100), nullable=True),
+    Column("name", String(255), nullable=True),
+    Column("created_by_us", Boolean, nullable=True),
+    # {internalShippingLocationId: {"id", "name", "address"}} from the last 200 response;
+    # null while Sticker never listed them (only 409s seen).
+    Column("locations", JSONDoc, nullable=True),
+    Column("locations_listed_at", UTCDateTime, nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+)
+
+# Things a person must look at: the connector cannot fix them and will not retry them.
+attention = Table(
+    "attention",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("tenant", String(64), nullable=False),
+    Column("scope", String(32), nullable=False),
+    Column("kind", String(64), nullable=False),
+    Column("key", String(255), nullable=False),
+    Column("message", Text, nullable=False),
+    Column("first_seen_at", UTCDateTime, nullable=False),
+    Column("last_seen_at", UTCDateTime, nullable=False),
+    Column("resolved_at", UTCDateTime, nullable=True),
+    UniqueConstraint("tenant", "scope", "kind", "key", name="uq_attention_item"),
+    Index("ix_attention_open", "tenant", "resolved_at"),
+)

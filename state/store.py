@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import Engine
 
+from state.attention import Attention
 from state.checkpointer import WalCheckpointer
 from state.cursors import Cursors
 from state.customers import Customers
@@ -15,6 +16,8 @@ from state.db import create_state_engine, migrate
 from state.issues import RecordIssue, RecordIssues
 from state.leases import Leases
 from state.ledger import Ledger
+from state.locations import Locations
+from state.organizations import Organizations
 from state.runs import Runs
 
 
@@ -40,6 +43,9 @@ class StateStore:
         self.issues = RecordIssues(engine)
         self.runs = Runs(engine)
         self.leases = Leases(engine)
+        self.locations = Locations(engine)
+        self.organizations = Organizations(engine)
+        self.attention = Attention(engine)
 
     @classmethod
     def open(cls, url: str) -> StateStore:

@@ -14,8 +14,8 @@ from typing import Final, Literal
 
 from adapters.csv_drop.errors import FileLevelError
 
-StreamKind = Literal["customers", "orders", "refunds"]
-KINDS: Final[tuple[StreamKind, ...]] = ("customers", "orders", "refunds")
+StreamKind = Literal["customers", "orders", "refunds", "locations"]
+KINDS: Final[tuple[StreamKind, ...]] = ("customers", "orders", "refunds", "locations")
 
 LAYOUTS: Final[Mapping[StreamKind, tuple[str, ...]]] = {
     "customers": (
@@ -27,6 +27,10 @@ LAYOUTS: Final[Mapping[StreamKind, tuple[str, ...]]] = {
         "status",
     ),
     "refunds": ("refund_id", "order_id", "refunded_at", "amount"),
+    "locations": (
+        "store_id", "name", "nickname", "address1", "address2", "city", "state", "zip",
+        "country", "phone", "email", "contact_name", "is_default", "delivery_instructions",
+    ),
 }
 
 SHARED_ALIASES: Final[Mapping[str, tuple[str, ...]]] = {
@@ -53,6 +57,23 @@ KIND_ALIASES: Final[Mapping[StreamKind, Mapping[str, tuple[str, ...]]]] = {
         "total": ("order_total", "amount", "grand_total"),
     },
     "refunds": {"refunded_at": ("created_at", "date")},
+    "locations": {
+        "store_id": ("store_number", "location_number", "shipping_location_id"),
+        "name": ("store_name", "location_name", "dba", "dba_name"),
+        "nickname": ("short_name", "alias"),
+        "address1": ("address", "address_1", "address_line_1", "line1", "line_1", "street",
+                     "street_address", "address_street"),
+        "address2": ("address_2", "address_line_2", "line2", "line_2", "suite", "unit"),
+        "city": ("town", "address_city"),
+        "state": ("province", "state_code", "state_province", "address_state", "region"),
+        "zip": ("zip_code", "zipcode", "postal_code", "postalcode", "postcode",
+                "address_zip"),
+        "phone": ("store_phone", "contact_phone", "telephone"),
+        "email": ("store_email", "contact_email"),
+        "contact_name": ("contact", "manager", "store_manager", "contact_person"),
+        "is_default": ("default", "primary", "is_primary", "default_location"),
+        "delivery_instructions": ("instructions", "delivery_notes", "delivery_note"),
+    },
 }
 """Built-in aliases that only make sense for one kind."""
 
@@ -132,6 +153,7 @@ _REQUIRED: Final[Mapping[StreamKind, tuple[str, ...]]] = {
     "customers": ("phone",),
     "orders": ("order_id", "total"),
     "refunds": ("refund_id", "order_id", "amount"),
+    "locations": ("store_id", "name", "address1", "city", "state", "zip"),
 }
 _ONE_OF: Final[Mapping[StreamKind, tuple[str, ...]]] = {"orders": ("customer_id", "phone")}
 

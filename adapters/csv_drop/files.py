@@ -41,12 +41,17 @@ class Scan:
     unrecognized: list[str] = field(default_factory=list)
 
 
+_PREFIXES: Final[tuple[tuple[str, StreamKind], ...]] = (
+    *((kind, kind) for kind in KINDS), ("stores", "locations"))
+
+
 def kind_of(name: str) -> StreamKind | None:
-    """``Orders_2026-11-01.CSV`` -> ``"orders"``; ``None`` for anything else."""
+    """``Orders_2026-11-01.CSV`` -> ``"orders"``, ``stores.csv`` -> ``"locations"``;
+    ``None`` for anything else."""
     lower = name.lower()
     if not lower.endswith(".csv"):
         return None
-    return next((kind for kind in KINDS if lower.startswith(kind)), None)
+    return next((kind for prefix, kind in _PREFIXES if lower.startswith(prefix)), None)
 
 
 def is_ignored(name: str) -> bool:

@@ -8,6 +8,7 @@ from typing import Final
 from adapters.csv_drop.columns import Columns, StreamKind
 from adapters.records import (
     CustomerRecord,
+    LocationRecord,
     OrderRecord,
     Origin,
     RefundRecord,
@@ -90,8 +91,19 @@ def _refund(origin: Origin, v: Values, raw: dict[str, str]) -> RefundRecord:
         refunded_at=v.get("refunded_at"), amount=v.get("amount"), raw=raw)
 
 
+def _location(origin: Origin, v: Values, raw: dict[str, str]) -> LocationRecord:
+    return LocationRecord(
+        origin=origin, store_id=v.get("store_id"), name=v.get("name"),
+        nickname=v.get("nickname"), address1=v.get("address1"), address2=v.get("address2"),
+        city=v.get("city"), state=v.get("state"), zip=v.get("zip"), country=v.get("country"),
+        phone=v.get("phone"), email=v.get("email"), contact_name=v.get("contact_name"),
+        is_default=v.get("is_default"), delivery_instructions=v.get("delivery_instructions"),
+        raw=raw)
+
+
 _BUILDERS: Final[Mapping[StreamKind, Callable[[Origin, Values, dict[str, str]], SourceRecord]]] = {
     "customers": _customer,
     "orders": _order,
     "refunds": _refund,
+    "locations": _location,
 }

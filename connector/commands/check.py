@@ -7,7 +7,7 @@ from rich.console import Console
 
 from connector.config import CsvSourceSettings, Settings
 from connector.errors import AbortRun, ConfigurationError, StickySyncError
-from connector.sync.orchestrator import ExitCode, sticky_client
+from connector.sync.orchestrator import ExitCode, sticker_client, sticky_client
 from state import StateStore
 
 
@@ -36,9 +36,15 @@ async def check_command(settings: Settings, console: Console) -> ExitCode:
                 _say(console, True, f"{tenant.id}/{source.name} ({source.kind})")
     try:
         client = sticky_client(settings)
+        sticker = sticker_client(settings)
     except ConfigurationError as exc:
         _say(console, False, f"{exc}")
         return ExitCode.CONFIG_ERROR
+    if sticker is not None:
+        # Sticker has no read endpoint to try a key on: only its presence is checked.
+        await sticker.aclose()
+        _say(console, True, f"Sticker API key present ({settings.sticker.base_url}; not "
+                            "verified: Sticker has no read-only endpoint)")
     async with client:
         for tenant in settings.tenants:
             for workspace in tenant.all_workspaces:

@@ -8,24 +8,28 @@ from rich.console import Console
 
 from connector.config import Settings
 from connector.report import render_pass
-from connector.sync.orchestrator import ExitCode, run_pass, sticky_client
+from connector.sync.orchestrator import ExitCode, run_pass, sticker_client, sticky_client
 from state import StateStore
 
 
 async def run_command(settings: Settings, *, source: str | None, json_out: bool,
                       console: Console, trigger: str = "manual") -> ExitCode:
     store = StateStore.open(settings.state.url)
+    sticker = sticker_client(settings)
     try:
         async with sticky_client(settings) as sticky:
-            report = await run_pass(settings, store, sticky, only_source=source,
-                                    trigger=trigger)
+            report = await run_pass(settings, store, sticky, sticker=sticker,
+                                    only_source=source, trigger=trigger)
     finally:
+        if sticker is not None:
+            await sticker.aclose()
         store.close()
     if json_out:
         console.print_json(json.dumps({
             "exit_code": int(report.exit_code),
             "sources": [{"tenant": o.tenant, "source": o.source, "status": o.status,
                          "error": o.error, **o.summary.as_dict()} for o in report.outcomes],
+            "organizations": [o.as_dict() for o in report.organizations],
             "total": report.total.as_dict(sticky.traffic),
         }))
     else:

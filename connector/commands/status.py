@@ -7,7 +7,10 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from connector.config import Settings
+from connector.config import Settings, TenantSettings
+from connector.sync.organizations import KIND as STICKER_SETUP
+from connector.sync.organizations import STEP
+from connector.sync.organizations import TARGET as STICKER
 from state import StateStore
 
 
@@ -34,10 +37,37 @@ def collect_status(settings: Settings) -> dict[str, Any]:
                 })
             tenants.append({"tenant": tenant.id, "ledger": store.ledger.counts(tenant.id),
                             "customers_known": store.customers.count_identities(tenant.id),
-                            "sources": sources})
+                            "sources": sources,
+                            "organization": _organization(store, tenant),
+                            "needs_attention": [
+                                {"scope": i.scope, "kind": i.kind, "key": i.key,
+                                 "message": i.message, "since": i.first_seen_at}
+                                for i in store.attention.open_items(tenant.id)]})
         return {"tenants": tenants}
     finally:
         store.close()
+
+
+def _organization(store: StateStore, tenant: TenantSettings) -> dict[str, Any] | None:
+    if tenant.sticker is None:
+        return None
+    org = store.organizations.get(tenant.id)
+    stores = store.locations.all_for(tenant.id)
+    runs = store.runs.recent(tenant.id, STEP)
+    last = runs[0] if runs else None
+    profiles = store.ledger.counts_of(tenant.id, STICKER, STICKER_SETUP)
+    return {
+        "internal_org_id": tenant.internal_org_id,
+        "set_up": org is not None,
+        "organization_id": org.organization_id if org else None,
+        "stripe_customer_id": org.stripe_customer_id if org else None,
+        "profiles": profiles,
+        "stores_known": len(stores),
+        "stores_confirmed": None if org is None or org.locations is None else sum(
+            1 for key in stores if key in org.locations),
+        "last_run": None if last is None else {
+            "started_at": last.started_at, "outcome": last.outcome, "error": last.error},
+    }
 
 
 def render_status(data: dict[str, Any], console: Console) -> None:
@@ -59,3 +89,17 @@ def render_status(data: dict[str, Any], console: Console) -> None:
                 str(issues.get("quarantined", 0)),
                 s["lease"]["holder"] if s["lease"] else "-")
         console.print(table)
+        org = tenant.get("organization")
+        if org is not None:
+            confirmed = ("unknown" if org["stores_confirmed"] is None
+                         else str(org["stores_confirmed"]))
+            state = (f"set up as {org['organization_id'] or '(id unknown)'}"
+                     if org["set_up"] else "not set up yet")
+            profiles = ", ".join(f"{k} {v}" for k, v in sorted(org["profiles"].items()))
+            console.print(f"Sticker organization {org['internal_org_id']}: {state}; "
+                          f"profiles {profiles or 'none'}; stores {org['stores_known']}, "
+                          f"confirmed by Sticker {confirmed}", highlight=False)
+        for item in tenant.get("needs_attention", []):
+            console.print(f"[bold yellow]needs attention[/] ({item['scope']} {item['kind']} "
+                          f"{item['key']}, since {item['since']:%Y-%m-%d %H:%M}): "
+                          f"{item['message']}", soft_wrap=True, highlight=False)

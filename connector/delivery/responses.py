@@ -2,7 +2,9 @@
 
 Sticky documents errors as JSON "with a type, code, and human-readable message". We read
 that flat shape and also the common ``{"error": {...}}`` envelope, so another
-implementation of the same doc is understood too.
+implementation of the same doc is understood too. Sticker's errors are flat as well
+(``{"error": "Validation Error", "message", "code", "details": [{code, message, path}]}``);
+its ``details`` paths end up in the message and the first one names the field.
 """
 
 from __future__ import annotations
@@ -32,23 +34,57 @@ class ErrorBody:
     code: str | None
     message: str | None
     param: str | None
+    details: tuple[tuple[str, str], ...] = ()
+    """(field path, problem) per validation detail, e.g. ("user.email", "Invalid email")."""
+    data: dict[str, Any] | None = None
+
+
+_EMPTY = ErrorBody(None, None, None, None)
 
 
 def read_error_body(response: httpx.Response) -> ErrorBody:
     try:
         data: Any = response.json()
     except ValueError:
-        return ErrorBody(None, None, None, None)
+        return _EMPTY
     if isinstance(data, dict) and isinstance(data.get("error"), dict):
         data = data["error"]
     if not isinstance(data, dict):
-        return ErrorBody(None, None, None, None)
+        return _EMPTY
 
     def text(key: str) -> str | None:
         value = data.get(key)
         return str(value) if isinstance(value, str | int) else None
 
-    return ErrorBody(text("type"), text("code"), text("message"), text("param"))
+    extra = data.get("data")
+    return ErrorBody(text("type"), text("code"), text("message"), text("param"),
+                     _details(data.get("details")), extra if isinstance(extra, dict) else None)
+
+
+def _details(raw: object) -> tuple[tuple[str, str], ...]:
+    if not isinstance(raw, list):
+        return ()
+    found: list[tuple[str, str]] = []
+    for item in raw[:20]:
+        if not isinstance(item, dict):
+            continue
+        path = item.get("path")
+        where = field_path(path) if isinstance(path, list) else ""
+        problem = item.get("message") or item.get("code") or "invalid"
+        found.append((where or "<body>", str(problem)))
+    return tuple(found)
+
+
+def field_path(parts: list[Any]) -> str:
+    """``["shippingLocations", 0, "address", "province"]`` →
+    ``shippingLocations[0].address.province``."""
+    text = ""
+    for part in parts:
+        if isinstance(part, int) and not isinstance(part, bool):
+            text += f"[{part}]"
+        else:
+            text += f".{part}" if text else str(part)
+    return text
 
 
 def raise_for_response(response: httpx.Response, what: str) -> None:
@@ -58,7 +94,8 @@ def raise_for_response(response: httpx.Response, what: str) -> None:
         return
     body = read_error_body(response)
     detail = scrub(f"{status} {body.type or 'error'}/{body.code or 'unknown'}: "
-                   f"{body.message or response.reason_phrase}")
+                   f"{body.message or response.reason_phrase}" + "".join(
+                       f"; {where}: {problem}" for where, problem in body.details))
     if status in {401, 403}:
         raise AuthenticationFailed(f"{what}: the target refused the credentials ({detail})")
     retry_after = parse_retry_after(response.headers.get("Retry-After"))
@@ -70,7 +107,8 @@ def raise_for_response(response: httpx.Response, what: str) -> None:
         raise ServerError(f"{what}: {detail}", retry_after=retry_after, status=status)
     reason = body.code or f"http_{status}"
     raise RejectedByTarget(reason, f"{what}: rejected by the target ({detail})",
-                           status=status, field=body.param)
+                           status=status, field=body.param or next(
+                               (where for where, _ in body.details), None))
 
 
 @contextmanager

@@ -14,13 +14,17 @@ WORKSPACE_HEADER = "Sticky-Workspace"
 
 class PacedTransport(httpx.AsyncBaseTransport):
     def __init__(self, inner: httpx.AsyncBaseTransport, limiters: WorkspaceLimiters,
-                 traffic: Traffic) -> None:
+                 traffic: Traffic, *, lane: str | None = None) -> None:
+        """``lane``: one limiter for every request (an API without workspaces);
+        otherwise each ``Sticky-Workspace`` header value gets its own."""
         self._inner = inner
         self._limiters = limiters
         self._traffic = traffic
+        self._lane = lane
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        workspace = request.headers.get(WORKSPACE_HEADER, "")
+        workspace = self._lane if self._lane is not None else request.headers.get(
+            WORKSPACE_HEADER, "")
         waited = await self._limiters.acquire(workspace)
         self._traffic.request_sent(workspace, waited)
         response = await self._inner.handle_async_request(request)

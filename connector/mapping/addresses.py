@@ -113,3 +113,33 @@ def normalize_zip(raw: str | None, *, state: str | None = None,
         raise InvalidRecord("invalid_zip", f"{field}: {excerpt(text)} is not a US ZIP code "
                             "(12345 or 12345-6789)", field=field)
     return match.group(1) + (f"-{match.group(2)}" if match.group(2) else "")
+
+
+# Sticker: "province must be a valid US state" (full name or abbreviation), "currently
+# only US is supported". The 50 states and DC qualify; territories and military codes,
+# which normalize_state knows, are refused here rather than by the API, because one bad
+# address fails the whole organization setup request.
+_STICKER_STATES = frozenset(s.name for s in [*us.states.STATES, us.states.DC])
+_US_COUNTRY_NAMES = frozenset({"us", "usa", "u s", "u s a", "united states",
+                               "united states of america", "america"})
+STICKER_COUNTRY = "United States"
+
+
+def sticker_state(raw: str | None, *, field: str = "province") -> str:
+    """:func:`normalize_state`, limited to what Sticker accepts (50 states and DC)."""
+    name = normalize_state(raw, field=field)
+    if name not in _STICKER_STATES:
+        raise InvalidRecord("unsupported_state",
+                            f"{field}: {name} is not one of the 50 states or DC, the only "
+                            "places Sticker ships to", field=field)
+    return name
+
+
+def sticker_country(raw: str | None, *, field: str = "country") -> str:
+    """``"US"``, ``"USA"``, ``"United States"`` or empty → ``"United States"``."""
+    text = (raw or "").strip()
+    if not text or _key(text) in _US_COUNTRY_NAMES:
+        return STICKER_COUNTRY
+    raise InvalidRecord("unsupported_country",
+                        f"{field}: {excerpt(text)} is not the United States, the only "
+                        "country Sticker supports", field=field)

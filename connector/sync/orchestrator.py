@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import os
-import socket
-import uuid
 from dataclasses import dataclass, field
 from enum import IntEnum
 
@@ -15,10 +12,13 @@ from adapters.base import Adapter
 from connector.config import Settings, SourceSettings, TenantSettings
 from connector.delivery.limits import WorkspacePace
 from connector.delivery.retry import RetryPolicy
+from connector.delivery.sticker import StickerClient, StickerEndpoint
 from connector.delivery.sticky import StickyClient, StickyEndpoint
 from connector.errors import AbortRun, ConfigurationError
 from connector.mapping.context import MappingContext
 from connector.sources import build_adapter
+from connector.sync.leasing import busy_message, claim_lease, holder_id, keep_lease
+from connector.sync.organizations import STEP, OrganizationOutcome, OrganizationSync
 from connector.sync.runner import SourceRunner
 from connector.sync.sender import BatchSender
 from connector.sync.state_thread import StateThread
@@ -26,10 +26,6 @@ from connector.sync.summary import RunSummary
 from state import StateStore
 
 log = structlog.get_logger("connector.run")
-
-LEASE_TTL_SECONDS = 120.0
-LEASE_RENEW_SECONDS = 30.0
-
 
 class ExitCode(IntEnum):
     OK = 0
@@ -51,64 +47,24 @@ class SourceOutcome:
 @dataclass(slots=True)
 class PassReport:
     outcomes: list[SourceOutcome] = field(default_factory=list)
+    organizations: list[OrganizationOutcome] = field(default_factory=list)
     total: RunSummary = field(default_factory=RunSummary)
 
     @property
     def exit_code(self) -> ExitCode:
-        statuses = {o.status for o in self.outcomes}
+        statuses = {o.status for o in self.outcomes} | {o.status for o in self.organizations}
         if "aborted" in statuses:
             return ExitCode.TARGET_UNREACHABLE
         if "busy" in statuses:
             return ExitCode.SOURCE_BUSY
-        if sum(self.total.quarantined.values()):
+        if sum(self.total.quarantined.values()) or "rejected" in statuses:
             return ExitCode.RECORDS_FAILED
         return ExitCode.OK
 
 
-def holder_id() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
-
-
-def holder_is_dead(holder: str) -> bool:
-    """True when ``holder`` names a process on this host that no longer exists (a run
-    killed with SIGKILL leaves its lease behind; no need to wait for the TTL)."""
-    host, _, rest = holder.partition(":")
-    pid_text = rest.partition(":")[0]
-    if host != socket.gethostname() or not pid_text.isdigit():
-        return False
-    try:
-        os.kill(int(pid_text), 0)
-    except ProcessLookupError:
-        return True
-    except PermissionError:
-        return False
-    return False
-
-
-def claim_lease(store: StateStore, tenant: str, source: str, holder: str) -> bool:
-    if store.leases.acquire(tenant, source, holder, LEASE_TTL_SECONDS):
-        return True
-    current = store.leases.holder(tenant, source)
-    if current is not None and holder_is_dead(current.holder):
-        log.warning("taking over the lease of a dead process", tenant=tenant, source=source,
-                    stale_holder=current.holder)
-        return store.leases.take_over(tenant, source, current.holder, holder,
-                                      LEASE_TTL_SECONDS)
-    return False
-
-
-async def _keep_lease(store: StateStore, tenant: str, source: str, holder: str) -> None:
-    while True:
-        await asyncio.sleep(LEASE_RENEW_SECONDS)
-        store.leases.renew(tenant, source, holder, LEASE_TTL_SECONDS)
-
-
 def sticky_client(settings: Settings) -> StickyClient:
     cfg = settings.sticky
-    key = cfg.resolved_api_key()
-    if key is None:
-        raise ConfigurationError(
-            "sticky: no API key; set STICKY_SYNC_STICKY__API_KEY or sticky.api_key_file")
+    key = cfg.require_api_key()
     if not key.get_secret_value().startswith(("sk_test_", "sk_live_")):
         raise ConfigurationError(
             "sticky: the API key must start with sk_test_ (sandbox) or sk_live_ (production)")
@@ -120,6 +76,18 @@ def sticky_client(settings: Settings) -> StickyClient:
         RetryPolicy(max_attempts=cfg.max_attempts, budget_seconds=cfg.retry_budget_seconds))
 
 
+def sticker_client(settings: Settings) -> StickerClient | None:
+    """The Sticker client, or ``None`` when no tenant is set up as an organization."""
+    if not any(t.sticker is not None for t in settings.tenants):
+        return None
+    cfg = settings.sticker
+    endpoint = StickerEndpoint(base_url=cfg.base_url, api_key=cfg.require_api_key(),
+                               timeout_seconds=cfg.timeout_seconds)
+    return StickerClient(endpoint, cfg.rate_limit_per_second, RetryPolicy(
+        max_attempts=cfg.max_attempts, budget_seconds=cfg.retry_budget_seconds,
+        backoff_multiplier=0.5, backoff_max=20.0))
+
+
 def mapping_context(tenant: TenantSettings, source: str) -> MappingContext:
     return MappingContext(tenant=tenant.id, source=source, phone_region=tenant.phone_region,
                           timezone=tenant.timezone,
@@ -128,20 +96,58 @@ def mapping_context(tenant: TenantSettings, source: str) -> MappingContext:
 
 
 async def run_pass(settings: Settings, store: StateStore, sticky: StickyClient, *,
-                   only_source: str | None = None, trigger: str = "manual") -> PassReport:
+                   sticker: StickerClient | None = None, only_source: str | None = None,
+                   trigger: str = "manual") -> PassReport:
+    """Each tenant's selected sources, then (when configured) its Sticker organization."""
     report = PassReport()
     selected = [(t, s) for t in settings.tenants for s in t.sources
                 if only_source is None or s.name == only_source]
     if only_source is not None and not selected:
         raise ConfigurationError(f"--source {only_source}: no source has that name")
     holder = holder_id()
-    for tenant, source in selected:
-        outcome = await _run_source(tenant, source, build_adapter(source), store, sticky,
-                                    settings, holder, trigger)
-        report.outcomes.append(outcome)
-        report.total.merge(outcome.summary)
+    for tenant in settings.tenants:
+        sources = [s for t, s in selected if t is tenant]
+        for source in sources:
+            outcome = await _run_source(tenant, source, build_adapter(source), store, sticky,
+                                        settings, holder, trigger)
+            report.outcomes.append(outcome)
+            report.total.merge(outcome.summary)
+        if tenant.sticker is not None and (sources or only_source is None):
+            if sticker is None:
+                raise ConfigurationError(
+                    f"tenant {tenant.id} has a [tenants.sticker] section but no Sticker "
+                    "client was set up")
+            report.organizations.append(
+                await _run_organization(tenant, store, sticker, holder, trigger))
     report.total.finish()
     return report
+
+
+async def _run_organization(tenant: TenantSettings, store: StateStore,
+                            sticker: StickerClient, holder: str,
+                            trigger: str) -> OrganizationOutcome:
+    if not claim_lease(store, tenant.id, STEP, holder):
+        message = busy_message(store, tenant.id, STEP)
+        log.warning("organization step busy", tenant=tenant.id, detail=message)
+        org_id = tenant.internal_org_id or tenant.id
+        return OrganizationOutcome(tenant.id, org_id, status="busy", error=message)
+    run_id = store.runs.start(tenant.id, STEP, trigger)
+    keeper = asyncio.create_task(keep_lease(store, tenant.id, STEP, holder))
+    step = OrganizationSync(tenant, store, sticker, run_id)
+    try:
+        with structlog.contextvars.bound_contextvars(run_id=run_id, tenant=tenant.id,
+                                                     source=STEP):
+            outcome = await step.sync()
+    except AbortRun as exc:
+        outcome = step.outcome
+        outcome.status, outcome.error = "aborted", str(exc)
+        log.error("organization step aborted", tenant=tenant.id, error=str(exc))
+    finally:
+        keeper.cancel()
+        store.leases.release(tenant.id, STEP, holder)
+    store.runs.finish(run_id, {"aborted": "aborted", "rejected": "failed"}.get(
+        outcome.status, "ok"), outcome.as_dict(), error=outcome.error)
+    return outcome
 
 
 async def _run_source(tenant: TenantSettings, source: SourceSettings, adapter: Adapter,
@@ -150,10 +156,8 @@ async def _run_source(tenant: TenantSettings, source: SourceSettings, adapter: A
     source_name = source.name
     bound = log.bind(tenant=tenant.id, source=source_name)
     if not claim_lease(store, tenant.id, source_name, holder):
-        lease = store.leases.holder(tenant.id, source_name)
-        message = f"another run holds {tenant.id}/{source_name}" + (
-            f" ({lease.holder}, until {lease.expires_at:%H:%M:%S}Z)" if lease else "")
-        bound.warning("source busy", holder=lease.holder if lease else None)
+        message = busy_message(store, tenant.id, source_name)
+        bound.warning("source busy", detail=message)
         return SourceOutcome(tenant.id, source_name, "busy", RunSummary(), message)
     run_id = store.runs.start(tenant.id, source_name, trigger)
     with structlog.contextvars.bound_contextvars(run_id=run_id, tenant=tenant.id,
@@ -172,7 +176,7 @@ async def _run_started(tenant: TenantSettings, source: SourceSettings, adapter: 
     runner = SourceRunner(
         mapping_context(tenant, source_name), adapter, store, sender, source.batch_size,
         run_id)
-    keeper = asyncio.create_task(_keep_lease(store, tenant.id, source_name, holder))
+    keeper = asyncio.create_task(keep_lease(store, tenant.id, source_name, holder))
     try:
         summary = await runner.run()
     except AbortRun as exc:

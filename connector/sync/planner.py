@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 from adapters.records import (
     CustomerRecord,
+    LocationRecord,
     OrderRecord,
     SourceRecord,
     UnreadableRecord,
@@ -21,6 +22,7 @@ from connector.mapping.customers import (
     merge_profile,
 )
 from connector.mapping.keys import content_hash, idempotency_key, phone_customer_key
+from connector.mapping.locations import map_location
 from connector.mapping.money import dollars
 from connector.mapping.orders import MappedOrder, MappedRefund, map_order, map_refund
 from connector.sync.work import (
@@ -32,7 +34,7 @@ from connector.sync.work import (
     Work,
     WorkState,
 )
-from state import LedgerEntry, Profile, StagedEntry, StateStore
+from state import LedgerEntry, Profile, StagedEntry, StateStore, StoredLocation
 from state.ledger import REJECTED, SENT
 
 TARGET = "sticky"
@@ -45,9 +47,12 @@ class BatchPlan:
     works: dict[EntryId, Work] = field(default_factory=dict)
     identities: dict[tuple[str, str], str] = field(default_factory=dict)
     """(customer key, workspace) → Sticky customer id, known before sending."""
+    locations_recorded: int = 0
+    """Store rows saved for the Sticker organization (delivered by its own step)."""
 
     def absorb(self, later: BatchPlan) -> None:
         """Append the plan of the next slice of the same batch (its works win)."""
+        self.locations_recorded += later.locations_recorded
         self.tickets.extend(later.tickets)
         self.problems.extend(later.problems)
         self.works.update(later.works)
@@ -61,7 +66,9 @@ class BatchPlanner:
 
     def plan(self, records: Sequence[SourceRecord], run_id: int | None) -> BatchPlan:
         plan = BatchPlan()
-        customers, orders, refunds = self._map(records, plan)
+        customers, orders, refunds, stores = self._map(records, plan)
+        self.store.locations.save(self.ctx.tenant, stores)
+        plan.locations_recorded = len(stores)
         profiles = self._profiles(customers, orders)
         known = self.store.customers.identities(self.ctx.tenant, (m.key for _, m in customers))
         homes: dict[str, set[str]] = {}
@@ -78,10 +85,11 @@ class BatchPlanner:
     # -- mapping ------------------------------------------------------------------
     def _map(self, records: Sequence[SourceRecord], plan: BatchPlan) -> tuple[
             list[tuple[Ticket, MappedCustomer]], list[tuple[Ticket, MappedOrder]],
-            list[tuple[Ticket, MappedRefund]]]:
+            list[tuple[Ticket, MappedRefund]], list[StoredLocation]]:
         customers: list[tuple[Ticket, MappedCustomer]] = []
         orders: list[tuple[Ticket, MappedOrder]] = []
         refunds: list[tuple[Ticket, MappedRefund]] = []
+        stores: dict[str, StoredLocation] = {}  # a later row of the batch wins
         for record in records:
             ticket = Ticket(record)
             plan.tickets.append(ticket)
@@ -92,11 +100,17 @@ class BatchPlanner:
                     customers.append((ticket, map_customer(record, self.ctx)))
                 elif isinstance(record, OrderRecord):
                     orders.append((ticket, map_order(record, self.ctx)))
+                elif isinstance(record, LocationRecord):
+                    location = map_location(record, self.ctx)
+                    ticket.warnings.extend(location.warnings)
+                    stores[location.key] = StoredLocation(
+                        location.key, self.ctx.source, record.origin.locator,
+                        location.payload, content_hash(location.payload))
                 else:
                     refunds.append((ticket, map_refund(record, self.ctx)))
             except RecordProblem as problem:
                 plan.problems.append((ticket, problem))
-        return customers, orders, refunds
+        return customers, orders, refunds, list(stores.values())
 
     def _profiles(self, customers: list[tuple[Ticket, MappedCustomer]],
                   orders: list[tuple[Ticket, MappedOrder]]) -> dict[str, Profile]:

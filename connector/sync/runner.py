@@ -161,6 +161,7 @@ class SourceRunner:
         self._count_works(item.plan)
         batch = item.batch
         self.summary.records_read += len(batch.records)
+        self.summary.locations_recorded += item.plan.locations_recorded
         issues, delivered = self._settle_tickets(item.plan, batch.stream)
         await self.db.call(self.store.commit_batch, self.ctx.tenant, self.ctx.source,
                            batch.stream, batch.position, issues, delivered, self.run_id)
@@ -218,7 +219,7 @@ class SourceRunner:
         return RecordIssue(
             stream=stream, locator=origin.locator, row=origin.row,
             record_key=getattr(record, "customer_id", None) or getattr(record, "order_id", None)
-            or getattr(record, "refund_id", None),
+            or getattr(record, "refund_id", None) or getattr(record, "store_id", None),
             disposition=disposition, reason=problem.reason, field=problem.field,
             message=f"{origin.locator}: {problem}", raw=dict(record.raw),
             record=as_dict if disposition == QUARANTINED else None,

@@ -18,6 +18,7 @@ class RunSummary:
     customers_unchanged: int = 0
     events_sent: Counter[str] = field(default_factory=Counter)
     events_unchanged: int = 0
+    locations_recorded: int = 0
     skipped: Counter[str] = field(default_factory=Counter)
     rejected: Counter[str] = field(default_factory=Counter)
     quarantined: Counter[str] = field(default_factory=Counter)
@@ -40,6 +41,7 @@ class RunSummary:
         self.customers_unchanged += other.customers_unchanged
         self.events_sent.update(other.events_sent)
         self.events_unchanged += other.events_unchanged
+        self.locations_recorded += other.locations_recorded
         self.skipped.update(other.skipped)
         self.rejected.update(other.rejected)
         self.quarantined.update(other.quarantined)
@@ -54,6 +56,7 @@ class RunSummary:
             "customers_unchanged": self.customers_unchanged,
             "events_sent": dict(self.events_sent),
             "events_unchanged": self.events_unchanged,
+            "locations_recorded": self.locations_recorded,
             "skipped": dict(self.skipped),
             "rejected": dict(self.rejected),
             "quarantined": dict(self.quarantined),

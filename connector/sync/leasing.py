@@ -1,0 +1,62 @@
+"""Leases in the state DB: one holder per (tenant, source) at a time, renewed while
+working, expiring when the holder dies (or taken over at once when it provably did)."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import uuid
+
+import structlog
+
+from state import StateStore
+
+log = structlog.get_logger("connector.run")
+
+LEASE_TTL_SECONDS = 120.0
+LEASE_RENEW_SECONDS = 30.0
+
+
+def holder_id() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+def holder_is_dead(holder: str) -> bool:
+    """True when ``holder`` names a process on this host that no longer exists (a run
+    killed with SIGKILL leaves its lease behind; no need to wait for the TTL)."""
+    host, _, rest = holder.partition(":")
+    pid_text = rest.partition(":")[0]
+    if host != socket.gethostname() or not pid_text.isdigit():
+        return False
+    try:
+        os.kill(int(pid_text), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
+
+
+def claim_lease(store: StateStore, tenant: str, source: str, holder: str) -> bool:
+    if store.leases.acquire(tenant, source, holder, LEASE_TTL_SECONDS):
+        return True
+    current = store.leases.holder(tenant, source)
+    if current is not None and holder_is_dead(current.holder):
+        log.warning("taking over the lease of a dead process", tenant=tenant, source=source,
+                    stale_holder=current.holder)
+        return store.leases.take_over(tenant, source, current.holder, holder,
+                                      LEASE_TTL_SECONDS)
+    return False
+
+
+def busy_message(store: StateStore, tenant: str, source: str) -> str:
+    lease = store.leases.holder(tenant, source)
+    return f"another run holds {tenant}/{source}" + (
+        f" ({lease.holder}, until {lease.expires_at:%H:%M:%S}Z)" if lease else "")
+
+
+async def keep_lease(store: StateStore, tenant: str, source: str, holder: str) -> None:
+    while True:
+        await asyncio.sleep(LEASE_RENEW_SECONDS)
+        store.leases.renew(tenant, source, holder, LEASE_TTL_SECONDS)
