@@ -12,7 +12,8 @@ from sandbox.server import serve
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="python -m sandbox", description="Local emulator of the Sticky loyalty API."
+        prog="python -m sandbox",
+        description="Local emulator of the Sticky loyalty and Sticker partner APIs.",
     )
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8765)
@@ -27,6 +28,23 @@ def build_parser() -> argparse.ArgumentParser:
         "--rate-limit", type=int, default=100, help="requests per rolling second per workspace"
     )
     parser.add_argument("--no-rate-limit", action="store_true", help="disable rate limiting")
+    sticker = parser.add_argument_group("sticker")
+    sticker.add_argument(
+        "--sticker-api-key",
+        action="append",
+        dest="sticker_api_keys",
+        metavar="KEY",
+        help="accept only this Sticker key (repeatable); default: any well-formed key",
+    )
+    sticker.add_argument(
+        "--sticker-rate-limit",
+        type=int,
+        default=10,
+        help="Sticker requests per rolling second per API key",
+    )
+    sticker.add_argument(
+        "--no-sticker-rate-limit", action="store_true", help="disable Sticker rate limiting"
+    )
     faults = parser.add_argument_group("faults")
     faults.add_argument("--latency-ms", type=float, default=0.0)
     faults.add_argument("--latency-jitter-ms", type=float, default=0.0)
@@ -37,6 +55,24 @@ def build_parser() -> argparse.ArgumentParser:
     faults.add_argument("--storm-workspace", default=None)
     faults.add_argument("--ignore-idempotency", action="store_true")
     faults.add_argument("--seed", type=int, default=None)
+    faults.add_argument(
+        "--setup-error-rate",
+        type=float,
+        default=0.0,
+        help="fraction of Sticker setup requests answered 500 SETUP_ERROR",
+    )
+    faults.add_argument(
+        "--setup-error-next",
+        type=int,
+        default=0,
+        help="answer the next N Sticker setup requests 500 SETUP_ERROR",
+    )
+    faults.add_argument(
+        "--setup-error-mode",
+        choices=("before", "after"),
+        default="before",
+        help="SETUP_ERROR before processing, or after committing",
+    )
     return parser
 
 
@@ -51,11 +87,16 @@ def config_from_args(args: argparse.Namespace) -> SandboxConfig:
         storm_workspace=args.storm_workspace,
         ignore_idempotency=args.ignore_idempotency,
         seed=args.seed,
+        setup_error_rate=args.setup_error_rate,
+        setup_error_next=args.setup_error_next,
+        setup_error_mode=args.setup_error_mode,
     )
     return SandboxConfig(
         api_keys=frozenset(args.api_keys) if args.api_keys else None,
         rate_limit=None if args.no_rate_limit else args.rate_limit,
         faults=faults,
+        sticker_api_keys=frozenset(args.sticker_api_keys) if args.sticker_api_keys else None,
+        sticker_rate_limit=None if args.no_sticker_rate_limit else args.sticker_rate_limit,
     )
 
 

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Generic, Literal
 
-from sandbox.errors import invalid
-from sandbox.stats import WorkspaceStats
+from sandbox.errors import ApiError, invalid
+from sandbox.stats import S
 
 
 class _NotJson:
@@ -37,14 +38,17 @@ def canonical_body(parsed: object, raw: bytes) -> bytes:
 
 
 @dataclass(frozen=True)
-class ApiRequest:
-    workspace: str
+class ApiRequest(Generic[S]):
+    workspace: str  # "" for APIs without a workspace header
     method: str
     path: str
     query: Mapping[str, str]  # last value wins for repeated parameters
     body: object  # parsed JSON or NOT_JSON
     idempotency_key: str | None
-    stats: WorkspaceStats
+    stats: S
+    api_key: str = ""  # the authenticated key (what the authenticator returned)
+    raw_body: bytes = b""
+    headers: Mapping[str, str] = field(default_factory=dict)  # lower-cased names
 
     def json_object(self) -> dict[str, object]:
         """The body as a JSON object, else 400 ``invalid_json``."""
@@ -59,16 +63,42 @@ class ApiResult:
     body: dict[str, object]
 
 
-Handler = Callable[[ApiRequest], ApiResult]
-RouteTable = Mapping[str, Mapping[str, Handler]]  # path -> method -> handler
-Authenticator = Callable[[str | None], None]  # raises ApiError (401) for a bad header
+Handler = Callable[[ApiRequest[S]], ApiResult]
+RouteTable = Mapping[str, Mapping[str, Handler[S]]]  # path -> method -> handler
+Authenticator = Callable[[str | None], str]  # returns the key; raises ApiError (401)
+ErrorRenderer = Callable[[ApiError], dict[str, object]]
+RateScope = Literal["workspace", "api_key"]
+
+
+def flat_error_body(error: ApiError) -> dict[str, object]:
+    """Sticky's error shape: ``{"type", "code", "message", "param"}``."""
+    return error.body()
 
 
 @dataclass(frozen=True)
-class ApiDefinition:
-    """What the generic pipeline needs to serve one API."""
+class ApiDefinition(Generic[S]):
+    """What the generic pipeline needs to serve one API.
+
+    ``workspace_header``: required on every request when set (matched
+    case-insensitively); data, rate windows and counters are then kept per workspace.
+    Without it, counters are kept under ``name``.
+    ``rate_scope``: the rate window is per workspace or per API key.
+    ``render_error``: the JSON body of an error the pipeline (or a handler) raises.
+    ``idempotency``: whether ``Idempotency-Key`` is honoured (else the header is ignored).
+    ``error_faults``: whether the ``error_rate`` and ``storm_*`` faults apply (latency and
+    drops always do).
+    """
 
     name: str
-    workspace_header: str  # e.g. "Sticky-Workspace" (matched case-insensitively)
     authenticate: Authenticator
-    routes: RouteTable
+    routes: RouteTable[S]
+    stats_factory: Callable[[], S]
+    workspace_header: str | None = None
+    rate_scope: RateScope = "workspace"
+    render_error: ErrorRenderer = flat_error_body
+    idempotency: bool = True
+    error_faults: bool = True
+
+    def __post_init__(self) -> None:
+        if self.rate_scope == "workspace" and self.workspace_header is None:
+            raise ValueError("rate_scope 'workspace' needs a workspace_header")

@@ -1,4 +1,5 @@
-"""Application factory: Sticky under ``/v1``, inspection under ``/_sandbox``."""
+"""Application factory: Sticky under ``/v1``, Sticker under ``/sticker``, inspection under
+``/_sandbox``."""
 
 from __future__ import annotations
 
@@ -14,6 +15,8 @@ from sandbox.errors import INVALID_REQUEST
 from sandbox.inspection import inspection_routes
 from sandbox.pipeline import ApiPipeline
 from sandbox.state import SandboxState
+from sandbox.sticker import PREFIX as STICKER_PREFIX
+from sandbox.sticker import sticker_definition
 from sandbox.sticky import PREFIX, sticky_definition
 
 
@@ -39,8 +42,17 @@ def create_app(config: SandboxConfig | None = None) -> Starlette:
     sticky = ApiPipeline(
         sticky_definition(state.sticky_store, config.api_keys), state.sticky, state.faults
     )
+    sticker = ApiPipeline(
+        sticker_definition(state.sticker_store, config.sticker_api_keys, state.faults),
+        state.sticker,
+        state.faults,
+    )
     app = Starlette(
-        routes=[*inspection_routes(state), Mount(PREFIX, app=sticky)],
+        routes=[
+            *inspection_routes(state),
+            Mount(PREFIX, app=sticky),
+            Mount(STICKER_PREFIX, app=sticker),
+        ],
         exception_handlers={404: _http_error, 405: _http_error},
     )
     app.state.sandbox = state

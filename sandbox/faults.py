@@ -27,7 +27,11 @@ def _number(value: object) -> bool:
 
 @dataclass(frozen=True)
 class Faults:
-    """Fault settings. Rates are fractions of /v1 requests in ``[0, 1]``."""
+    """Fault settings. Rates are fractions of requests in ``[0, 1]``.
+
+    ``error_rate`` and ``storm_*`` apply to Sticky only; latency and drops to Sticky and
+    Sticker; ``setup_error_*`` to Sticker's ``POST /v1/organizations/setup`` only.
+    """
 
     latency_ms: float = 0.0
     latency_jitter_ms: float = 0.0
@@ -38,18 +42,25 @@ class Faults:
     storm_workspace: str | None = None
     ignore_idempotency: bool = False
     seed: int | None = None
+    setup_error_rate: float = 0.0
+    setup_error_next: int = 0
+    setup_error_mode: DropMode = "before"
 
     def __post_init__(self) -> None:
         for name in ("latency_ms", "latency_jitter_ms", "storm_seconds"):
             value: object = getattr(self, name)
             if not _number(value) or cast(float, value) < 0:
                 raise FaultError(name, f"{name} must be a number >= 0")
-        for name in ("error_rate", "drop_rate"):
+        for name in ("error_rate", "drop_rate", "setup_error_rate"):
             value = getattr(self, name)
             if not _number(value) or not 0 <= cast(float, value) <= 1:
                 raise FaultError(name, f"{name} must be a number between 0 and 1")
-        if self.drop_mode not in ("before", "after"):
-            raise FaultError("drop_mode", "drop_mode must be 'before' or 'after'")
+        for name in ("drop_mode", "setup_error_mode"):
+            if getattr(self, name) not in ("before", "after"):
+                raise FaultError(name, f"{name} must be 'before' or 'after'")
+        count: object = self.setup_error_next
+        if not isinstance(count, int) or isinstance(count, bool) or count < 0:
+            raise FaultError("setup_error_next", "setup_error_next must be an integer >= 0")
         workspace: object = self.storm_workspace
         if workspace is not None and (not isinstance(workspace, str) or not workspace):
             raise FaultError(
@@ -132,6 +143,21 @@ class FaultInjector:
         rate = self._faults.error_rate
         if rate > 0 and self._rng.random() < rate:
             return self._rng.choice(SERVER_ERROR_STATUSES)
+        return None
+
+    def draw_setup_error(self) -> DropMode | None:
+        """Whether (and when) to answer this setup request 500 ``SETUP_ERROR``.
+
+        ``setup_error_next`` > 0 fires first and is decremented; otherwise
+        ``setup_error_rate`` is drawn. The answer is ``setup_error_mode``.
+        """
+        faults = self._faults
+        if faults.setup_error_next > 0:
+            self._faults = dataclasses.replace(faults, setup_error_next=faults.setup_error_next - 1)
+            return faults.setup_error_mode
+        rate = faults.setup_error_rate
+        if rate > 0 and self._rng.random() < rate:
+            return faults.setup_error_mode
         return None
 
     def draw_drop(self) -> DropMode | None:

@@ -26,3 +26,9 @@ def utc_now() -> datetime:
 def iso_z(moment: datetime) -> str:
     """ISO-8601 UTC to the second with a ``Z`` suffix, e.g. ``2026-04-29T14:08:32Z``."""
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def iso_ms(moment: datetime) -> str:
+    """ISO-8601 UTC to the millisecond with a ``Z`` suffix, e.g. ``2024-01-15T10:30:00.000Z``."""
+    utc = moment.astimezone(UTC)
+    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"

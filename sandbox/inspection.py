@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Awaitable, Callable, Iterable
 
@@ -12,6 +13,9 @@ from starlette.routing import Route
 from sandbox.errors import INVALID_REQUEST
 from sandbox.faults import FaultError
 from sandbox.state import SandboxState
+from sandbox.stats import workspace_snapshot
+from sandbox.sticker.api import STATS_KEY as STICKER_STATS_KEY
+from sandbox.sticker.views import organization_inspection, request_inspection
 from sandbox.sticky.store import WorkspaceData
 from sandbox.sticky.views import (
     customer_inspection,
@@ -57,7 +61,9 @@ def inspection_routes(state: SandboxState) -> list[Route]:
     webhooks = dump(lambda ws: (webhook_inspection(w) for w in ws.webhooks.values()))
 
     async def stats(request: Request) -> JSONResponse:
-        return JSONResponse(state.sticky.stats.snapshot())
+        snapshot = workspace_snapshot(state.sticky.stats)
+        snapshot["sticker"] = dataclasses.asdict(state.sticker.stats.entry(STICKER_STATS_KEY))
+        return JSONResponse(snapshot)
 
     async def get_faults(request: Request) -> JSONResponse:
         return JSONResponse(state.faults.current.to_dict())
@@ -99,4 +105,27 @@ def inspection_routes(state: SandboxState) -> list[Route]:
         Route(f"{PREFIX}/faults", set_faults, methods=["POST"]),
         Route(f"{PREFIX}/reset", reset, methods=["POST"]),
         Route(f"{PREFIX}/health", health, methods=["GET"]),
+        *_sticker_routes(state),
+    ]
+
+
+def _sticker_routes(state: SandboxState) -> list[Route]:
+    async def organizations(request: Request) -> JSONResponse:
+        wanted = request.query_params.get("internalOrgId")
+        return JSONResponse(
+            {
+                "data": [
+                    organization_inspection(o)
+                    for o in state.sticker_store.organizations()
+                    if wanted is None or o.internal_org_id == wanted
+                ]
+            }
+        )
+
+    async def sticker_requests(request: Request) -> JSONResponse:
+        return JSONResponse({"data": [request_inspection(r) for r in state.sticker_store.requests]})
+
+    return [
+        Route(f"{PREFIX}/organizations", organizations, methods=["GET"]),
+        Route(f"{PREFIX}/sticker/requests", sticker_requests, methods=["GET"]),
     ]

@@ -2,12 +2,17 @@
 
 Order: auth -> workspace -> storm -> rate limit -> latency -> injected 5xx ->
 drop (before) -> idempotency -> validation + processing -> drop (after).
+
+Per API (see :class:`~sandbox.api.ApiDefinition`): the workspace step only runs when the
+API has a workspace header, storm and injected 5xx only when ``error_faults`` is set,
+idempotency only when ``idempotency`` is set. Error bodies come from ``render_error``.
 """
 
 from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass, field
+from typing import Generic
 from urllib.parse import parse_qsl
 
 from starlette.types import Receive, Scope, Send
@@ -18,7 +23,7 @@ from sandbox.errors import API_ERROR, IDEMPOTENCY, RATE_LIMIT, ApiError, invalid
 from sandbox.faults import FaultInjector
 from sandbox.idempotency import MAX_KEY_LENGTH, Claim, StoredResponse, fingerprint
 from sandbox.state import ApiRuntime
-from sandbox.stats import WorkspaceStats
+from sandbox.stats import S
 
 MAX_BODY_BYTES = 1024 * 1024
 _SERVER_ERROR_CODES = {500: "internal_error", 502: "bad_gateway", 503: "service_unavailable"}
@@ -29,10 +34,6 @@ class Reply:
     status: int
     body: bytes
     headers: dict[str, str] = field(default_factory=dict)
-
-    @classmethod
-    def of_error(cls, error: ApiError) -> Reply:
-        return cls(error.status, encode_json(error.body()), dict(error.headers))
 
 
 class _Drop:
@@ -51,16 +52,18 @@ class _Incoming:
     body: bytes
     too_large: bool
     workspace: str
+    api_key: str = ""
 
 
-class ApiPipeline:
+class ApiPipeline(Generic[S]):
     """ASGI app serving one :class:`ApiDefinition` with sandbox behaviours."""
 
     def __init__(
-        self, definition: ApiDefinition, runtime: ApiRuntime, faults: FaultInjector
+        self, definition: ApiDefinition[S], runtime: ApiRuntime[S], faults: FaultInjector
     ) -> None:
         self.definition = definition
-        self._workspace_key = definition.workspace_header.lower()
+        header = definition.workspace_header
+        self._workspace_key = header.lower() if header is not None else None
         self.runtime = runtime
         self.faults = faults
 
@@ -69,7 +72,12 @@ class ApiPipeline:
             return
         headers = request_headers(scope)
         body, too_large = await read_body(receive, MAX_BODY_BYTES)
-        workspace = headers.get(self._workspace_key, "").strip()
+        if self._workspace_key is None:
+            workspace = ""
+            stats: S | None = self.runtime.stats.entry(self.definition.name)
+        else:
+            workspace = headers.get(self._workspace_key, "").strip()
+            stats = self.runtime.stats.entry(workspace) if workspace else None
         incoming = _Incoming(
             scope["method"],
             scope["path"],
@@ -79,7 +87,6 @@ class ApiPipeline:
             too_large,
             workspace,
         )
-        stats = self.runtime.stats.workspace(workspace) if workspace else None
         if stats is not None:
             stats.requests += 1
         outcome = await self._run(incoming, stats)
@@ -92,17 +99,21 @@ class ApiPipeline:
             stats.record_status(outcome.status)
         await send_json(send, outcome.status, outcome.body, outcome.headers)
 
-    async def _run(self, req: _Incoming, stats: WorkspaceStats | None) -> Reply | _Drop:
+    def _error(self, error: ApiError) -> Reply:
+        body = self.definition.render_error(error)
+        return Reply(error.status, encode_json(body), dict(error.headers))
+
+    async def _run(self, req: _Incoming, stats: S | None) -> Reply | _Drop:
         try:
-            self.definition.authenticate(req.headers.get("authorization"))
+            req.api_key = self.definition.authenticate(req.headers.get("authorization"))
         except ApiError as error:
-            return Reply.of_error(error)
+            return self._error(error)
         if stats is None:
             header = self.definition.workspace_header
-            return Reply.of_error(
+            return self._error(
                 invalid("missing_workspace", f"The {header} header is required.", header)
             )
-        limited = self._rate_limit(req.workspace, stats)
+        limited = self._rate_limit(req, stats)
         if limited is not None:
             return limited
 
@@ -114,9 +125,10 @@ class ApiPipeline:
             delay = self.faults.latency_seconds()
             if delay > 0:
                 await asyncio.sleep(delay)
-            status = self.faults.draw_server_error()
-            if status is not None:
-                return _server_error(status)
+            if self.definition.error_faults:
+                status = self.faults.draw_server_error()
+                if status is not None:
+                    return self._error(_server_error(status))
             drop = self.faults.draw_drop()
             if drop == "before":
                 return DROP
@@ -126,48 +138,51 @@ class ApiPipeline:
             if claim is not None:
                 self.runtime.idempotency.release(claim)
 
-    def _rate_limit(self, workspace: str, stats: WorkspaceStats) -> Reply | None:
-        if self.faults.storm_active(workspace):
-            return _too_many(1)
+    def _rate_limit(self, req: _Incoming, stats: S) -> Reply | None:
+        if self.definition.error_faults and self.faults.storm_active(req.workspace):
+            return self._error(_too_many(1))
         limiter = self.runtime.limiter
         if limiter is None:
             return None
-        decision = limiter.acquire(workspace)
+        scope = req.workspace if self.definition.rate_scope == "workspace" else req.api_key
+        decision = limiter.acquire(scope)
         if not decision.allowed:
-            return _too_many(decision.retry_after)
-        stats.peak_window = max(stats.peak_window, decision.in_window)
+            return self._error(_too_many(decision.retry_after))
+        stats.record_window(decision.in_window)
         return None
 
     def _idempotency_key(self, req: _Incoming) -> str | None:
-        if req.method != "POST" or self.faults.current.ignore_idempotency:
+        if (
+            not self.definition.idempotency
+            or req.method != "POST"
+            or self.faults.current.ignore_idempotency
+        ):
             return None
         return req.headers.get("idempotency-key")
 
-    def _process(
-        self, req: _Incoming, stats: WorkspaceStats, key: str | None, claim: Claim | None
-    ) -> Reply:
+    def _process(self, req: _Incoming, stats: S, key: str | None, claim: Claim | None) -> Reply:
         if key is not None and claim is None:
-            return Reply.of_error(
+            return self._error(
                 invalid(
                     "invalid_idempotency_key",
                     f"Idempotency-Key must be 1 to {MAX_KEY_LENGTH} characters long.",
                 )
             )
         if req.too_large:
-            return Reply.of_error(
+            return self._error(
                 invalid("request_too_large", "The request body is too large.", status=413)
             )
         parsed = parse_json(req.body) if req.method == "POST" else None
         fp = None
         if claim is not None:
             if claim.conflicted:
-                return Reply.of_error(_key_in_use())
+                return self._error(_key_in_use())
             fp = fingerprint(req.method, req.path, canonical_body(parsed, req.body))
             stored = self.runtime.idempotency.lookup(req.workspace, claim.key)
             if stored is not None:
                 if stored.fingerprint != fp:
-                    return Reply.of_error(_key_reused())
-                stats.idempotent_replays += 1
+                    return self._error(_key_reused())
+                stats.record_replay()
                 return Reply(stored.status, stored.body, {"Idempotent-Replayed": "true"})
 
         reply, storable = self._dispatch(req, stats, parsed, key)
@@ -178,7 +193,7 @@ class ApiPipeline:
         return reply
 
     def _dispatch(
-        self, req: _Incoming, stats: WorkspaceStats, parsed: object, key: str | None
+        self, req: _Incoming, stats: S, parsed: object, key: str | None
     ) -> tuple[Reply, bool]:
         """Route and run the handler; returns (reply, may be stored for idempotency)."""
         methods = self.definition.routes.get(req.path)
@@ -186,7 +201,7 @@ class ApiPipeline:
             error = invalid(
                 "not_found", f"Unrecognized request URL ({req.method} {req.path}).", status=404
             )
-            return Reply.of_error(error), True
+            return self._error(error), True
         handler = methods.get(req.method)
         if handler is None:
             allowed = ", ".join(sorted(methods))
@@ -196,35 +211,44 @@ class ApiPipeline:
                 status=405,
             )
             error.headers["Allow"] = allowed
-            return Reply.of_error(error), False
+            return self._error(error), False
         query = dict(parse_qsl(req.query_string.decode("latin-1"), keep_blank_values=True))
-        request = ApiRequest(req.workspace, req.method, req.path, query, parsed, key, stats)
+        request = ApiRequest(
+            req.workspace,
+            req.method,
+            req.path,
+            query,
+            parsed,
+            key,
+            stats,
+            api_key=req.api_key,
+            headers=req.headers,
+            raw_body=req.body,
+        )
         try:
             result: ApiResult = handler(request)
         except ApiError as error:
-            return Reply.of_error(error), error.status in (400, 404)
+            return self._error(error), error.status in (400, 404)
         return Reply(result.status, encode_json(result.body)), 200 <= result.status < 300
 
 
-def _too_many(retry_after: int) -> Reply:
-    error = ApiError(
+def _too_many(retry_after: int) -> ApiError:
+    return ApiError(
         429,
         RATE_LIMIT,
         "rate_limited",
         "Too many requests for this workspace. Retry after the Retry-After delay.",
         headers={"Retry-After": str(retry_after)},
     )
-    return Reply.of_error(error)
 
 
-def _server_error(status: int) -> Reply:
-    error = ApiError(
+def _server_error(status: int) -> ApiError:
+    return ApiError(
         status,
         API_ERROR,
         _SERVER_ERROR_CODES[status],
         "The server could not handle the request (injected fault); it was not processed.",
     )
-    return Reply.of_error(error)
 
 
 def _key_in_use() -> ApiError:

@@ -2,28 +2,32 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Generic
 
 from sandbox.config import SandboxConfig
 from sandbox.faults import FaultInjector
 from sandbox.idempotency import IdempotencyStore
 from sandbox.ratelimit import RollingWindowLimiter
-from sandbox.stats import Stats
+from sandbox.stats import S, Stats, WorkspaceStats
+from sandbox.sticker.stats import StickerStats
+from sandbox.sticker.store import StickerStore
 from sandbox.sticky.store import StickyStore
 
 
 @dataclass
-class ApiRuntime:
+class ApiRuntime(Generic[S]):
     """Per-API request bookkeeping: rate windows, idempotency keys, stats."""
 
     limiter: RollingWindowLimiter | None
     idempotency: IdempotencyStore
-    stats: Stats
+    stats: Stats[S]
 
     @classmethod
-    def create(cls, rate_limit: int | None) -> ApiRuntime:
+    def create(cls, rate_limit: int | None, stats_factory: Callable[[], S]) -> ApiRuntime[S]:
         limiter = RollingWindowLimiter(rate_limit) if rate_limit is not None else None
-        return cls(limiter, IdempotencyStore(), Stats())
+        return cls(limiter, IdempotencyStore(), Stats(stats_factory))
 
     def reset(self) -> None:
         if self.limiter is not None:
@@ -39,10 +43,18 @@ class SandboxState:
         self.config = config
         self.faults = FaultInjector(config.faults)
         self.sticky_store = StickyStore()
-        self.sticky = ApiRuntime.create(config.rate_limit)
+        self.sticky: ApiRuntime[WorkspaceStats] = ApiRuntime.create(
+            config.rate_limit, WorkspaceStats
+        )
+        self.sticker_store = StickerStore()
+        self.sticker: ApiRuntime[StickerStats] = ApiRuntime.create(
+            config.sticker_rate_limit, StickerStats
+        )
 
     def reset(self, *, faults: bool = False) -> None:
         self.sticky_store.reset()
         self.sticky.reset()
+        self.sticker_store.reset()
+        self.sticker.reset()
         if faults:
             self.faults.reset()

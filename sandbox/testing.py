@@ -8,6 +8,10 @@ Example ``conftest.py``::
     def test_x(sticky_sandbox):
         with sticky_client(sticky_sandbox, "ws_a") as client:
             client.post("/v1/customers", json={"phone": "+13035551234"})
+
+    def test_y(sticky_sandbox):
+        with sticker_client(sticky_sandbox) as client:   # base URL .../sticker
+            client.post("/v1/organizations/setup", json={...})
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ import pytest
 
 from sandbox.config import SandboxConfig
 from sandbox.server import RunningSandbox, running_sandbox
+from sandbox.sticker.api import PREFIX as STICKER_PREFIX
 
 DEFAULT_API_KEY = "sk_test_sandbox"
 DEFAULT_WORKSPACE = "ws_test"
@@ -38,8 +43,18 @@ def sticky_headers(
     return headers
 
 
+def sticker_headers(api_key: str = DEFAULT_API_KEY) -> dict[str, str]:
+    """Sticker needs only the Bearer key (no workspace, no Idempotency-Key)."""
+    return {"Authorization": f"Bearer {api_key}"}
+
+
 def _base_url(target: RunningSandbox | str) -> str:
     return target if isinstance(target, str) else target.base_url
+
+
+def sticker_base_url(target: RunningSandbox | str) -> str:
+    """The Sticker base URL of a sandbox: ``http://host:port/sticker``."""
+    return _base_url(target).rstrip("/") + STICKER_PREFIX
 
 
 def sticky_client(
@@ -63,6 +78,24 @@ def sticky_async_client(
     """An async client with auth and workspace headers set."""
     return httpx2.AsyncClient(
         base_url=_base_url(target), headers=sticky_headers(workspace, api_key), **kwargs
+    )
+
+
+def sticker_client(
+    target: RunningSandbox | str, api_key: str = DEFAULT_API_KEY, **kwargs: Any
+) -> httpx2.Client:
+    """A sync client for Sticker (base URL ``…/sticker``) with the Bearer key set."""
+    return httpx2.Client(
+        base_url=sticker_base_url(target), headers=sticker_headers(api_key), **kwargs
+    )
+
+
+def sticker_async_client(
+    target: RunningSandbox | str, api_key: str = DEFAULT_API_KEY, **kwargs: Any
+) -> httpx2.AsyncClient:
+    """An async client for Sticker (base URL ``…/sticker``) with the Bearer key set."""
+    return httpx2.AsyncClient(
+        base_url=sticker_base_url(target), headers=sticker_headers(api_key), **kwargs
     )
 
 
@@ -119,6 +152,23 @@ class SandboxAdmin:
 
     def webhooks(self, workspace: str | None = None) -> list[dict[str, Any]]:
         return self._data("/webhooks", workspace)
+
+    def organizations(self, internal_org_id: str | None = None) -> list[dict[str, Any]]:
+        """Sticker organizations (with profiles and locations), in creation order."""
+        response = self._client.get(
+            "/_sandbox/organizations",
+            params={} if internal_org_id is None else {"internalOrgId": internal_org_id},
+        )
+        response.raise_for_status()
+        return cast(list[dict[str, Any]], response.json()["data"])
+
+    def sticker_requests(self) -> list[dict[str, Any]]:
+        """Sticker setup requests that reached processing (or an injected SETUP_ERROR)."""
+        return cast(list[dict[str, Any]], self._json("GET", "/sticker/requests")["data"])
+
+    def sticker_stats(self) -> dict[str, int]:
+        """Sticker counters."""
+        return cast(dict[str, int], self.stats()["sticker"])
 
 
 @contextlib.contextmanager

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sandbox.api import ApiDefinition
 from sandbox.auth import bearer_key_authenticator
+from sandbox.stats import WorkspaceStats
 from sandbox.sticky.customers import CustomerHandlers
 from sandbox.sticky.events import EventHandlers
 from sandbox.sticky.passes import PassHandlers
@@ -14,7 +15,9 @@ PREFIX = "/v1"
 WORKSPACE_HEADER = "Sticky-Workspace"
 
 
-def sticky_definition(store: StickyStore, api_keys: frozenset[str] | None) -> ApiDefinition:
+def sticky_definition(
+    store: StickyStore, api_keys: frozenset[str] | None
+) -> ApiDefinition[WorkspaceStats]:
     customers = CustomerHandlers(store)
     return ApiDefinition(
         name="sticky",
@@ -26,4 +29,5 @@ def sticky_definition(store: StickyStore, api_keys: frozenset[str] | None) -> Ap
             f"{PREFIX}/passes": {"POST": PassHandlers(store).create},
             f"{PREFIX}/webhooks": {"POST": WebhookHandlers(store).create},
         },
+        stats_factory=WorkspaceStats,
     )

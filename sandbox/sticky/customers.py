@@ -8,10 +8,11 @@ from dataclasses import dataclass
 
 from email_validator import EmailNotValidError, validate_email
 
-from sandbox.api import ApiRequest, ApiResult
+from sandbox.api import ApiResult
 from sandbox.errors import invalid
 from sandbox.ids import new_id, utc_now
 from sandbox.sticky.loyalty import tier_for
+from sandbox.sticky.request import StickyRequest
 from sandbox.sticky.store import Customer, StickyStore, WorkspaceData
 from sandbox.sticky.views import customer_public
 from sandbox.validation import missing, optional_string, reject_unknown
@@ -136,7 +137,7 @@ class CustomerHandlers:
     def __init__(self, store: StickyStore) -> None:
         self._store = store
 
-    def create(self, request: ApiRequest) -> ApiResult:
+    def create(self, request: StickyRequest) -> ApiResult:
         given = parse_customer(request.json_object())
         workspace = self._store.workspace(request.workspace)
         existing = workspace.customer_by_phone(given.phone)
@@ -161,7 +162,7 @@ class CustomerHandlers:
         request.stats.customers_created += 1
         return ApiResult(201, customer_public(customer))
 
-    def list(self, request: ApiRequest) -> ApiResult:
+    def list(self, request: StickyRequest) -> ApiResult:
         reject_unknown(request.query, LIST_PARAMS)
         limit = _limit(request.query.get("limit"))
         workspace = self._store.workspace(request.workspace)

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from sandbox.api import ApiRequest, ApiResult
+from sandbox.api import ApiResult
 from sandbox.errors import invalid
 from sandbox.ids import new_id, utc_now
 from sandbox.sticky.loyalty import EVENT_TYPES, ORDER_EVENTS, apply_points, points_for, tier_for
+from sandbox.sticky.request import StickyRequest
 from sandbox.sticky.store import Customer, Event, StickyStore, WorkspaceData
 from sandbox.sticky.views import event_public
 from sandbox.validation import is_int, missing, reject_unknown
@@ -81,7 +82,7 @@ class EventHandlers:
     def __init__(self, store: StickyStore) -> None:
         self._store = store
 
-    def create(self, request: ApiRequest) -> ApiResult:
+    def create(self, request: StickyRequest) -> ApiResult:
         data = request.json_object()
         reject_unknown(data, FIELDS)
         event_type = _type(data)

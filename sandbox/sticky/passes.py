@@ -8,9 +8,10 @@ import hmac
 import json
 from datetime import datetime, timedelta
 
-from sandbox.api import ApiRequest, ApiResult
+from sandbox.api import ApiResult
 from sandbox.ids import random_token, utc_now
 from sandbox.sticky.events import find_customer
+from sandbox.sticky.request import StickyRequest
 from sandbox.sticky.store import Pass, StickyStore
 from sandbox.sticky.views import pass_public
 from sandbox.validation import reject_unknown
@@ -36,7 +37,7 @@ class PassHandlers:
     def __init__(self, store: StickyStore) -> None:
         self._store = store
 
-    def create(self, request: ApiRequest) -> ApiResult:
+    def create(self, request: StickyRequest) -> ApiResult:
         data = request.json_object()
         reject_unknown(data, ("customer_id",))
         workspace = self._store.workspace(request.workspace)

@@ -6,9 +6,10 @@ import re
 from collections.abc import Mapping
 from urllib.parse import urlsplit
 
-from sandbox.api import ApiRequest, ApiResult
+from sandbox.api import ApiResult
 from sandbox.errors import invalid
 from sandbox.ids import new_id, random_token, utc_now
+from sandbox.sticky.request import StickyRequest
 from sandbox.sticky.store import StickyStore, Webhook
 from sandbox.sticky.views import webhook_public
 from sandbox.validation import missing, reject_unknown
@@ -56,7 +57,7 @@ class WebhookHandlers:
     def __init__(self, store: StickyStore) -> None:
         self._store = store
 
-    def create(self, request: ApiRequest) -> ApiResult:
+    def create(self, request: StickyRequest) -> ApiResult:
         data = request.json_object()
         reject_unknown(data, ("url", "events"))
         url = _url(data)

@@ -8,7 +8,7 @@ import httpx2
 import pytest
 
 from sandbox import RunningSandbox
-from sandbox.testing import SandboxAdmin, sandbox_fixture, sticky_client
+from sandbox.testing import SandboxAdmin, sandbox_fixture, sticker_client, sticky_client
 
 sandbox = sandbox_fixture(scope="session")
 
@@ -38,4 +38,11 @@ def client(sandbox: RunningSandbox) -> Iterator[httpx2.Client]:
 def client_b(sandbox: RunningSandbox) -> Iterator[httpx2.Client]:
     """Authenticated client for workspace ``WS_B``."""
     with sticky_client(sandbox, WS_B) as client:
+        yield client
+
+
+@pytest.fixture
+def sticker(sandbox: RunningSandbox) -> Iterator[httpx2.Client]:
+    """Authenticated Sticker client (base URL ``…/sticker``)."""
+    with sticker_client(sandbox) as client:
         yield client

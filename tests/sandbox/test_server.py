@@ -14,7 +14,7 @@ import sandbox as sandbox_pkg
 from sandbox import Faults, SandboxConfig, create_app, running_sandbox
 from sandbox.__main__ import build_parser, config_from_args
 from sandbox.app import get_state
-from sandbox.testing import sticky_client
+from sandbox.testing import sticker_client, sticky_client
 from tests.sandbox.conftest import WS_A
 
 REPO = Path(__file__).resolve().parents[2]
@@ -55,6 +55,38 @@ def test_create_app_state() -> None:
 def test_config_validation() -> None:
     with pytest.raises(ValueError, match="rate_limit"):
         SandboxConfig(rate_limit=0)
+    with pytest.raises(ValueError, match="sticker_rate_limit"):
+        SandboxConfig(sticker_rate_limit=0)
+
+
+def test_sticker_cli_arguments() -> None:
+    args = build_parser().parse_args(
+        [
+            "--sticker-api-key",
+            "sk_live_a",
+            "--sticker-api-key",
+            "sk_test_b",
+            "--sticker-rate-limit",
+            "4",
+            "--setup-error-rate",
+            "0.2",
+            "--setup-error-next",
+            "2",
+            "--setup-error-mode",
+            "after",
+        ]
+    )
+    config = config_from_args(args)
+    assert config.sticker_api_keys == frozenset({"sk_live_a", "sk_test_b"})
+    assert config.api_keys is None
+    assert config.sticker_rate_limit == 4
+    assert config.faults == Faults(
+        setup_error_rate=0.2, setup_error_next=2, setup_error_mode="after"
+    )
+    defaults = config_from_args(build_parser().parse_args([]))
+    assert (defaults.sticker_api_keys, defaults.sticker_rate_limit) == (None, 10)
+    disabled = config_from_args(build_parser().parse_args(["--no-sticker-rate-limit"]))
+    assert disabled.sticker_rate_limit is None
 
 
 def test_cli_arguments_build_a_config() -> None:
@@ -132,6 +164,17 @@ def test_python_dash_m_sandbox_serves() -> None:
             httpx2.post(f"{url}/_sandbox/faults", json={"drop_rate": 0.0})
             statuses = [client.get("/v1/customers").status_code for _ in range(3)]
         assert statuses == [200, 200, 429]  # the dropped request counted too
+        with sticker_client(url) as sticker:
+            response = sticker.post(
+                "/v1/organizations/setup",
+                json={
+                    "internalOrgId": "o",
+                    "organizationName": "O",
+                    "internalUserId": "u",
+                    "user": {"firstName": "A", "lastName": "B", "email": "a@example.com"},
+                },
+            )
+            assert response.status_code == 200, response.text
     finally:
         process.terminate()
         _, stderr = process.communicate(timeout=10)
