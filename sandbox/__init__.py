@@ -1,4 +1,4 @@
-"""Local emulator of the Sticky loyalty API for tests, demos and benchmarks."""
+"""Local emulator of the Sticky loyalty and Sticker partner APIs for tests, demos and benchmarks."""
 
 from __future__ import annotations
 

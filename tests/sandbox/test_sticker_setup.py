@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import httpx2
 
 from sandbox import RunningSandbox
-from sandbox.testing import SandboxAdmin, sticker_client
+from sandbox.testing import SandboxAdmin, sticker_async_client, sticker_client
 from tests.sandbox.sticker_support import (
     ANY_UUID,
     MILLIS,
@@ -212,3 +214,13 @@ def test_values_are_stored_as_sent(sticker: httpx2.Client, admin: SandboxAdmin) 
     data = sticker.post(SETUP, json=body).json()["data"]
     assert data["profile"]["email"] == "Jane.Smith@Example.COM"
     assert data["organization"]["name"] == "  Spaced  "
+
+
+async def test_concurrent_setups_of_one_user(sandbox: RunningSandbox, admin: SandboxAdmin) -> None:
+    body = minimal_body()
+    admin.set_faults(latency_ms=50)  # both requests are in flight at the same time
+    async with sticker_async_client(sandbox) as client:
+        responses = await asyncio.gather(*(client.post(SETUP, json=body) for _ in range(2)))
+    assert sorted(r.status_code for r in responses) == [200, 409]
+    [org] = admin.organizations()
+    assert len(org["profiles"]) == 1
