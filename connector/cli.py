@@ -96,21 +96,36 @@ def sandbox(
     drop_mode: Annotated[str, typer.Option(help="before|after processing")] = "before",
     storm_seconds: Annotated[float, typer.Option(help="a 429 storm at start")] = 0.0,
     ignore_idempotency: bool = False, seed: int | None = None,
+    sticker_api_key: Annotated[list[str] | None, typer.Option(
+        help="Sticker: accept only this partner key (repeatable)")] = None,
+    sticker_rate_limit: Annotated[int, typer.Option(
+        help="Sticker: requests per rolling second per partner key (0 = off)")] = 10,
+    setup_error_rate: Annotated[float, typer.Option(
+        help="Sticker: fraction of setups answered 500 SETUP_ERROR")] = 0.0,
+    setup_error_next: Annotated[int, typer.Option(
+        help="Sticker: the next N setups answer 500 SETUP_ERROR")] = 0,
+    setup_error_mode: Annotated[str, typer.Option(
+        help="Sticker: SETUP_ERROR before|after processing")] = "before",
 ) -> None:
-    """Serve the local Sticky emulator (see sandbox/README.md); faults can also be changed
-    at run time with POST /_sandbox/faults."""
+    """Serve the local Sticky emulator at / and the Sticker emulator under /sticker (see
+    sandbox/README.md); faults can also be changed at run time with POST /_sandbox/faults."""
     try:
         faults = Faults(latency_ms=latency_ms, latency_jitter_ms=latency_jitter_ms,
                         error_rate=error_rate, drop_rate=drop_rate,
                         drop_mode=drop_mode,  # type: ignore[arg-type]
                         storm_seconds=storm_seconds, ignore_idempotency=ignore_idempotency,
-                        seed=seed)
+                        seed=seed, setup_error_rate=setup_error_rate,
+                        setup_error_next=setup_error_next,
+                        setup_error_mode=setup_error_mode)  # type: ignore[arg-type]
     except FaultError as exc:
         err_console.print(f"[bold red]invalid fault setting[/]: {exc}")
         raise typer.Exit(2) from exc
     config = SandboxConfig(api_keys=frozenset(api_key) if api_key else None,
-                           rate_limit=rate_limit or None, faults=faults)
-    console.print(f"Sticky sandbox on http://{host}:{port} (Ctrl-C to stop)")
+                           rate_limit=rate_limit or None, faults=faults,
+                           sticker_api_keys=frozenset(sticker_api_key) if sticker_api_key
+                           else None, sticker_rate_limit=sticker_rate_limit or None)
+    console.print(f"Sticky sandbox on http://{host}:{port}, Sticker on "
+                  f"http://{host}:{port}/sticker (Ctrl-C to stop)")
     serve(host, port, config)
 
 

@@ -9,6 +9,7 @@ from rich.table import Table
 
 from connector.delivery.traffic import Traffic
 from connector.sync.orchestrator import PassReport, SourceOutcome
+from connector.sync.organizations import OrganizationOutcome
 
 
 def render_pass(report: PassReport, traffic: Traffic, console: Console) -> None:
@@ -67,21 +68,26 @@ def render_pass(report: PassReport, traffic: Traffic, console: Console) -> None:
 
 def render_organizations(report: PassReport, console: Console) -> None:
     orgs = Table(title="Sticker organizations")
-    for column in ("tenant", "organization", "status", "profiles added",
-                   "profiles existing", "stores", "confirmed by Sticker", "needs attention"):
-        orgs.add_column(column, justify="right" if column in {
-            "profiles added", "profiles existing", "stores", "confirmed by Sticker",
-            "needs attention"} else "left")
+    orgs.add_column("")
     for o in report.organizations:
-        orgs.add_row(o.tenant, f"{o.internal_org_id}" + (
-            f" ({o.organization_id})" if o.organization_id else ""), o.status,
-            str(len(o.profiles_added)), str(len(o.profiles_existing)),
-            str(o.locations_known),
-            "unknown" if o.locations_confirmed is None else str(o.locations_confirmed),
-            str(len(o.attention)))
+        orgs.add_column(f"{o.tenant} ({o.internal_org_id})", justify="right")
+    rows: list[tuple[str, Callable[[OrganizationOutcome], object]]] = [
+        ("status", lambda o: o.status),
+        ("Sticker id", lambda o: o.organization_id or "-"),
+        ("profiles added", lambda o: len(o.profiles_added)),
+        ("profiles already there", lambda o: len(o.profiles_existing)),
+        ("stores known", lambda o: o.locations_known),
+        ("stores confirmed by Sticker",
+         lambda o: "unknown" if o.locations_confirmed is None else o.locations_confirmed),
+        ("needs attention", lambda o: len(o.attention)),
+        ("requests", lambda o: o.requests),
+    ]
+    for label, value in rows:
+        orgs.add_row(label, *(str(value(o)) for o in report.organizations))
     console.print(orgs)
     for o in report.organizations:
         if o.error:
-            console.print(f"[yellow]{o.tenant}[/]: {o.error}")
+            console.print(f"[yellow]{o.tenant}[/]: {o.error}", soft_wrap=True)
         for line in o.attention:
-            console.print(f"[bold yellow]needs attention[/] {o.tenant}: {line}")
+            console.print(f"[bold yellow]needs attention[/] {o.tenant}: {line}",
+                          soft_wrap=True)

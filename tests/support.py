@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from connector.config import Settings, load_settings
 
 TEST_KEY = "sk_test_connector_tests_0001"
+STICKER_TEST_KEY = "sk_test_sticker_partner_0001"
 WS_ONLINE = "ws_test_online"
 WS_DOWNTOWN = "ws_test_downtown"
 WS_EASTSIDE = "ws_test_eastside"
@@ -19,13 +20,50 @@ CUSTOMER_HEADER = ["customer_id", "phone", "email", "first_name", "last_name", "
 ORDER_HEADER = ["order_id", "customer_id", "phone", "store_id", "completed_at", "total",
                 "items", "status"]
 REFUND_HEADER = ["refund_id", "order_id", "refunded_at", "amount"]
+STORE_HEADER = ["store_id", "name", "address1", "address2", "city", "state", "zip",
+                "phone", "is_default"]
+
+OWNER: dict[str, object] = {
+    "internal_user_id": "owner", "first_name": "Dana", "last_name": "Kendall",
+    "email": "dana@example.com", "phone": "(415) 555-0101"}
+MANAGER: dict[str, object] = {
+    "internal_user_id": "manager", "first_name": "Sam", "last_name": "Reyes",
+    "email": "sam@example.com"}
+
+
+def _toml_value(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    return repr(value)
+
+
+def sticker_section(users: Sequence[Mapping[str, object]] = (OWNER,),
+                    **fields: object) -> str:
+    """A ``[tenants.sticker]`` section (appended after the tenant's sources)."""
+    lines = ["[tenants.sticker]"]
+    lines += [f"{k} = {_toml_value(v)}" for k, v in fields.items()]
+    lines += ["", "[tenants.sticker.billing_address]", 'line1 = "100 Market St"',
+              'city = "San Francisco"', 'state = "CA"', 'zip = "94105"']
+    for user in users:
+        lines += ["", "[[tenants.sticker.users]]"]
+        lines += [f"{k} = {_toml_value(v)}" for k, v in user.items()]
+    return "\n".join(lines) + "\n"
 
 
 def write_config(root: Path, base_url: str, *, state_url: str | None = None,
-                 sticky: dict[str, object] | None = None, batch_size: int = 500) -> Path:
+                 sticky: dict[str, object] | None = None, batch_size: int = 500,
+                 sticker: str | None = None,
+                 sticker_api: dict[str, object] | None = None) -> Path:
+    """``sticker``: a ``[tenants.sticker]`` section (see :func:`sticker_section`); the
+    ``[sticker]`` API section then points at the sandbox's ``/sticker`` prefix."""
     root.mkdir(parents=True, exist_ok=True)
     sticky_keys = {"max_attempts": 8, "retry_budget_seconds": 60, **(sticky or {})}
     sticky_lines = "\n".join(f"{k} = {v!r}" for k, v in sticky_keys.items())
+    sticker_keys = {"max_attempts": 4, "retry_budget_seconds": 30,
+                    "rate_limit_per_second": 50, **(sticker_api or {})}
+    sticker_lines = "\n".join(f"{k} = {v!r}" for k, v in sticker_keys.items())
     (root / "drop").mkdir(exist_ok=True)
     path = root / "config.toml"
     path.write_text(f"""
@@ -35,6 +73,10 @@ url = "{state_url or 'sqlite:///./state.db'}"
 [sticky]
 base_url = "{base_url}"
 {sticky_lines}
+
+[sticker]
+base_url = "{base_url}/sticker"
+{sticker_lines}
 
 [[tenants]]
 id = "t1"
@@ -53,7 +95,8 @@ name = "pos"
 drop_dir = "./drop"
 stable_seconds = 0
 batch_size = {batch_size}
-""", encoding="utf-8")
+
+{sticker or ""}""", encoding="utf-8")
     return path
 
 

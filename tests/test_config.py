@@ -136,7 +136,7 @@ def test_key_file_and_relative_paths_resolve_against_the_config_folder(
     monkeypatch.chdir(elsewhere)
     settings = load_settings(write(tmp_path, text), environ={})
     assert settings.state.url == f"sqlite:///{tmp_path}/var/s.db"
-    assert settings.tenants[0].sources[0].drop_dir == tmp_path / "drop"  # type: ignore[union-attr]
+    assert settings.tenants[0].sources[0].drop_dir == tmp_path / "drop"
     key = settings.sticky.resolved_api_key()
     assert key is not None and key.get_secret_value() == "sk_test_in_a_file"
 
@@ -144,3 +144,62 @@ def test_key_file_and_relative_paths_resolve_against_the_config_folder(
 def test_config_path_from_the_environment(tmp_path: Path) -> None:
     path = write(tmp_path, VALID)
     assert load_settings(None, environ={"STICKY_SYNC_CONFIG": str(path)}).tenants[0].id == "t1"
+
+
+STICKER = """
+[tenants.sticker]
+{extra}
+[tenants.sticker.billing_address]
+line1 = "1 A St"
+city = "Oakland"
+state = "{state}"
+zip = "94607"
+[[tenants.sticker.users]]
+internal_user_id = "owner"
+first_name = "Dana"
+last_name = "K"
+email = "{email}"
+"""
+
+
+def sticker_config(extra: str = "", state: str = "Calif.", email: str = "d@example.com",
+                   second_tenant: str | None = None) -> str:
+    text = VALID + STICKER.format(extra=extra, state=state, email=email)
+    if second_tenant is not None:
+        text += ('[[tenants]]\nid = "t2"\nname = "T2"\ndefault_workspace = "ws_b"\n'
+                 + STICKER.format(extra=second_tenant, state="OR", email="e@example.com"))
+    return text
+
+
+def test_a_tenant_becomes_one_organization_with_normalized_facts(tmp_path: Path) -> None:
+    settings = load_settings(write(tmp_path, sticker_config()), environ={})
+    org = settings.tenants[0].organization()
+    assert org is not None
+    assert (org.internal_org_id, org.name) == ("t1", "T")  # defaults: the tenant's id, name
+    assert org.billing_address is not None
+    assert org.billing_address["province"] == "California"
+    assert org.users[0].email == "d@example.com"
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    (sticker_config(state="Narnia"), "tenants[0].sticker.billing_address: state: 'Narnia' "
+                                     "is not a US state"),
+    (sticker_config(state="Guam"), "not one of the 50 states or DC"),
+    (sticker_config(email="dana@"), "tenants[0].sticker.users[0].email"),
+    (sticker_config(extra='internal_org_id = "acme"', second_tenant='internal_org_id = "acme"'),
+     "different businesses must not share an organization id: ['acme']"),
+    (sticker_config(second_tenant='internal_org_id = "t1"'),
+     "must not share an organization id: ['t1']"),
+    (sticker_config().replace("[sticky]", '[sticker]\napi_key = "sk_live_abc"\n[sticky]'),
+     "sticker.api_key: API keys may not be written in the config file; set "
+     "STICKY_SYNC_STICKER__API_KEY"),
+    (sticker_config() + '[[tenants.sticker.users]]\ninternal_user_id = "owner"\n'
+     'first_name = "A"\nlast_name = "B"\nemail = "a@example.com"\n',
+     "internal_user_id must be unique: ['owner']"),
+], ids=["state", "territory", "email", "shared_org", "default_collides", "inline_key",
+        "duplicate_user"])
+def test_a_bad_sticker_section_names_the_key(tmp_path: Path, text: str, expected: str) -> None:
+    with pytest.raises(ConfigurationError) as caught:
+        load_settings(write(tmp_path, text), environ={})
+    assert expected in str(caught.value)
+    assert "sk_live_abc" not in str(caught.value)

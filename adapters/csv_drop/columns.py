@@ -58,7 +58,8 @@ KIND_ALIASES: Final[Mapping[StreamKind, Mapping[str, tuple[str, ...]]]] = {
     },
     "refunds": {"refunded_at": ("created_at", "date")},
     "locations": {
-        "store_id": ("store_number", "location_number", "shipping_location_id"),
+        "store_id": ("store_number", "store_no", "store_#", "location_number",
+                     "location_#", "shipping_location_id"),
         "name": ("store_name", "location_name", "dba", "dba_name"),
         "nickname": ("short_name", "alias"),
         "address1": ("address", "address_1", "address_line_1", "line1", "line_1", "street",
@@ -79,11 +80,12 @@ KIND_ALIASES: Final[Mapping[StreamKind, Mapping[str, tuple[str, ...]]]] = {
 
 CONSENT_FIELDS: Final = frozenset({"sms_opt_in", "email_opt_in"})
 
-_SEPARATORS = re.compile(r"[\s.\-]+")
+_SEPARATORS = re.compile(r"[\s./\-]+")
 
 
 def normalize(name: str) -> str:
-    """``" Mobile-Phone "`` -> ``mobile_phone``; also used for configured alias names."""
+    """``" Mobile-Phone "`` -> ``mobile_phone``, ``State/Province`` -> ``state_province``;
+    also used for configured alias names."""
     return _SEPARATORS.sub("_", name.replace("\ufeff", "").strip().lower()).strip("_")
 
 

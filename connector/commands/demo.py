@@ -13,7 +13,7 @@ from pathlib import Path
 from rich.console import Console
 
 from connector.commands.run import run_command
-from connector.config import API_KEY_ENV, load_settings
+from connector.config import API_KEY_ENV, STICKER_KEY_ENV, load_settings
 from connector.sync.orchestrator import ExitCode
 from sandbox import running_sandbox
 
@@ -21,6 +21,7 @@ EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 SAMPLE_DROP = EXAMPLES / "drop"
 NEXT_DROP = EXAMPLES / "drop-next"
 DEMO_KEY = "sk_test_demo_0000000000000000"
+DEMO_STICKER_KEY = "sk_test_demo_partner_00000000"
 
 CONFIG_TEMPLATE = """\
 # Written by `sticky-sync demo`: the bundled sandbox and sample data.
@@ -30,6 +31,9 @@ url = "sqlite:///./state.db"
 [sticky]
 base_url = "{base_url}"
 rate_limit_per_second = 100
+
+[sticker]
+base_url = "{base_url}/sticker"
 
 [[tenants]]
 id = "kendalls"
@@ -48,6 +52,25 @@ name = "pos-export"
 drop_dir = "./drop"
 schedule = "every 5m"
 stable_seconds = 0
+
+[tenants.sticker]
+internal_org_id = "kendalls"
+organization_name = "Kendall's Cannabis"
+organization_email = "billing@kendalls.example.com"
+default_location = "001"
+
+[tenants.sticker.billing_address]
+line1 = "1420 Broadway"
+city = "Oakland"
+state = "CA"
+zip = "94612"
+
+[[tenants.sticker.users]]
+internal_user_id = "kendalls-owner"
+first_name = "Dana"
+last_name = "Kendall"
+email = "dana@kendalls.example.com"
+phone = "(510) 555-0101"
 """
 
 
@@ -58,8 +81,9 @@ async def demo_command(workdir: Path, console: Console) -> ExitCode:
     if workdir.exists():
         shutil.rmtree(workdir)
     shutil.copytree(SAMPLE_DROP, workdir / "drop")
-    if not os.environ.get(API_KEY_ENV, "").strip():
-        os.environ[API_KEY_ENV] = DEMO_KEY
+    for env, key in ((API_KEY_ENV, DEMO_KEY), (STICKER_KEY_ENV, DEMO_STICKER_KEY)):
+        if not os.environ.get(env, "").strip():
+            os.environ[env] = key
     with running_sandbox() as sandbox:
         config_path = workdir / "config.toml"
         config_path.write_text(CONFIG_TEMPLATE.format(base_url=sandbox.base_url),
@@ -72,7 +96,9 @@ async def demo_command(workdir: Path, console: Console) -> ExitCode:
             shutil.copy(csv_file, workdir / "drop" / csv_file.name)
         await run_command(settings, source=None, json_out=False, console=console)
         console.print("Identical files are recognised by their content hash and not read "
-                      "again; in the overlapping export only new and changed rows are sent.")
+                      "again; in the overlapping export only new and changed rows are sent. "
+                      "The store opened since (004) cannot be added to the existing Sticker "
+                      "organization by the API: it is listed as needs-attention.")
     console.print(f"\nState DB, config and rejected-row reports are in {workdir}/ "
                   f"(see {workdir}/drop/rejected/).")
     del first  # quarantined sample rows are expected: the demo itself succeeded

@@ -89,3 +89,27 @@ NOW = datetime(2026, 11, 22, 12, 0, 0, tzinfo=UTC)
 def test_retry_after_accepts_seconds_and_http_dates(value: str | None,
                                                     expected: float | None) -> None:
     assert parse_retry_after(value, now=NOW) == expected
+
+
+STICKER_VALIDATION = {
+    "error": "Validation Error", "message": "Invalid request body", "code": "VALIDATION_ERROR",
+    "details": [
+        {"code": "invalid_string", "message": "Invalid email", "path": ["user", "email"]},
+        {"code": "custom", "message": "Invalid US state",
+         "path": ["shippingLocations", 1, "address", "province"]}]}
+
+
+def test_sticker_validation_details_name_every_field_path() -> None:
+    with pytest.raises(RejectedByTarget) as caught:
+        raise_for_response(response(400, STICKER_VALIDATION), "POST /v1/organizations/setup")
+    problem = caught.value
+    assert (problem.reason, problem.field) == ("VALIDATION_ERROR", "user.email")
+    assert "user.email: Invalid email" in str(problem)
+    assert "shippingLocations[1].address.province: Invalid US state" in str(problem)
+
+
+def test_sticker_setup_error_is_retryable() -> None:
+    body = {"error": "Internal Server Error", "message": "Failed to setup organization",
+            "code": "SETUP_ERROR"}
+    with pytest.raises(ServerError, match="SETUP_ERROR"):
+        raise_for_response(response(500, body), "POST /v1/organizations/setup")

@@ -9,13 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from connector.config import API_KEY_ENV, Settings
+from connector.config import API_KEY_ENV, STICKER_KEY_ENV, Settings
 from connector.delivery.traffic import Traffic
-from connector.sync.orchestrator import PassReport, run_pass, sticky_client
+from connector.sync.orchestrator import PassReport, run_pass, sticker_client, sticky_client
 from sandbox import RunningSandbox
 from sandbox.testing import SandboxAdmin, sandbox_fixture
 from state import StateStore
-from tests.support import TEST_KEY, settings_for, write_config
+from tests.support import STICKER_TEST_KEY, TEST_KEY, settings_for, write_config
 
 sandbox = sandbox_fixture(scope="session")
 
@@ -30,6 +30,7 @@ def admin(sandbox: RunningSandbox) -> Iterator[SandboxAdmin]:
 def _fresh_sandbox(admin: SandboxAdmin, monkeypatch: pytest.MonkeyPatch) -> None:
     admin.reset(faults=True)
     monkeypatch.setenv(API_KEY_ENV, TEST_KEY)
+    monkeypatch.setenv(STICKER_KEY_ENV, STICKER_TEST_KEY)
 
 
 @dataclass
@@ -49,11 +50,14 @@ class Harness:
 
     async def run_async(self) -> tuple[PassReport, Traffic]:
         store = self.store()
+        sticker = sticker_client(self.settings)
         try:
             async with sticky_client(self.settings) as sticky:
-                report = await run_pass(self.settings, store, sticky)
+                report = await run_pass(self.settings, store, sticky, sticker=sticker)
                 return report, sticky.traffic
         finally:
+            if sticker is not None:
+                await sticker.aclose()
             store.close()
 
 
@@ -63,6 +67,7 @@ def make_harness(tmp_path: Path, sandbox: RunningSandbox,
     def make(base_url: str | None = None, **kwargs: object) -> Harness:
         path = write_config(tmp_path, base_url or sandbox.base_url, **kwargs)  # type: ignore[arg-type]
         monkeypatch.setenv(API_KEY_ENV, TEST_KEY)
+        monkeypatch.setenv(STICKER_KEY_ENV, STICKER_TEST_KEY)
         return Harness(tmp_path, settings_for(path))
     return make
 

@@ -66,7 +66,8 @@ def test_rerun_over_the_same_files_sends_nothing(harness: Harness, admin: Sandbo
     assert report.total.customers_created == report.total.customers_updated == 0
 
     # an overlapping export (not byte-identical) is read but only changes are sent
-    changed = [*rows, ["C6", phone(6), "", "New", "", "", "", "", "", "001", ""]]
+    changed: list[list[object]] = [
+        *rows, ["C6", phone(6), "", "New", "", "", "", "", "", "001", ""]]
     changed[0] = [*rows[0][:2], "new.address@example.com", *rows[0][3:]]
     drop_file(harness.drop, "customers_c.csv", CUSTOMER_HEADER, changed)
     drop_file(harness.drop, "orders_c.csv", ORDER_HEADER, [*orders, ["O6", "C6", "", "001",
