@@ -8,6 +8,7 @@ import os
 import re
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from typer.testing import CliRunner
@@ -16,7 +17,15 @@ from connector.cli import app
 from connector.config import API_KEY_ENV
 from sandbox import SandboxConfig
 from sandbox.testing import sandbox_server
-from tests.support import CUSTOMER_HEADER, ORDER_HEADER, TEST_KEY, drop_file, phone
+from tests.support import (
+    CUSTOMER_HEADER,
+    ORDER_HEADER,
+    STORE_HEADER,
+    TEST_KEY,
+    drop_file,
+    phone,
+    sticker_section,
+)
 from tests.sync.conftest import Harness
 
 runner = CliRunner()
@@ -92,3 +101,24 @@ def test_logs_never_carry_phones_emails_or_keys(harness: Harness, tmp_path: Path
                    "4155550177", "8888888888"):
         assert secret not in logs
         assert secret not in proc.stdout
+
+
+def test_run_and_status_show_the_organization_and_what_needs_attention(
+        make_harness: Callable[..., Harness]) -> None:
+    harness = make_harness(sticker=sticker_section())
+    config = str(harness.root / "config.toml")
+    drop_file(harness.drop, "stores.csv", STORE_HEADER, [
+        ["001", "Downtown", "12 Main St", "", "Oakland", "CA", "94607", "", ""]])
+    first = runner.invoke(app, ["run", "--config", config])
+    assert first.exit_code == 0, first.output
+    assert "Sticker organizations" in first.output and "created" in first.output
+    drop_file(harness.drop, "stores_2.csv", STORE_HEADER, [
+        ["002", "Uptown", "9 Broadway", "", "Oakland", "CA", "94612", "", ""]])
+    second = runner.invoke(app, ["run", "--config", config, "--json"])
+    assert second.exit_code == 0, second.output
+    [org] = json.loads(second.stdout)["organizations"]
+    assert (org["status"], org["locations_known"], org["locations_confirmed"]) == (
+        "up_to_date", 2, 1)
+    status = runner.invoke(app, ["status", "--config", config])
+    assert "Sticker organization t1: set up as" in status.output
+    assert "needs attention (sticker location_missing 002" in status.output
