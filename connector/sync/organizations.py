@@ -41,7 +41,7 @@ from connector.mapping.organization import (
     setup_request,
     user_part,
 )
-from state import StagedEntry, StateStore
+from state import OrganizationRecord, StagedEntry, StateStore
 from state.ledger import REJECTED, SENT
 from state.store import Delivery
 
@@ -113,8 +113,8 @@ class OrganizationSync:
             return out
         for user in self.facts.users:
             await self._set_up(user, stores)
-        self._check_locations(stores)
         org = self.store.organizations.get(self.tenant.id)
+        self._check_locations(org, stores)
         if org is not None:
             out.organization_id = org.organization_id
             out.locations_confirmed = (None if org.locations is None else
@@ -206,9 +206,9 @@ class OrganizationSync:
             self.store.attention.resolve(tenant, SCOPE, PROFILE_CHANGED,
                                          user.internal_user_id)
 
-    def _check_locations(self, stores: Mapping[str, dict[str, Any]]) -> None:
+    def _check_locations(self, org: OrganizationRecord | None,
+                         stores: Mapping[str, dict[str, Any]]) -> None:
         tenant = self.tenant.id
-        org = self.store.organizations.get(tenant)
         missing: list[str] = []
         changed: list[str] = []
         if org is not None and org.locations is not None:
