@@ -70,13 +70,18 @@ class OrderRecord:
 
 @dataclass(frozen=True, slots=True)
 class RefundRecord:
-    """Money returned against an earlier order; ``amount`` in dollars as text."""
+    """Money returned against an earlier order; ``amount`` in dollars as text.
+
+    ``remainder`` (no ``amount``): the order was cancelled; refund whatever of it was
+    delivered and not refunded yet. Nothing is sent when the order was never delivered.
+    """
 
     origin: Origin
     refund_id: str | None
     order_id: str | None = None
     refunded_at: str | None = None
     amount: str | None = None
+    remainder: bool = False
     raw: Mapping[str, str] = field(default_factory=dict)
 
 

@@ -33,7 +33,13 @@ class MappedCustomer:
 
 def map_customer(record: CustomerRecord, ctx: MappingContext) -> MappedCustomer:
     warnings: list[str] = []
-    phone = normalize_phone(record.phone, ctx.phone_region)
+    try:
+        phone = normalize_phone(record.phone, ctx.phone_region)
+    except InvalidRecord as problem:
+        if problem.reason != "no_phone":
+            raise
+        # Not bad data: Sticky keys customers by phone, so one without a phone is skipped.
+        raise SkipRecord("no_phone", str(problem), field=problem.field) from problem
     source_id = clean(record.customer_id)
     key = customer_key(ctx.source, source_id) if source_id else phone_customer_key(phone)
     try:

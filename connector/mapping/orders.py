@@ -48,9 +48,12 @@ class MappedRefund:
     key: str
     order_key: str
     amount_cents: int
+    remainder: bool = False
+    """A cancellation: the amount is decided at planning (what is left of the order)."""
 
-    def event_body(self) -> dict[str, Any]:
-        return {"type": "order.refunded", "amount_cents": self.amount_cents}
+    def event_body(self, amount_cents: int | None = None) -> dict[str, Any]:
+        return {"type": "order.refunded",
+                "amount_cents": self.amount_cents if amount_cents is None else amount_cents}
 
 
 def map_order(record: OrderRecord, ctx: MappingContext) -> MappedOrder:
@@ -90,6 +93,10 @@ def map_refund(record: RefundRecord, ctx: MappingContext) -> MappedRefund:
     if order_id is None:
         raise InvalidRecord("missing_order_id",
                             f"refund {refund_id}: order_id is empty", field="order_id")
+    if record.remainder:
+        return MappedRefund(key=refund_key(ctx.source, refund_id),
+                            order_key=order_key(ctx.source, order_id), amount_cents=0,
+                            remainder=True)
     # Exports write refunds as positive or negative amounts; the event carries the size.
     amount = abs(parse_money_cents(record.amount, field="amount", allow_negative=True))
     if amount == 0:

@@ -13,7 +13,7 @@ from adapters.records import (
     SourceRecord,
     UnreadableRecord,
 )
-from connector.errors import InvalidRecord, MissingDependency, RecordProblem
+from connector.errors import InvalidRecord, MissingDependency, RecordProblem, SkipRecord
 from connector.mapping.context import MappingContext
 from connector.mapping.customers import (
     MappedCustomer,
@@ -199,27 +199,43 @@ class BatchPlanner:
                     already = self.store.ledger.total_by_parent(
                         self.ctx.tenant, TARGET, ORDER_REFUNDED, refund.order_key,
                         exclude_key=refund.key)
+                amount = (self._remainder(refund, order, already) if refund.remainder
+                          else refund.amount_cents)
                 if order.amount_cents is not None and (
-                        already + refund.amount_cents > order.amount_cents):
+                        already + amount > order.amount_cents):
                     raise InvalidRecord(
                         "refund_exceeds_order",
-                        f"refund {refund.key}: {dollars(refund.amount_cents)} would bring "
+                        f"refund {refund.key}: {dollars(amount)} would bring "
                         f"refunds of order {refund.order_key} to "
-                        f"{dollars(already + refund.amount_cents)}, more than its total of "
+                        f"{dollars(already + amount)}, more than its total of "
                         f"{dollars(order.amount_cents)}", field="amount")
             except RecordProblem as problem:
                 plan.problems.append((ticket, problem))
                 continue
-            running[refund.order_key] = already + refund.amount_cents
+            running[refund.order_key] = already + amount
             staged = self._staged(order.workspace, ORDER_REFUNDED, refund.key,
-                                  refund.event_body(), subject=order.subject,
-                                  parent_key=refund.order_key, amount_cents=refund.amount_cents)
+                                  refund.event_body(amount), subject=order.subject,
+                                  parent_key=refund.order_key, amount_cents=amount)
             plan.works[staged.entry_id] = Work(staged)
             ticket.needs.append(staged.entry_id)
+
+    def _remainder(self, refund: MappedRefund, order: StagedEntry | LedgerEntry,
+                   already: int) -> int:
+        """A cancelled order: refund what was delivered and is not refunded yet."""
+        left = (order.amount_cents or 0) - already
+        if left <= 0:
+            raise SkipRecord("nothing_left_to_refund",
+                             f"cancellation of order {refund.order_key}: it is already "
+                             "fully refunded", field="order_id")
+        return left
 
     def _delivered_order(self, refund: MappedRefund) -> LedgerEntry:
         entry = self.store.ledger.find(self.ctx.tenant, TARGET, ORDER_COMPLETED,
                                        refund.order_key)
+        if refund.remainder and (entry is None or entry.status == REJECTED):
+            raise SkipRecord("cancelled_before_sent",
+                             f"order {refund.order_key} was cancelled before it was sent: "
+                             "nothing to take back", field="order_id")
         if entry is None or entry.status == REJECTED:
             raise MissingDependency(
                 "unknown_order",
