@@ -11,6 +11,7 @@ import os
 import re
 import tomllib
 from collections.abc import Callable, Mapping
+from datetime import date
 from pathlib import Path
 from typing import Annotated, Any, ClassVar, Literal, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -31,7 +32,7 @@ from connector.errors import ConfigurationError, RecordProblem
 from connector.mapping.email import normalize_email
 from connector.mapping.locations import AddressText, contact_phone, sticker_address
 from connector.mapping.organization import OrganizationFacts, StickerUser
-from connector.schedule import parse_schedule
+from connector.schedule import parse_duration, parse_schedule
 
 _T = TypeVar("_T")
 
@@ -212,7 +213,66 @@ class CsvSourceSettings(_Section):
         return value
 
 
-SourceSettings = Annotated[CsvSourceSettings, Field(discriminator="kind")]
+class ShopifySourceSettings(_Section):
+    """A Shopify store read through the GraphQL Admin API (token from the environment)."""
+
+    kind: Literal["shopify"]
+    name: Annotated[str, Field(pattern=_SLUG)]
+    shop: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]*(\.myshopify\.com)?$")]
+    api_version: Annotated[str, Field(pattern=r"^(\d{4}-(01|04|07|10)|unstable)$")] = "2026-07"
+    access_token_env: Annotated[str, Field(pattern=r"^[A-Z_][A-Z0-9_]*$")] = (
+        "SHOPIFY_ACCESS_TOKEN")  # noqa: S105 - the name of a variable, not a secret
+    schedule: str = "every 5m"
+    lookback: str = "10m"
+    safety_margin: str = "60s"
+    start_date: date | None = None
+    page_size: int = Field(50, ge=1, le=250)
+    batch_size: int = Field(250, ge=1, le=10_000)
+    backfill_window_days: int = Field(30, ge=1, le=366)
+    base_url: str | None = None
+    timeout_seconds: float = Field(30.0, gt=0)
+    max_attempts: int = Field(6, ge=1, le=50)
+
+    @field_validator("schedule")
+    @classmethod
+    def _schedule(cls, value: str) -> str:
+        parse_schedule(value)
+        return value
+
+    @field_validator("lookback", "safety_margin")
+    @classmethod
+    def _duration(cls, value: str) -> str:
+        parse_duration(value)
+        return value
+
+    @field_validator("base_url")
+    @classmethod
+    def _base(cls, value: str | None) -> str | None:
+        if value is not None and not re.match(r"^https?://[^\s/]+", value):
+            raise ValueError("must be an http(s) URL (only for a proxy or a test double)")
+        return None if value is None else value.rstrip("/")
+
+    @property
+    def endpoint(self) -> str:
+        """``https://{shop}.myshopify.com`` unless ``base_url`` overrides it."""
+        if self.base_url is not None:
+            return self.base_url
+        host = self.shop if self.shop.endswith(".myshopify.com") else (
+            f"{self.shop}.myshopify.com")
+        return f"https://{host}"
+
+    def access_token(self, environ: Mapping[str, str] | None = None) -> SecretStr:
+        env = os.environ if environ is None else environ
+        token = env.get(self.access_token_env, "").strip()
+        if not token:
+            raise ConfigurationError(
+                f"source {self.name}: no Shopify access token; set {self.access_token_env} "
+                "in the environment (tokens are never read from the config file)")
+        return SecretStr(token)
+
+
+SourceSettings = Annotated[CsvSourceSettings | ShopifySourceSettings,
+                           Field(discriminator="kind")]
 
 
 class TenantSettings(_Section):
@@ -406,7 +466,7 @@ def _describe(err: Mapping[str, Any]) -> str:
     for part in err.get("loc", ()):
         if isinstance(part, int):
             loc += f"[{part}]"
-        elif part not in {"csv"}:  # discriminator tags add noise to the path
+        elif part not in {"csv", "shopify"}:  # discriminator tags add noise to the path
             loc += f".{part}" if loc else str(part)
     msg = str(err.get("msg", "invalid"))
     if err.get("type") == "extra_forbidden":

@@ -17,6 +17,18 @@ class Schedule:
     cron: str | None = None
 
 
+_DURATION = re.compile(r"^((?:\d+\s*[smhd]\s*)+)$", re.IGNORECASE)
+
+
+def parse_duration(text: str) -> int:
+    """``"10m"``, ``"1h30m"``, ``"90s"`` → seconds (0 allowed)."""
+    match = _DURATION.match(text.strip())
+    if not match:
+        raise ValueError(f"{text!r} is not a duration such as 90s, 10m, 1h30m or 1d")
+    return sum(int(n) * _UNITS[u.lower()]
+               for n, u in re.findall(r"(\d+)\s*([smhdSMHD])", match.group(1)))
+
+
 def parse_schedule(text: str) -> Schedule:
     value = text.strip()
     match = _EVERY.match(value)

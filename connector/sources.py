@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from adapters.base import Adapter
 from adapters.csv_drop import CsvDropAdapter
-from connector.config import CsvSourceSettings, SourceSettings
+from adapters.shopify import ShopifyAdapter, ShopifyBackfill, ShopifySettings
+from connector.config import CsvSourceSettings, ShopifySourceSettings, SourceSettings
 from connector.errors import ConfigurationError
+from connector.schedule import parse_duration
 
 
 def build_adapter(settings: SourceSettings) -> Adapter:
@@ -16,4 +20,29 @@ def build_adapter(settings: SourceSettings) -> Adapter:
                                   column_aliases=settings.columns)
         except ValueError as exc:
             raise ConfigurationError(f"source {settings.name}: columns: {exc}") from exc
+    if isinstance(settings, ShopifySourceSettings):
+        return ShopifyAdapter(name=settings.name, settings=shopify_settings(settings))
     raise ConfigurationError(f"source {settings.name}: unsupported kind {settings.kind!r}")
+
+
+def build_backfill(settings: SourceSettings, since: date, until: date) -> Adapter:
+    """The adapter of a one-shot backfill of ``[since, until)``."""
+    if not isinstance(settings, ShopifySourceSettings):
+        raise ConfigurationError(f"source {settings.name}: backfill is available for Shopify "
+                                 f"sources (this one is {settings.kind!r}; a CSV drop is "
+                                 "backfilled by dropping the files)")
+    if until <= since:
+        raise ConfigurationError(f"--until {until} must be after --since {since}")
+    return ShopifyBackfill(name=settings.name, settings=shopify_settings(settings),
+                           since=since, until=until)
+
+
+def shopify_settings(settings: ShopifySourceSettings) -> ShopifySettings:
+    return ShopifySettings(
+        endpoint=settings.endpoint, api_version=settings.api_version,
+        token=settings.access_token(),
+        lookback_seconds=parse_duration(settings.lookback),
+        safety_margin_seconds=parse_duration(settings.safety_margin),
+        start_date=settings.start_date, page_size=settings.page_size,
+        timeout_seconds=settings.timeout_seconds, max_attempts=settings.max_attempts,
+        backfill_window_days=settings.backfill_window_days)
