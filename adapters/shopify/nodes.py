@@ -44,6 +44,17 @@ def _text(value: Any) -> str | None:
     return text or None
 
 
+def legacy_id(node: Mapping[str, Any] | None) -> str | None:
+    """``legacyResourceId``, else the number at the end of the gid."""
+    if not isinstance(node, Mapping):
+        return None
+    legacy = _text(node.get("legacyResourceId"))
+    if legacy is not None:
+        return legacy
+    gid = _text(node.get("id"))
+    return gid.rsplit("/", 1)[-1] if gid else None
+
+
 def _flag(state: Any) -> str | None:
     if state == OPT_IN:
         return "true"
@@ -53,8 +64,7 @@ def _flag(state: Any) -> str | None:
 
 
 def _origin(source: str, stream: str, node: Mapping[str, Any], label: str) -> Origin:
-    return Origin(source=source, stream=stream,
-                  locator=f"{label} {node.get('legacyResourceId') or node.get('id')}")
+    return Origin(source=source, stream=stream, locator=f"{label} {legacy_id(node)}")
 
 
 def customer_record(source: str, node: Mapping[str, Any]) -> CustomerRecord:
@@ -64,7 +74,7 @@ def customer_record(source: str, node: Mapping[str, Any]) -> CustomerRecord:
     collected = _text(phone.get("marketingCollectedFrom")) or "unknown"
     return CustomerRecord(
         origin=_origin(source, "customers", node, "customer"),
-        customer_id=_text(node.get("legacyResourceId")),
+        customer_id=legacy_id(node),
         phone=_text(phone.get("phoneNumber")), email=_text(email.get("emailAddress")),
         first_name=_text(node.get("firstName")), last_name=_text(node.get("lastName")),
         sms_opt_in=sms, email_opt_in=_flag(email.get("marketingState")),
@@ -83,7 +93,7 @@ def order_records(source: str, node: Mapping[str, Any],
     ``line_items``: the order's line items when they arrived separately (bulk JSONL);
     otherwise they are read from ``node.lineItems.nodes``.
     """
-    order_id = _text(node.get("legacyResourceId"))
+    order_id = legacy_id(node)
     origin = _origin(source, "orders", node, "order")
     raw = {"id": str(node.get("id")), "name": str(node.get("name")),
            "updatedAt": str(node.get("updatedAt"))}
@@ -94,22 +104,22 @@ def order_records(source: str, node: Mapping[str, Any],
               else "voided" if node.get("displayFinancialStatus") in NOT_A_SALE
               else "completed")
     items = line_items if line_items is not None else (
-        _get(node, "lineItems", "nodes") or [])
+        _get(node, "lineItems", "nodes")
+        or [e.get("node") or {} for e in _get(node, "lineItems", "edges") or []])
     records: list[SourceRecord] = [OrderRecord(
         origin=origin, order_id=order_id,
         # A customer without any phone cannot be found at Sticky: a guest sale then.
-        customer_id=_text(customer.get("legacyResourceId")) if phone else None,
+        customer_id=legacy_id(customer) if phone else None,
         phone=phone,
-        store_id=_text(_get(node, "retailLocation", "legacyResourceId")),
+        store_id=legacy_id(node.get("retailLocation")),
         completed_at=_text(node.get("processedAt") or node.get("createdAt")),
         total=_text(_get(node, "totalPriceSet", "shopMoney", "amount")),
         items=tuple(_line_item(item) for item in items), status=status, raw=raw)]
     for refund in node.get("refunds") or []:
         records.append(RefundRecord(
             origin=Origin(source=source, stream="orders",
-                          locator=f"refund {refund.get('legacyResourceId')} of order "
-                                  f"{order_id}"),
-            refund_id=_text(refund.get("legacyResourceId")), order_id=order_id,
+                          locator=f"refund {legacy_id(refund)} of order {order_id}"),
+            refund_id=legacy_id(refund), order_id=order_id,
             refunded_at=_text(refund.get("createdAt")),
             amount=_text(_get(refund, "totalRefundedSet", "shopMoney", "amount")),
             raw={"id": str(refund.get("id")), "order": str(node.get("id"))}))
@@ -133,7 +143,7 @@ def location_record(source: str, node: Mapping[str, Any]) -> LocationRecord:
     address = node.get("address") or {}
     return LocationRecord(
         origin=_origin(source, "locations", node, "location"),
-        store_id=_text(node.get("legacyResourceId")), name=_text(node.get("name")),
+        store_id=legacy_id(node), name=_text(node.get("name")),
         address1=_text(address.get("address1")), address2=_text(address.get("address2")),
         city=_text(address.get("city")),
         state=_text(address.get("provinceCode") or address.get("province")),
