@@ -55,7 +55,9 @@ def sticker_section(users: Sequence[Mapping[str, object]] = (OWNER,),
 def write_config(root: Path, base_url: str, *, state_url: str | None = None,
                  sticky: dict[str, object] | None = None, batch_size: int = 500,
                  sticker: str | None = None,
-                 sticker_api: dict[str, object] | None = None) -> Path:
+                 sticker_api: dict[str, object] | None = None,
+                 sources: str | None = None,
+                 workspaces: dict[str, str] | None = None) -> Path:
     """``sticker``: a ``[tenants.sticker]`` section (see :func:`sticker_section`); the
     ``[sticker]`` API section then points at the sandbox's ``/sticker`` prefix."""
     root.mkdir(parents=True, exist_ok=True)
@@ -66,6 +68,15 @@ def write_config(root: Path, base_url: str, *, state_url: str | None = None,
     sticker_lines = "\n".join(f"{k} = {v!r}" for k, v in sticker_keys.items())
     (root / "drop").mkdir(exist_ok=True)
     path = root / "config.toml"
+    csv_source = f"""
+[[tenants.sources]]
+kind = "csv"
+name = "pos"
+drop_dir = "./drop"
+stable_seconds = 0
+batch_size = {batch_size}
+"""
+    extra_workspaces = "\n".join(f'"{k}" = "{v}"' for k, v in (workspaces or {}).items())
     path.write_text(f"""
 [state]
 url = "{state_url or 'sqlite:///./state.db'}"
@@ -88,14 +99,8 @@ timezone = "America/Los_Angeles"
 [tenants.workspaces]
 "001" = "{WS_DOWNTOWN}"
 "002" = "{WS_EASTSIDE}"
-
-[[tenants.sources]]
-kind = "csv"
-name = "pos"
-drop_dir = "./drop"
-stable_seconds = 0
-batch_size = {batch_size}
-
+{extra_workspaces}
+{sources if sources is not None else csv_source}
 {sticker or ""}""", encoding="utf-8")
     return path
 
@@ -128,3 +133,15 @@ def phone(n: int, area: str = "415") -> str:
 
 def e164(n: int, area: str = "415") -> str:
     return f"+1{area}555{100 + n % 100:04d}"
+
+
+SHOPIFY_TOKEN_ENV = "STICKY_SYNC_TEST_SHOPIFY_TOKEN"
+
+
+def shopify_source(base_url: str, **fields: object) -> str:
+    """A ``[[tenants.sources]]`` block for a Shopify source served at ``base_url``."""
+    values: dict[str, object] = {
+        "kind": "shopify", "name": "shopify", "shop": "sticky-test", "base_url": base_url,
+        "access_token_env": SHOPIFY_TOKEN_ENV, "max_attempts": 4, **fields}
+    return "[[tenants.sources]]\n" + "\n".join(
+        f"{k} = {_toml_value(v)}" for k, v in values.items()) + "\n"

@@ -1,5 +1,5 @@
 """Shopify source: the GraphQL Admin API (incremental windows) and bulk operations
-(backfills). See ``adapters/shopify/README.md`` for the rules it follows."""
+(backfills). The rules it follows are in ``docs/shopify.md``."""
 
 from adapters.shopify.adapter import ShopifyAdapter, ShopifySettings
 from adapters.shopify.backfill import ShopifyBackfill
