@@ -31,7 +31,7 @@ def test_fixture_customers_map_with_consent_only_from_subscribed() -> None:
     assert map_customer(first, CTX).sms.granted is None
 
 
-def _customer(sms: str | None, collected: str | None = "SHOPIFY_POS") -> CustomerRecord:
+def _customer(sms: str | None, collected: str | None = "SHOPIFY") -> CustomerRecord:
     return customer_record("shop", {
         "id": "gid://shopify/Customer/7", "legacyResourceId": "7", "firstName": "A",
         "updatedAt": "2026-11-01T10:00:00Z",
@@ -45,7 +45,7 @@ def _customer(sms: str | None, collected: str | None = "SHOPIFY_POS") -> Custome
 def test_consent_states() -> None:
     subscribed = _customer("SUBSCRIBED")
     assert (subscribed.sms_opt_in, subscribed.opt_in_source, subscribed.opt_in_at) == (
-        "true", "shopify:shopify_pos", "2026-10-30T09:00:00Z")
+        "true", "shopify:shopify", "2026-10-30T09:00:00Z")
     assert map_customer(subscribed, CTX).sms.granted is True
     for state in ("UNSUBSCRIBED", "REDACTED"):
         record = _customer(state)
