@@ -203,6 +203,10 @@ class ShopifyFake:
         with self.lock:
             return self._now
 
+    @now.setter
+    def now(self, value: datetime) -> None:
+        self.set_now(value)
+
     def set_now(self, value: datetime) -> None:
         if self._clock is not None:
             raise RuntimeError("this fake runs on a callable clock")
@@ -714,14 +718,20 @@ class ShopifyFake:
         return order
 
     def _make_line_items(self, subtotal: Decimal, specs: Sequence[Sequence[Any]]) -> list[LineItem]:
+        """Items without a price share what the priced ones leave of the subtotal."""
         if not specs:
             return []
         quantities = [int(spec[1]) if len(spec) > 1 else 1 for spec in specs]
-        spread = money(subtotal / max(1, sum(quantities)))
+        priced = [money(s[2]) if len(s) > 2 and s[2] is not None else None for s in specs]
+        left = subtotal - sum(
+            (p * q for p, q in zip(priced, quantities, strict=True) if p is not None),
+            Decimal("0.00"),
+        )
+        unpriced = sum(q for p, q in zip(priced, quantities, strict=True) if p is None)
+        spread = money(max(left, Decimal("0.00")) / unpriced) if unpriced else Decimal("0.00")
         items = []
-        for spec, quantity in zip(specs, quantities, strict=True):
+        for spec, quantity, price in zip(specs, quantities, priced, strict=True):
             sku = None if spec[0] is None else str(spec[0])
-            unit = money(spec[2]) if len(spec) > 2 and spec[2] is not None else spread
             name = str(spec[3]) if len(spec) > 3 else (sku or "Custom sale")
             items.append(
                 LineItem(
@@ -729,7 +739,7 @@ class ShopifyFake:
                     sku=sku,
                     name=name,
                     quantity=quantity,
-                    unit_price=unit,
+                    unit_price=spread if price is None else price,
                     current_quantity=quantity,
                 )
             )
