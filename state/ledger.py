@@ -9,7 +9,7 @@ unsettled, and they are resent with the same idempotency key.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -150,13 +150,13 @@ class Ledger:
         return None if row is None else _entry(row)
 
     def total_by_parent(self, tenant: str, target: str, kind: str, parent_key: str,
-                        exclude_key: str | None = None) -> int:
+                        exclude_keys: Collection[str] = ()) -> int:
         """Sum of ``amount_cents`` of live (pending or sent) entries under ``parent_key``."""
         query = select(func.coalesce(func.sum(ledger.c.amount_cents), 0)).where(
             ledger.c.tenant == tenant, ledger.c.target == target, ledger.c.kind == kind,
             ledger.c.parent_key == parent_key, ledger.c.status.in_((PENDING, SENT)))
-        if exclude_key is not None:
-            query = query.where(ledger.c.key != exclude_key)
+        if exclude_keys:
+            query = query.where(ledger.c.key.not_in(sorted(exclude_keys)))
         with self._engine.connect() as conn:
             return int(conn.execute(query).scalar_one())
 

@@ -21,10 +21,11 @@ from connector.mapping.customers import (
     map_customer,
     merge_profile,
 )
-from connector.mapping.keys import content_hash, idempotency_key, phone_customer_key
+from connector.mapping.keys import content_hash, idempotency_key, order_key, phone_customer_key
 from connector.mapping.locations import map_location
 from connector.mapping.money import dollars
 from connector.mapping.orders import MappedOrder, MappedRefund, map_order, map_refund
+from connector.mapping.values import clean
 from connector.sync.work import (
     CUSTOMER,
     ORDER_COMPLETED,
@@ -77,7 +78,7 @@ class BatchPlanner:
         changed: dict[str, Profile] = {}
         self._plan_customers(customers, profiles, changed, homes, plan)
         self._plan_orders(orders, profiles, changed, plan)
-        self._plan_refunds(refunds, plan)
+        self._plan_refunds(refunds, plan, self._skipped_orders(plan))
         self.store.customers.save_profiles(self.ctx.tenant, changed.values())
         self._decide(plan, run_id)
         return plan
@@ -186,19 +187,36 @@ class BatchPlanner:
         return key
 
     # -- refunds ------------------------------------------------------------------
+    def _skipped_orders(self, plan: BatchPlan) -> dict[str, SkipRecord]:
+        """Orders of this batch skipped by rule (guest sale, test, cancelled...)."""
+        skipped: dict[str, SkipRecord] = {}
+        for ticket, problem in plan.problems:
+            record = ticket.record
+            if isinstance(problem, SkipRecord) and isinstance(record, OrderRecord):
+                order_id = clean(record.order_id)
+                if order_id is not None:
+                    skipped[order_key(self.ctx.source, order_id)] = problem
+        return skipped
+
     def _plan_refunds(self, refunds: list[tuple[Ticket, MappedRefund]],
-                      plan: BatchPlan) -> None:
+                      plan: BatchPlan, skipped_orders: dict[str, SkipRecord]) -> None:
         running: dict[str, int] = {}
+        # Refunds of this plan may sit in the ledger already (pending from a killed run):
+        # the ledger base leaves them all out, and ``running`` adds them one by one.
+        in_plan: dict[str, set[str]] = {}
+        for _, refund in refunds:
+            in_plan.setdefault(refund.order_key, set()).add(refund.key)
         batch_orders = {w.staged.key: w.staged for w in plan.works.values()
                         if w.kind == ORDER_COMPLETED}
         for ticket, refund in refunds:
             try:
-                order = batch_orders.get(refund.order_key) or self._delivered_order(refund)
+                order = batch_orders.get(refund.order_key) or self._delivered_order(
+                    refund, skipped_orders.get(refund.order_key))
                 already = running.get(refund.order_key)
                 if already is None:
                     already = self.store.ledger.total_by_parent(
                         self.ctx.tenant, TARGET, ORDER_REFUNDED, refund.order_key,
-                        exclude_key=refund.key)
+                        exclude_keys=in_plan[refund.order_key])
                 amount = (self._remainder(refund, order, already) if refund.remainder
                           else refund.amount_cents)
                 if order.amount_cents is not None and (
@@ -229,9 +247,18 @@ class BatchPlanner:
                              "fully refunded", field="order_id")
         return left
 
-    def _delivered_order(self, refund: MappedRefund) -> LedgerEntry:
+    def _delivered_order(self, refund: MappedRefund,
+                         skipped: SkipRecord | None = None) -> LedgerEntry:
+        """The order's ledger entry. A refund of an order that was never delivered is
+        skipped when the order itself was skipped in this batch (a guest sale, a test,
+        a cancellation: it will never be sent), else it waits in quarantine."""
         entry = self.store.ledger.find(self.ctx.tenant, TARGET, ORDER_COMPLETED,
                                        refund.order_key)
+        if skipped is not None and not refund.remainder and (
+                entry is None or entry.status == REJECTED):
+            raise SkipRecord("order_not_sent", f"refund {refund.key}: order "
+                             f"{refund.order_key} was not sent ({skipped.reason})",
+                             field="order_id")
         if refund.remainder and (entry is None or entry.status == REJECTED):
             raise SkipRecord("cancelled_before_sent",
                              f"order {refund.order_key} was cancelled before it was sent: "

@@ -11,6 +11,7 @@ from typing import Any
 import structlog
 
 from adapters.base import Adapter, Batch
+from adapters.records import RefundRecord, SourceRecord
 from connector.errors import InvalidRecord, RecordProblem, SkipRecord
 from connector.mapping.context import MappingContext
 from connector.sync.planner import BatchPlan, BatchPlanner
@@ -51,6 +52,22 @@ class _Lane:
     workspace: str
     queue: asyncio.Queue[tuple[_InFlight, list[Work]] | None]
     task: asyncio.Future[None] | None = None
+
+
+def plan_slices(records: list[SourceRecord]) -> Iterator[list[SourceRecord]]:
+    """Slices of about ``PLAN_SLICE`` records that never separate an order from the
+    refunds that follow it (a refund of an order skipped in the same slice is skipped)."""
+    start = 0
+    while start < len(records):
+        end = min(len(records), start + PLAN_SLICE)
+        while end < len(records):
+            after = records[end]
+            if not (isinstance(after, RefundRecord)
+                    and getattr(records[end - 1], "order_id", None) == after.order_id):
+                break
+            end += 1
+        yield records[start:end]
+        start = end
 
 
 def disposition_of(problem: RecordProblem) -> str:
@@ -122,10 +139,8 @@ class SourceRunner:
                 if batch is None:
                     break
                 plan = BatchPlan()
-                for start in range(0, len(batch.records), PLAN_SLICE):
-                    plan.absorb(await self.db.call(
-                        self.planner.plan, batch.records[start:start + PLAN_SLICE],
-                        self.run_id))
+                for records in plan_slices(batch.records):
+                    plan.absorb(await self.db.call(self.planner.plan, records, self.run_id))
                 item = _InFlight(batch, plan)
                 by_workspace: dict[str, list[Work]] = {}
                 for work in plan.works.values():

@@ -62,7 +62,7 @@ def test_refund_totals_count_live_entries_of_the_order(store: StateStore) -> Non
     store.ledger.mark_rejected(ids[("ws_a", "order.refunded", "r2")], "400", attempts=1)
     assert store.ledger.total_by_parent("t1", "sticky", "order.refunded", "o1") == 500
     assert store.ledger.total_by_parent("t1", "sticky", "order.refunded", "o1",
-                                        exclude_key="r1") == 0
+                                        exclude_keys=["r1"]) == 0
 
 
 def test_customer_settlement_records_the_identity(store: StateStore) -> None:

@@ -44,6 +44,12 @@ def _harness(make_harness: Callable[..., Harness], shop: RunningShopify,
                         workspaces=workspaces)
 
 
+def _filters(fake: ShopifyFake, operation: str) -> set[str]:
+    """The ``query:`` filters sent with ``operation``."""
+    return {str((r.variables or {}).get("q")) for r in fake.requests
+            if operation in (r.query or "")}
+
+
 def _events(admin: SandboxAdmin, kind: str | None = None) -> list[dict[str, Any]]:
     found = [e for ws in (WS_ONLINE, WS_DOWNTOWN) for e in admin.events(ws)]
     return [e for e in found if kind is None or e["type"] == kind]
@@ -134,10 +140,10 @@ def test_windows_use_quoted_timestamps_and_overlap_by_the_lookback(
     until = str((first[0].variables or {})["q"]).split("updated_at:<'")[1].rstrip("'")
     fake.clear_requests()
     h.run()
-    [query] = {str((r.variables or {})["q"]) for r in fake.requests if "OrdersDelta" in (r.query or "")}
+    [query] = _filters(fake, "OrdersDelta")
     since = (datetime.fromisoformat(until.replace("Z", "+00:00")) - timedelta(minutes=10))
     assert query.startswith(f"updated_at:>='{since:%Y-%m-%dT%H:%M:%SZ}' AND updated_at:<'")
-    customers = {str((r.variables or {})["q"]) for r in fake.requests if "CustomersDelta" in (r.query or "")}
+    customers = _filters(fake, "CustomersDelta")
     day_before = since + timedelta(minutes=10) - timedelta(days=1)
     assert customers == {f"updated_at:>='{day_before:%Y-%m-%dT%H:%M:%SZ}'"}
 
