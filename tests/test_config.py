@@ -136,7 +136,7 @@ def test_key_file_and_relative_paths_resolve_against_the_config_folder(
     monkeypatch.chdir(elsewhere)
     settings = load_settings(write(tmp_path, text), environ={})
     assert settings.state.url == f"sqlite:///{tmp_path}/var/s.db"
-    assert settings.tenants[0].sources[0].drop_dir == tmp_path / "drop"
+    assert settings.tenants[0].sources[0].drop_dir == tmp_path / "drop"  # type: ignore[union-attr]
     key = settings.sticky.resolved_api_key()
     assert key is not None and key.get_secret_value() == "sk_test_in_a_file"
 
