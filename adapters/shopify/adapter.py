@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+import httpx2 as httpx
 import structlog
 from pydantic import SecretStr
 
@@ -72,11 +73,13 @@ class ShopifyAdapter(Adapter):
 
     def __init__(self, *, name: str, settings: ShopifySettings,
                  clock: Callable[[], float] = time.time,
-                 sleep: Callable[[float], None] = time.sleep) -> None:
+                 sleep: Callable[[float], None] = time.sleep,
+                 transport: httpx.BaseTransport | None = None) -> None:
         super().__init__(name)
         self.settings = settings
         self._clock = clock
         self._sleep = sleep
+        self._transport = transport
         self._first: dict[str, int] = {}
         self.scopes_warning: str | None = None
 
@@ -84,7 +87,7 @@ class ShopifyAdapter(Adapter):
         s = self.settings
         return ShopifyGraphQL(s.endpoint, s.api_version, s.token,
                               timeout_seconds=s.timeout_seconds, max_attempts=s.max_attempts,
-                              sleep=self._sleep)
+                              sleep=self._sleep, transport=self._transport)
 
     def read(self, state: SourceState, batch_size: int) -> Iterator[Batch]:
         started = datetime.fromtimestamp(self._clock(), UTC)

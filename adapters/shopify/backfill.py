@@ -25,6 +25,7 @@ from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime, timedelta
 from typing import IO, Any
 
+import httpx2 as httpx
 import structlog
 
 from adapters.base import Adapter, Batch, SourceState
@@ -56,8 +57,10 @@ class ShopifyBackfill(Adapter):
     kind = "shopify"
 
     def __init__(self, *, name: str, settings: ShopifySettings, since: date, until: date,
-                 sleep: Callable[[float], None] = time.sleep) -> None:
+                 sleep: Callable[[float], None] = time.sleep,
+                 transport: httpx.BaseTransport | None = None) -> None:
         super().__init__(name)
+        self._transport = transport
         if until <= since:
             raise ValueError("--until must be after --since")
         self.settings = settings
@@ -75,7 +78,7 @@ class ShopifyBackfill(Adapter):
         s = self.settings
         with ShopifyGraphQL(s.endpoint, s.api_version, s.token,
                             timeout_seconds=s.timeout_seconds, max_attempts=s.max_attempts,
-                            sleep=self._sleep) as gql:
+                            sleep=self._sleep, transport=self._transport) as gql:
             first = int(cursor.get("window") or 0)
             for index in range(first, len(self.windows)):
                 resume = cursor if index == first else {}

@@ -98,9 +98,13 @@ class ShopifyGraphQL:
             timeout=timeout_seconds, transport=transport,
             headers={"X-Shopify-Access-Token": token.get_secret_value(),
                      "Content-Type": "application/json", "User-Agent": "sticky-sync/0.1"})
+        # Bulk results are signed URLs on another host: the token must not go there.
+        self._files = httpx.Client(timeout=120.0, transport=transport,
+                                   headers={"User-Agent": "sticky-sync/0.1"})
 
     def close(self) -> None:
         self._http.close()
+        self._files.close()
 
     def __enter__(self) -> ShopifyGraphQL:
         return self
@@ -112,7 +116,7 @@ class ShopifyGraphQL:
         """Stream a bulk result (a signed URL: no token needed, none sent) into a file."""
         for attempt in range(1, self.max_attempts + 1):
             try:
-                with httpx.stream("GET", url, timeout=120.0) as response:
+                with self._files.stream("GET", url) as response:
                     if response.status_code >= 500 and attempt < self.max_attempts:
                         self._backoff(attempt, f"HTTP {response.status_code}")
                         continue
