@@ -61,6 +61,8 @@ class Adapter(ABC):
 
     def __init__(self, name: str) -> None:
         self.name = name
+        self.notices: list[str] = []
+        """Warning codes about the source itself (not a record), shown in the summary."""
 
     @abstractmethod
     def read(self, state: SourceState, batch_size: int) -> Iterator[Batch]:

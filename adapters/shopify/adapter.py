@@ -108,6 +108,7 @@ class ShopifyAdapter(Adapter):
                 f"source {self.name}: the app lacks the read_all_orders scope; Shopify "
                 "shows only the last 60 days of orders")
             log.warning("missing Shopify scope", detail=self.scopes_warning)
+            self.notices.append("shopify_read_all_orders_missing")
         missing = {"read_orders", "read_customers"} - handles
         if missing and handles:
             raise SourceUnreadable(f"source {self.name}: the Shopify app lacks the scopes "

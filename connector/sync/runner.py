@@ -126,6 +126,7 @@ class SourceRunner:
                 lane.queue.put_nowait(None)
             await asyncio.gather(*(lane.task for lane in lanes.values() if lane.task),
                                  return_exceptions=True)
+        self.summary.warnings.update(self.adapter.notices)
         self.summary.finish()
         return self.summary
 

@@ -168,13 +168,14 @@ def test_throttling_in_either_shape_slows_the_run_without_failures(
 
 
 def test_a_missing_read_all_orders_scope_is_reported(
-        make_harness: Callable[..., Harness], fake: ShopifyFake, shop: RunningShopify,
-        capsys: pytest.CaptureFixture[str]) -> None:
-    fake.drop_scope("read_all_orders")
+        make_harness: Callable[..., Harness], fake: ShopifyFake, shop: RunningShopify) -> None:
     h = _harness(make_harness, shop)
     report, _ = h.run()
+    assert "shopify_read_all_orders_missing" not in report.total.warnings
+    fake.drop_scope("read_all_orders")
+    report, _ = h.run()
     assert report.exit_code == 0
-    assert "read_all_orders" in capsys.readouterr().out
+    assert report.total.warnings["shopify_read_all_orders_missing"] == 1
 
 
 def test_a_refused_token_aborts_the_run_without_moving_the_cursor(
