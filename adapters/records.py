@@ -74,6 +74,8 @@ class RefundRecord:
 
     ``remainder`` (no ``amount``): the order was cancelled; refund whatever of it was
     delivered and not refunded yet. Nothing is sent when the order was never delivered.
+    ``cumulative``: ``amount`` is the order's refunded total so far (a POS that keeps a
+    running refund amount on the sale); the difference from what was sent is refunded.
     """
 
     origin: Origin
@@ -82,6 +84,7 @@ class RefundRecord:
     refunded_at: str | None = None
     amount: str | None = None
     remainder: bool = False
+    cumulative: bool = False
     raw: Mapping[str, str] = field(default_factory=dict)
 
 

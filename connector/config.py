@@ -28,6 +28,7 @@ from pydantic import (
 )
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+from adapters.pos.spec import PosSpec, load_spec
 from connector.errors import ConfigurationError, RecordProblem
 from connector.mapping.email import normalize_email
 from connector.mapping.locations import AddressText, contact_phone, sticker_address
@@ -271,7 +272,36 @@ class ShopifySourceSettings(_Section):
         return SecretStr(token)
 
 
-SourceSettings = Annotated[CsvSourceSettings | ShopifySourceSettings,
+class PosSourceSettings(_Section):
+    """A REST POS described by a TOML file (``spec``; presets in ``examples/pos/``)."""
+
+    kind: Literal["pos"]
+    name: Annotated[str, Field(pattern=_SLUG)]
+    spec: Path
+    base_url: str | None = None
+    vars: dict[str, str] = Field(default_factory=dict)
+    schedule: str = "every 5m"
+    batch_size: int = Field(250, ge=1, le=10_000)
+    timeout_seconds: float = Field(30.0, gt=0)
+    max_attempts: int = Field(5, ge=1, le=50)
+
+    @field_validator("schedule")
+    @classmethod
+    def _schedule(cls, value: str) -> str:
+        parse_schedule(value)
+        return value
+
+    @field_validator("spec")
+    @classmethod
+    def _spec(cls, value: Path) -> Path:
+        load_spec(value)  # a bad description fails at config load, naming its keys
+        return value
+
+    def description(self) -> PosSpec:
+        return load_spec(self.spec)
+
+
+SourceSettings = Annotated[CsvSourceSettings | ShopifySourceSettings | PosSourceSettings,
                            Field(discriminator="kind")]
 
 
@@ -442,8 +472,9 @@ def _resolve_paths(data: dict[str, Any], base: Path) -> None:
         state["url"] = _resolve_sqlite_url(state["url"], base)
     for tenant in data.get("tenants", []) if isinstance(data.get("tenants"), list) else []:
         for source in tenant.get("sources", []) if isinstance(tenant, dict) else []:
-            if isinstance(source, dict) and isinstance(source.get("drop_dir"), str):
-                source["drop_dir"] = str(_under(base, source["drop_dir"]))
+            for key in ("drop_dir", "spec"):
+                if isinstance(source, dict) and isinstance(source.get(key), str):
+                    source[key] = str(_under(base, source[key]))
 
 
 def _under(base: Path, value: str) -> Path:
@@ -466,7 +497,7 @@ def _describe(err: Mapping[str, Any]) -> str:
     for part in err.get("loc", ()):
         if isinstance(part, int):
             loc += f"[{part}]"
-        elif part not in {"csv", "shopify"}:  # discriminator tags add noise to the path
+        elif part not in {"csv", "shopify", "pos"}:  # discriminator tags are noise
             loc += f".{part}" if loc else str(part)
     msg = str(err.get("msg", "invalid"))
     if err.get("type") == "extra_forbidden":

@@ -6,8 +6,14 @@ from datetime import date
 
 from adapters.base import Adapter
 from adapters.csv_drop import CsvDropAdapter
+from adapters.pos import PosAdapter
 from adapters.shopify import ShopifyAdapter, ShopifyBackfill, ShopifySettings
-from connector.config import CsvSourceSettings, ShopifySourceSettings, SourceSettings
+from connector.config import (
+    CsvSourceSettings,
+    PosSourceSettings,
+    ShopifySourceSettings,
+    SourceSettings,
+)
 from connector.errors import ConfigurationError
 from connector.schedule import parse_duration
 
@@ -22,6 +28,11 @@ def build_adapter(settings: SourceSettings) -> Adapter:
             raise ConfigurationError(f"source {settings.name}: columns: {exc}") from exc
     if isinstance(settings, ShopifySourceSettings):
         return ShopifyAdapter(name=settings.name, settings=shopify_settings(settings))
+    if isinstance(settings, PosSourceSettings):
+        return PosAdapter(name=settings.name, spec=settings.description(),
+                          base_url=settings.base_url, variables=settings.vars,
+                          timeout_seconds=settings.timeout_seconds,
+                          max_attempts=settings.max_attempts)
     raise ConfigurationError(f"source {settings.name}: unsupported kind {settings.kind!r}")
 
 

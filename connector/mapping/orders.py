@@ -50,6 +50,8 @@ class MappedRefund:
     amount_cents: int
     remainder: bool = False
     """A cancellation: the amount is decided at planning (what is left of the order)."""
+    cumulative: bool = False
+    """``amount_cents`` is the refunded total to reach; planning sends the difference."""
 
     def event_body(self, amount_cents: int | None = None) -> dict[str, Any]:
         return {"type": "order.refunded",
@@ -102,7 +104,8 @@ def map_refund(record: RefundRecord, ctx: MappingContext) -> MappedRefund:
     if amount == 0:
         raise SkipRecord("zero_amount", f"refund {refund_id}: amount is 0", field="amount")
     return MappedRefund(key=refund_key(ctx.source, refund_id),
-                        order_key=order_key(ctx.source, order_id), amount_cents=amount)
+                        order_key=order_key(ctx.source, order_id), amount_cents=amount,
+                        cumulative=record.cumulative)
 
 
 def _require_completed(raw_status: str | None, order_id: str) -> None:

@@ -218,6 +218,7 @@ class BatchPlanner:
                         self.ctx.tenant, TARGET, ORDER_REFUNDED, refund.order_key,
                         exclude_keys=in_plan[refund.order_key])
                 amount = (self._remainder(refund, order, already) if refund.remainder
+                          else self._up_to(refund, already) if refund.cumulative
                           else refund.amount_cents)
                 if order.amount_cents is not None and (
                         already + amount > order.amount_cents):
@@ -236,6 +237,16 @@ class BatchPlanner:
                                   parent_key=refund.order_key, amount_cents=amount)
             plan.works[staged.entry_id] = Work(staged)
             ticket.needs.append(staged.entry_id)
+
+    @staticmethod
+    def _up_to(refund: MappedRefund, already: int) -> int:
+        """A refunded total reported on the sale: send what it adds to what was sent."""
+        more = refund.amount_cents - already
+        if more <= 0:
+            raise SkipRecord("already_refunded",
+                             f"refund {refund.key}: refunds of order {refund.order_key} "
+                             "already reach this total", field="amount")
+        return more
 
     def _remainder(self, refund: MappedRefund, order: StagedEntry | LedgerEntry,
                    already: int) -> int:
