@@ -217,8 +217,8 @@ def load_spec(path: Path) -> PosSpec:
     except ValidationError as exc:
         problems = []
         for err in exc.errors():
-            where = ".".join(str(p) for p in err.get("loc", ()) if not str(p).startswith(
-                ("function-", "literal[", "str", "list[")))
+            where = ".".join(str(p) for p in err.get("loc", ())
+                             if "[" not in str(p) and not str(p).startswith("function-"))
             message = str(err.get("msg", "invalid")).removeprefix("Value error, ")
             if err.get("type") == "extra_forbidden":
                 message = "unknown key (check the spelling against docs/pos.md)"
