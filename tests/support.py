@@ -145,3 +145,15 @@ def shopify_source(base_url: str, **fields: object) -> str:
         "access_token_env": SHOPIFY_TOKEN_ENV, "max_attempts": 4, **fields}
     return "[[tenants.sources]]\n" + "\n".join(
         f"{k} = {_toml_value(v)}" for k, v in values.items()) + "\n"
+
+
+def pos_source(spec: Path | str, base_url: str, *, name: str = "pos-api",
+               variables: dict[str, str] | None = None, **fields: object) -> str:
+    """A ``[[tenants.sources]]`` block for a described REST POS served at ``base_url``."""
+    values: dict[str, object] = {"kind": "pos", "name": name, "spec": str(spec),
+                                 "base_url": base_url, "max_attempts": 3, **fields}
+    lines = [f"{k} = {_toml_value(v)}" for k, v in values.items()]
+    if variables:
+        lines.append("vars = { " + ", ".join(f"{k} = {_toml_value(v)}"
+                                            for k, v in variables.items()) + " }")
+    return "[[tenants.sources]]\n" + "\n".join(lines) + "\n"

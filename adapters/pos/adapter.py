@@ -226,7 +226,8 @@ class PosAdapter(Adapter):
              name: str) -> tuple[Any, httpx.Response]:
         for attempt in range(1, self.max_attempts + 1):
             try:
-                response = http.get(url, params=dict(params))
+                # params=None keeps a next URL's own query (an empty dict would drop it)
+                response = http.get(url, params=dict(params) or None)
             except httpx.TransportError as exc:
                 if attempt == self.max_attempts:
                     raise SourceUnreadable(f"source {self.name}: {name}: {exc}") from exc
