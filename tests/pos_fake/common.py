@@ -9,6 +9,8 @@ consistent snapshot.
 from __future__ import annotations
 
 import asyncio
+import base64
+import binascii
 import json
 import threading
 import uuid
@@ -323,3 +325,40 @@ def int_param(
     if value < minimum:
         raise HttpError(400, error(f"{name} must be >= {minimum}, got {value}"))
     return value
+
+
+def money(value: float | int | str) -> float:
+    """A JSON money number with at most two decimals (``40.0``, ``-48.2``)."""
+    return round(float(value) + 0.0, 2)
+
+
+def epoch_ms(value: datetime) -> int:
+    return int(_aware(value).timestamp() * 1000)
+
+
+def from_epoch_ms(value: int) -> datetime:
+    return datetime.fromtimestamp(value / 1000, UTC)
+
+
+def lower_query(call: Call) -> dict[str, str]:
+    """Query parameters with lower-cased names (ASP.NET-style case-insensitive binding)."""
+    return {k.lower(): v for k, v in call.query.items()}
+
+
+def basic_credentials(call: Call) -> tuple[str, str] | None:
+    """``(user, password)`` from ``Authorization: Basic …``; None when absent or malformed."""
+    header = call.headers.get("authorization", "")
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() != "basic":
+        return None
+    try:
+        user, sep, password = base64.b64decode(value, validate=True).decode().partition(":")
+    except (ValueError, binascii.Error):
+        return None
+    return (user, password) if sep else None
+
+
+def copy_record(value: dict[str, Any]) -> dict[str, Any]:
+    """A deep copy of one JSON record."""
+    copied: dict[str, Any] = json.loads(json.dumps(value, default=json_default))
+    return copied

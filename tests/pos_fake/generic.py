@@ -21,7 +21,7 @@ from urllib.parse import urlencode
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from tests.pos_fake.common import Call, HttpError, PosFake, parse_iso
+from tests.pos_fake.common import Call, HttpError, PosFake, basic_credentials, parse_iso
 
 AuthStyle = Literal[
     "bearer", "header", "basic", "query", "oauth2_client_credentials", "oauth2_password"
@@ -191,7 +191,7 @@ class GenericPos(PosFake):
             if call.headers.get(self.header_name) != self.api_key:
                 raise self._unauthorized(f"missing or invalid {self.header_name}")
         elif self.auth == "basic":
-            if _basic(call) != (self.username, self.password):
+            if basic_credentials(call) != (self.username, self.password):
                 raise self._unauthorized("invalid username or password")
         elif self.auth == "query":
             if call.query.get(self.query_param) != self.api_key:
@@ -216,7 +216,7 @@ class GenericPos(PosFake):
                 },
             )
         form = call.form
-        client = _basic(call) or (form.get("client_id"), form.get("client_secret"))
+        client = basic_credentials(call) or (form.get("client_id"), form.get("client_secret"))
         if client != (self.client_id, self.client_secret):
             raise HttpError(
                 401,
@@ -358,18 +358,6 @@ class GenericPos(PosFake):
             # The key rides along, as APIs with query-string keys do in their next links.
             params[self.query_param] = call.query.get(self.query_param, "")
         return f"{call.base_url}{call.path}?{urlencode(params)}"
-
-
-def _basic(call: Call) -> tuple[str, str] | None:
-    header = call.headers.get("authorization", "")
-    scheme, _, value = header.partition(" ")
-    if scheme.lower() != "basic":
-        return None
-    try:
-        user, sep, password = base64.b64decode(value, validate=True).decode().partition(":")
-    except (ValueError, binascii.Error):
-        return None
-    return (user, password) if sep else None
 
 
 def _filter_time(value: str | None, name: str) -> datetime | None:
