@@ -11,18 +11,27 @@ Presets at the real paths and shapes: ``DutchiePos``, ``TreezPos``, ``FlowhubPos
 ``BlazePos``. See README.md in this folder for every endpoint, parameter and fault.
 """
 
+from tests.pos_fake.blaze import BlazePos
 from tests.pos_fake.common import Clock, HttpError, PosFake, RecordedRequest
+from tests.pos_fake.dutchie import SENTINEL, DutchiePos
+from tests.pos_fake.flowhub import FlowhubPos
 from tests.pos_fake.generic import AUTH_STYLES, PAGINATION_STYLES, GenericPos
 from tests.pos_fake.server import RunningPos, running_pos
+from tests.pos_fake.treez import TreezPos
 
 __all__ = [
     "AUTH_STYLES",
     "PAGINATION_STYLES",
+    "SENTINEL",
+    "BlazePos",
     "Clock",
+    "DutchiePos",
+    "FlowhubPos",
     "GenericPos",
     "HttpError",
     "PosFake",
     "RecordedRequest",
     "RunningPos",
+    "TreezPos",
     "running_pos",
 ]
