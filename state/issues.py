@@ -73,6 +73,19 @@ class RecordIssues:
             raw=dict(r.raw), record=None if r.record is None else dict(r.record),
         ) for r in rows]
 
+    def skipped_keys(self, tenant: str, source: str, reason: str,
+                     record_keys: Sequence[str]) -> set[str]:
+        """Which of ``record_keys`` have an open issue skipped for ``reason``."""
+        if not record_keys:
+            return set()
+        with self._engine.connect() as conn:
+            rows = conn.execute(select(record_issues.c.record_key).where(
+                record_issues.c.tenant == tenant, record_issues.c.source == source,
+                record_issues.c.reason == reason, record_issues.c.disposition == SKIPPED,
+                record_issues.c.resolved_at.is_(None),
+                record_issues.c.record_key.in_(sorted(set(record_keys))))).all()
+        return {str(r.record_key) for r in rows}
+
     def open_counts(self, tenant: str, source: str) -> dict[str, int]:
         with self._engine.connect() as conn:
             rows = conn.execute(select(record_issues.c.disposition, func.count()).where(

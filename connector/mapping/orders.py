@@ -35,6 +35,8 @@ class MappedOrder:
     amount_cents: int
     items: tuple[dict[str, Any], ...]
     warnings: tuple[str, ...] = ()
+    source_customer: str | None = None
+    """The customer id as the source wrote it."""
 
     def event_body(self) -> dict[str, Any]:
         body: dict[str, Any] = {"type": "order.completed", "amount_cents": self.amount_cents}
@@ -83,6 +85,7 @@ def map_order(record: OrderRecord, ctx: MappingContext) -> MappedOrder:
         workspace=ctx.workspace_for(clean(record.store_id)),
         customer_key=customer_key(ctx.source, source_customer) if source_customer else None,
         phone=phone, amount_cents=amount, items=tuple(items), warnings=tuple(warnings),
+        source_customer=source_customer,
     )
 
 

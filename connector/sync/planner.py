@@ -64,6 +64,9 @@ class BatchPlanner:
     def __init__(self, ctx: MappingContext, store: StateStore) -> None:
         self.ctx = ctx
         self.store = store
+        self._phoneless: set[str] = set()
+        """Source customer ids skipped for having no phone in this run (their rows may
+        not be committed yet when a later batch's orders are planned)."""
 
     def plan(self, records: Sequence[SourceRecord], run_id: int | None) -> BatchPlan:
         plan = BatchPlan()
@@ -111,6 +114,9 @@ class BatchPlanner:
                     refunds.append((ticket, map_refund(record, self.ctx)))
             except RecordProblem as problem:
                 plan.problems.append((ticket, problem))
+                if (isinstance(record, CustomerRecord) and problem.reason == "no_phone"
+                        and record.customer_id):
+                    self._phoneless.add(record.customer_id.strip())
         return customers, orders, refunds, list(stores.values())
 
     def _profiles(self, customers: list[tuple[Ticket, MappedCustomer]],
@@ -178,6 +184,10 @@ class BatchPlanner:
                 profiles.update(self.store.customers.profiles(self.ctx.tenant, [key]))
         if key in profiles:
             return key
+        if order.phone is None and self._has_no_phone(order.source_customer):
+            raise SkipRecord(
+                "no_phone", f"order {order.key}: its customer {key} has no phone (a "
+                "customer Sticky cannot key)", field="customer_id")
         if order.phone is None:
             raise MissingDependency(
                 "unknown_customer",
@@ -185,6 +195,12 @@ class BatchPlanner:
                 "yet) and the order carries no phone", field="customer_id")
         profiles[key] = changed[key] = Profile(customer_key=key, phone=order.phone)
         return key
+
+    def _has_no_phone(self, source_customer: str | None) -> bool:
+        if source_customer is None:
+            return False
+        return source_customer in self._phoneless or bool(self.store.issues.skipped_keys(
+            self.ctx.tenant, self.ctx.source, "no_phone", [source_customer]))
 
     # -- refunds ------------------------------------------------------------------
     def _skipped_orders(self, plan: BatchPlan) -> dict[str, SkipRecord]:
