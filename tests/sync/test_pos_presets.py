@@ -11,6 +11,11 @@ from typing import Any
 import pytest
 
 from sandbox.testing import SandboxAdmin
+from tests.pos_fake import running_pos
+from tests.pos_fake.blaze import BlazePos
+from tests.pos_fake.dutchie import DutchiePos
+from tests.pos_fake.flowhub import FlowhubPos
+from tests.pos_fake.treez import TreezPos
 from tests.support import WS_DOWNTOWN, pos_source
 from tests.sync.conftest import Harness
 
@@ -23,8 +28,6 @@ def events(admin: SandboxAdmin, kind: str, workspace: str = WS_DOWNTOWN) -> list
 
 def test_dutchie_preset(make_harness: Callable[..., Harness], admin: SandboxAdmin,
                         monkeypatch: pytest.MonkeyPatch) -> None:
-    from tests.pos_fake.dutchie import DutchiePos  # noqa: PLC0415 - optional helper module
-    from tests.pos_fake import running_pos  # noqa: PLC0415
 
     fake = DutchiePos(now=datetime.now(UTC) - timedelta(hours=2))
     monkeypatch.setenv("DUTCHIE_LOCATION_KEY", fake.location_key)
@@ -53,3 +56,103 @@ def test_dutchie_preset(make_harness: Callable[..., Harness], admin: SandboxAdmi
         [1205, round(second["total"] * 100)])
     requests: list[Any] = fake.requests
     assert any(r.query.get("fromLastModifiedDateUTC") for r in requests)
+
+
+def test_treez_preset(make_harness: Callable[..., Harness], admin: SandboxAdmin,
+                      monkeypatch: pytest.MonkeyPatch) -> None:
+
+    fake = TreezPos(dispensaries=("partners-oakland",), token_ttl=7200,
+                    now=datetime.now(UTC) - timedelta(hours=2))
+    monkeypatch.setenv("TREEZ_CLIENT_ID", "treez-client-id")
+    monkeypatch.setenv("TREEZ_API_KEY", "treez-api-key")
+    ada = fake.add_customer(opt_out="true")
+    bob = fake.add_customer(opt_out="false")
+    sale = fake.add_ticket(int(ada["customer_id"]), items=[("P1", 2, 25.0)])
+    fake.add_ticket(int(bob["customer_id"]), items=[("P2", 1, 10.0)])
+    fake.add_refund(sale["ticket_id"], "10.00")
+    with running_pos(fake) as pos:
+        h = make_harness(sources=pos_source(
+            PRESETS / "treez.toml", pos.base_url,
+            variables={"dispensary": "partners-oakland", "location": "001"}))
+        report, _ = h.run()
+        assert report.exit_code == 0, report.outcomes
+        assert report.total.events_sent == {"order.completed": 2, "order.refunded": 1}
+        assert events(admin, "order.refunded") == [1000]
+        store = h.store()
+        try:  # ids namespaced by store: "001:T-0001"
+            assert store.ledger.find("t1", "sticky", "order.completed",
+                                     f"pos-api:001:{sale['ticket_id']}") is not None
+        finally:
+            store.close()
+        fake.expire_tokens()
+        report, _ = h.run()  # a new token is fetched; nothing is sent twice
+        assert report.exit_code == 0 and sum(report.total.events_sent.values()) == 0
+    opted_out = [c for c in admin.customers(WS_DOWNTOWN) if c.get("consent")]
+    assert all(c["consent"]["sms"] is False for c in opted_out) and len(opted_out) == 1
+    assert fake.token_requests == 2
+
+
+def test_flowhub_preset(make_harness: Callable[..., Harness], admin: SandboxAdmin,
+                        monkeypatch: pytest.MonkeyPatch) -> None:
+
+    fake = FlowhubPos(now=datetime.now(UTC) - timedelta(hours=2))
+    monkeypatch.setenv("FLOWHUB_CLIENT_ID", "flowhub-client-id")
+    monkeypatch.setenv("FLOWHUB_API_KEY", "flowhub-api-key")
+    ada = fake.add_customer(consentsToPromotionalSMS=True, isLoyal=True)
+    bob = fake.add_customer(consentsToPromotionalSMS=False, isLoyal=True)
+    sale = fake.add_order(ada["id"], items=[("p1", 1, 40.0)])
+    fake.add_order(bob["id"], items=[("p2", 2, 5.0)])
+    fake.add_refund(sale["id"], "11.70")
+    import_id = fake.locations[0]["importId"]
+    with running_pos(fake) as pos:
+        h = make_harness(sources=pos_source(
+            PRESETS / "flowhub.toml", pos.base_url,
+            variables={"import_id": str(import_id), "location": "001"}))
+        report, _ = h.run()
+        assert report.exit_code == 0, report.outcomes
+        assert report.total.events_sent == {"order.completed": 2, "order.refunded": 1}
+        assert events(admin, "order.refunded") == [1170]
+        report, _ = h.run()
+        assert sum(report.total.events_sent.values()) == 0
+    dates = {r.query.get("created_after") for r in fake.requests
+             if "findByLocationId" in r.path}
+    assert dates and all(len(d or "") == 10 for d in dates)  # YYYY-MM-DD, never ISO
+    consented = [c for c in admin.customers(WS_DOWNTOWN)
+                 if (c.get("consent") or {}).get("sms") is True]
+    assert [c["consent"]["source"] for c in consented] == ["flowhub:consentsToPromotionalSMS"]
+
+
+def test_blaze_preset_with_every_refund_shape(make_harness: Callable[..., Harness],
+                                              admin: SandboxAdmin,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+
+    fake = BlazePos(now=datetime.now(UTC) - timedelta(hours=2))
+    monkeypatch.setenv("BLAZE_PARTNER_KEY", "blaze-partner-key")
+    monkeypatch.setenv("BLAZE_DISPENSARY_KEY", "blaze-dispensary-key")
+    member = fake.add_member(textOptIn=True, enableLoyalty=True)
+    sales = [fake.add_transaction(member["id"], items=[("p1", 1, 10.0), ("p2", 1, 20.0)])
+             for _ in range(4)]
+    with running_pos(fake) as pos:
+        h = make_harness(sources=pos_source(PRESETS / "blaze.toml", pos.base_url,
+                                            variables={"location": "001"}))
+        report, _ = h.run()
+        assert report.total.events_sent == {"order.completed": 4}
+        fake.add_refund_transaction(sales[0]["id"], "5.00")
+        fake.refund_original(sales[1]["id"], "6.00")
+        fake.refund_items(sales[2]["id"], [0], set_status=True)
+        fake.void(sales[3]["id"])
+        report, _ = h.run()
+        assert report.exit_code == 0, report.outcomes
+        assert report.total.events_sent == {"order.refunded": 4}
+        fake.refund_original(sales[1]["id"], "4.00")  # the running total grows to 10.00
+        report, _ = h.run()
+        assert report.total.events_sent == {"order.refunded": 1}
+        report, _ = h.run()
+        assert sum(report.total.events_sent.values()) == 0
+    refunds = sorted(events(admin, "order.refunded"))
+    item = fake.transactions[sales[2]["id"]]["cart"]["items"][0]["totalRefundAmount"]
+    assert refunds == sorted([500, 600, 400, round(item * 100),
+                              round(sales[3]["cart"]["total"] * 100)])
+    [customer] = admin.customers(WS_DOWNTOWN)
+    assert customer["consent"]["sms"] is True
+    assert customer["consent"]["source"] == "blaze:textOptIn"  # enableLoyalty is ignored
