@@ -112,6 +112,7 @@ def test_flowhub_preset(make_harness: Callable[..., Harness], admin: SandboxAdmi
         assert report.exit_code == 0, report.outcomes
         assert report.total.events_sent == {"order.completed": 2, "order.refunded": 1}
         assert events(admin, "order.refunded") == [1170]
+        assert report.total.locations_recorded == 1  # the store, for Sticker
         report, _ = h.run()
         assert sum(report.total.events_sent.values()) == 0
     dates = {r.query.get("created_after") for r in fake.requests
