@@ -12,6 +12,7 @@ import base64
 import binascii
 import copy
 import json
+import random
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -21,7 +22,8 @@ from urllib.parse import urlencode
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from tests.pos_fake.common import Call, HttpError, PosFake, basic_credentials, parse_iso
+from tests.pos_fake.common import Call, HttpError, PosFake, basic_credentials, money, parse_iso
+from tests.pos_fake.data import PHONE_STYLES, People
 
 AuthStyle = Literal[
     "bearer", "header", "basic", "query", "oauth2_client_credentials", "oauth2_password"
@@ -151,6 +153,55 @@ class GenericPos(PosFake):
                     record.update(copy.deepcopy(changes))
                     return copy.deepcopy(record)
         raise KeyError(f"no {resource} record with {key}={value!r}")
+
+    def generate(
+        self, n_customers: int, n_orders: int, seed: int = 0, *, days: int = 30
+    ) -> dict[str, int]:
+        """Plain records (field names are the fake's own, documented in README.md): two
+        locations, ``n_customers`` customers with phones in varied formats, ``n_orders``
+        orders, all with ``updated_at`` over the last ``days`` days (``Z`` timestamps)."""
+        rng = random.Random(seed)
+        people = People(rng, "CA")
+        now = self.now().replace(microsecond=0)
+
+        def stamp() -> str:
+            moment = now - timedelta(seconds=rng.randint(0, days * 86_400))
+            return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+        for n, name in enumerate(("Downtown", "Uptown"), 1):
+            self.add_location({"id": f"loc_{n}", "name": name, "updated_at": stamp()})
+        ids = []
+        for n in range(1, n_customers + 1):
+            person = people.next()
+            ids.append(f"cus_{n:05d}")
+            self.add_customer(
+                {
+                    "id": ids[-1],
+                    "first_name": person.first,
+                    "last_name": person.last,
+                    "phone": person.phone(rng.choice(PHONE_STYLES)),
+                    "email": person.email if rng.random() > 0.05 else None,
+                    "sms_opt_in": rng.random() < 0.4,
+                    "updated_at": stamp(),
+                }
+            )
+        for n in range(1, n_orders + 1):
+            qty = rng.randint(1, 3)
+            price = rng.choice((12.0, 22.0, 35.0, 40.0))
+            updated = stamp()
+            self.add_order(
+                {
+                    "id": f"ord_{n:05d}",
+                    "customer_id": rng.choice(ids) if ids and rng.random() > 0.1 else None,
+                    "location_id": rng.choice(("loc_1", "loc_2")),
+                    "total": f"{money(qty * price * 1.0825):.2f}",
+                    "currency": "USD",
+                    "created_at": updated,
+                    "updated_at": updated,
+                    "items": [{"sku": f"SKU-{int(price)}", "qty": qty, "price": f"{price:.2f}"}],
+                }
+            )
+        return {"locations": 2, "customers": n_customers, "orders": n_orders}
 
     # -- tokens ------------------------------------------------------------------------------
     def expire_tokens(self) -> None:

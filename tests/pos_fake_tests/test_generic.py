@@ -481,3 +481,16 @@ def test_request_log() -> None:
     assert not_found.path == "/nowhere"
     assert fake.statuses == [200, 404]
     assert fake.requests_to("/api/") == [fake.requests[0]]
+
+
+def test_generate_plain_records() -> None:
+    fake = GenericPos(pagination="offset", page_size=40)
+    assert fake.generate(30, 70, seed=1) == {"locations": 2, "customers": 30, "orders": 70}
+    with serve(fake) as (_, client):
+        orders = walk(fake, client, "/api/orders")
+        assert len(orders) == 70
+        stamps = [o["updated_at"] for o in orders]
+        assert stamps == sorted(stamps)
+        assert {o["location_id"] for o in orders} == {"loc_1", "loc_2"}
+        assert len(walk(fake, client, "/api/customers")) == 30
+        assert len(walk(fake, client, "/api/locations")) == 2

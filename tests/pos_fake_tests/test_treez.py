@@ -246,3 +246,15 @@ def test_faults(fake: TreezPos) -> None:
         )
         assert response.status_code == 500
     assert fake.requests[1].headers["client_id"] == fake.client_id
+
+
+def test_an_update_mid_walk_shifts_pages_newest_first(fake: TreezPos) -> None:
+    made = [fake.add_customer(last_update=NOW - timedelta(hours=h)) for h in (6, 5, 4, 3)]
+    with serve(fake) as (_, client):
+        headers = token(client, fake)
+        page1 = client.get(customers_url(fake, size=2), headers=headers).json()["data"]
+        assert [c["customer_id"] for c in page1] == [made[3]["customer_id"], made[2]["customer_id"]]
+        fake.update_customer(made[0]["customer_id"], email="moved@example.com")
+        page2 = client.get(customers_url(fake, page=2, size=2), headers=headers).json()["data"]
+        # The updated record jumped to page 1: page 2 repeats one and misses the moved one.
+        assert [c["customer_id"] for c in page2] == [made[2]["customer_id"], made[1]["customer_id"]]
