@@ -51,6 +51,8 @@ class _Section(BaseModel):
 
 class StateSettings(_Section):
     url: str = "sqlite:///./var/sticky-sync.db"
+    lease_ttl_seconds: float = Field(default=120.0, ge=5.0)
+    """How long a (tenant, source) lease outlives its holder's last renewal."""
 
 
 class _ApiSettings(_Section):

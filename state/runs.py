@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, select, update
+from sqlalchemy import Engine, Row, select, update
 
 from state._sql import utcnow
 from state.schema import runs
@@ -48,8 +49,22 @@ class Runs:
             rows = conn.execute(select(runs).where(
                 runs.c.tenant == tenant, runs.c.source == source)
                 .order_by(runs.c.id.desc()).limit(limit)).all()
-        return [RunRecord(
-            id=r.id, tenant=r.tenant, source=r.source, trigger=r.trigger,
-            started_at=r.started_at, finished_at=r.finished_at, outcome=r.outcome,
-            counts=None if r.counts is None else dict(r.counts), error=r.error,
-        ) for r in rows]
+        return [_record(r) for r in rows]
+
+    def last_complete(self, tenant: str, source: str,
+                      triggers: Sequence[str]) -> RunRecord | None:
+        """The newest run with one of ``triggers`` that read its source to the end
+        (outcome ``ok``, or ``failed``: finished with records quarantined)."""
+        with self._engine.connect() as conn:
+            row = conn.execute(select(runs).where(
+                runs.c.tenant == tenant, runs.c.source == source,
+                runs.c.trigger.in_(list(triggers)), runs.c.outcome.in_(["ok", "failed"]))
+                .order_by(runs.c.id.desc()).limit(1)).first()
+        return None if row is None else _record(row)
+
+
+def _record(r: Row[Any]) -> RunRecord:
+    return RunRecord(
+        id=r.id, tenant=r.tenant, source=r.source, trigger=r.trigger,
+        started_at=r.started_at, finished_at=r.finished_at, outcome=r.outcome,
+        counts=None if r.counts is None else dict(r.counts), error=r.error)

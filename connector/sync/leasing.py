@@ -15,7 +15,7 @@ from state import StateStore
 log = structlog.get_logger("connector.run")
 
 LEASE_TTL_SECONDS = 120.0
-LEASE_RENEW_SECONDS = 30.0
+"""Default; ``[state] lease_ttl_seconds`` sets it. Renewed every quarter of the TTL."""
 
 
 def holder_id() -> str:
@@ -38,15 +38,15 @@ def holder_is_dead(holder: str) -> bool:
     return False
 
 
-def claim_lease(store: StateStore, tenant: str, source: str, holder: str) -> bool:
-    if store.leases.acquire(tenant, source, holder, LEASE_TTL_SECONDS):
+def claim_lease(store: StateStore, tenant: str, source: str, holder: str,
+                ttl: float = LEASE_TTL_SECONDS) -> bool:
+    if store.leases.acquire(tenant, source, holder, ttl):
         return True
     current = store.leases.holder(tenant, source)
     if current is not None and holder_is_dead(current.holder):
         log.warning("taking over the lease of a dead process", tenant=tenant, source=source,
                     stale_holder=current.holder)
-        return store.leases.take_over(tenant, source, current.holder, holder,
-                                      LEASE_TTL_SECONDS)
+        return store.leases.take_over(tenant, source, current.holder, holder, ttl)
     return False
 
 
@@ -56,7 +56,10 @@ def busy_message(store: StateStore, tenant: str, source: str) -> str:
         f" ({lease.holder}, until {lease.expires_at:%H:%M:%S}Z)" if lease else "")
 
 
-async def keep_lease(store: StateStore, tenant: str, source: str, holder: str) -> None:
+async def keep_lease(store: StateStore, tenant: str, source: str, holder: str,
+                     ttl: float = LEASE_TTL_SECONDS) -> None:
     while True:
-        await asyncio.sleep(LEASE_RENEW_SECONDS)
-        store.leases.renew(tenant, source, holder, LEASE_TTL_SECONDS)
+        await asyncio.sleep(ttl / 4)
+        if not store.leases.renew(tenant, source, holder, ttl):
+            log.error("lease lost: another process took it over", tenant=tenant,
+                      source=source)

@@ -98,8 +98,12 @@ def mapping_context(tenant: TenantSettings, source: str) -> MappingContext:
 
 async def run_pass(settings: Settings, store: StateStore, sticky: StickyClient, *,
                    sticker: StickerClient | None = None, only_source: str | None = None,
-                   trigger: str = "manual") -> PassReport:
-    """Each tenant's selected sources, then (when configured) its Sticker organization."""
+                   trigger: str = "manual", stop: asyncio.Event | None = None) -> PassReport:
+    """Each tenant's selected sources, then (when configured) its Sticker organization.
+
+    Once ``stop`` is set, the source at hand finishes the batches it has read (no new
+    batch is read), and no further source or organization step starts.
+    """
     report = PassReport()
     selected = [(t, s) for t in settings.tenants for s in t.sources
                 if only_source is None or s.name == only_source]
@@ -109,17 +113,21 @@ async def run_pass(settings: Settings, store: StateStore, sticky: StickyClient, 
     for tenant in settings.tenants:
         sources = [s for t, s in selected if t is tenant]
         for source in sources:
+            if stop is not None and stop.is_set():
+                break
             outcome = await _run_source(tenant, source, build_adapter(source), store, sticky,
-                                        settings, holder, trigger)
+                                        settings, holder, trigger, stop)
             report.outcomes.append(outcome)
             report.total.merge(outcome.summary)
+        if stop is not None and stop.is_set():
+            break
         if tenant.sticker is not None and (sources or only_source is None):
             if sticker is None:
                 raise ConfigurationError(
                     f"tenant {tenant.id} has a [tenants.sticker] section but no Sticker "
                     "client was set up")
-            report.organizations.append(
-                await _run_organization(tenant, store, sticker, holder, trigger))
+            report.organizations.append(await _run_organization(
+                tenant, store, sticker, holder, trigger, settings.state.lease_ttl_seconds))
     report.total.finish()
     return report
 
@@ -143,14 +151,14 @@ async def run_backfill(settings: Settings, store: StateStore, sticky: StickyClie
 
 async def _run_organization(tenant: TenantSettings, store: StateStore,
                             sticker: StickerClient, holder: str,
-                            trigger: str) -> OrganizationOutcome:
-    if not claim_lease(store, tenant.id, STEP, holder):
+                            trigger: str, ttl: float) -> OrganizationOutcome:
+    if not claim_lease(store, tenant.id, STEP, holder, ttl):
         message = busy_message(store, tenant.id, STEP)
         log.warning("organization step busy", tenant=tenant.id, detail=message)
         org_id = tenant.internal_org_id or tenant.id
         return OrganizationOutcome(tenant.id, org_id, status="busy", error=message)
     run_id = store.runs.start(tenant.id, STEP, trigger)
-    keeper = asyncio.create_task(keep_lease(store, tenant.id, STEP, holder))
+    keeper = asyncio.create_task(keep_lease(store, tenant.id, STEP, holder, ttl))
     step = OrganizationSync(tenant, store, sticker, run_id)
     try:
         with structlog.contextvars.bound_contextvars(run_id=run_id, tenant=tenant.id,
@@ -170,10 +178,12 @@ async def _run_organization(tenant: TenantSettings, store: StateStore,
 
 async def _run_source(tenant: TenantSettings, source: SourceSettings, adapter: Adapter,
                       store: StateStore, sticky: StickyClient, settings: Settings,
-                      holder: str, trigger: str) -> SourceOutcome:
+                      holder: str, trigger: str,
+                      stop: asyncio.Event | None = None) -> SourceOutcome:
     source_name = source.name
     bound = log.bind(tenant=tenant.id, source=source_name)
-    if not claim_lease(store, tenant.id, source_name, holder):
+    if not claim_lease(store, tenant.id, source_name, holder,
+                       settings.state.lease_ttl_seconds):
         message = busy_message(store, tenant.id, source_name)
         bound.warning("source busy", detail=message)
         return SourceOutcome(tenant.id, source_name, "busy", RunSummary(), message)
@@ -181,20 +191,22 @@ async def _run_source(tenant: TenantSettings, source: SourceSettings, adapter: A
     with structlog.contextvars.bound_contextvars(run_id=run_id, tenant=tenant.id,
                                                  source=source_name):
         return await _run_started(tenant, source, adapter, store, sticky, settings, holder,
-                                  run_id)
+                                  run_id, stop)
 
 
 async def _run_started(tenant: TenantSettings, source: SourceSettings, adapter: Adapter,
                        store: StateStore, sticky: StickyClient, settings: Settings,
-                       holder: str, run_id: int) -> SourceOutcome:
+                       holder: str, run_id: int,
+                       stop: asyncio.Event | None) -> SourceOutcome:
     source_name = source.name
     state_thread = StateThread()
     sender = BatchSender(tenant.id, store, sticky, settings.sticky.max_in_flight_per_workspace,
                          state_thread)
     runner = SourceRunner(
         mapping_context(tenant, source_name), adapter, store, sender, source.batch_size,
-        run_id)
-    keeper = asyncio.create_task(keep_lease(store, tenant.id, source_name, holder))
+        run_id, stop)
+    keeper = asyncio.create_task(keep_lease(store, tenant.id, source_name, holder,
+                                            settings.state.lease_ttl_seconds))
     try:
         summary = await runner.run()
     except AbortRun as exc:
@@ -207,7 +219,8 @@ async def _run_started(tenant: TenantSettings, source: SourceSettings, adapter: 
         keeper.cancel()
         state_thread.close()
         store.leases.release(tenant.id, source_name, holder)
-    outcome = "failed" if sum(summary.quarantined.values()) else "ok"
+    outcome = "failed" if sum(summary.quarantined.values()) else (
+        "stopped" if summary.stopped else "ok")
     store.runs.finish(run_id, outcome, summary.as_dict())
     log.info("run finished", outcome=outcome, records=summary.records_read,
                seconds=round(summary.duration, 2))

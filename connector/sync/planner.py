@@ -321,6 +321,8 @@ class BatchPlanner:
                         "rejected_earlier", f"{work.kind} {work.staged.key} in {work.workspace}"
                         f" was rejected earlier: {old.last_error}")
                 continue
+            if old is not None and old.status == SENT:
+                work.previous = "changed"
             to_stage.append(work.staged)
         known = {s.entry_id: existing[s.entry_id].id for s in to_stage if s.entry_id in existing}
         staged = self.store.ledger.stage(self.ctx.tenant, TARGET, to_stage, run_id, known)

@@ -14,7 +14,7 @@ from adapters.base import Adapter, Batch
 from adapters.records import RefundRecord, SourceRecord
 from connector.errors import InvalidRecord, RecordProblem, SkipRecord
 from connector.mapping.context import MappingContext
-from connector.sync.planner import BatchPlan, BatchPlanner
+from connector.sync.planner import TARGET, BatchPlan, BatchPlanner
 from connector.sync.sender import BatchSender
 from connector.sync.source_state import BoundSourceState
 from connector.sync.summary import RunSummary
@@ -80,7 +80,8 @@ def disposition_of(problem: RecordProblem) -> str:
 
 class SourceRunner:
     def __init__(self, ctx: MappingContext, adapter: Adapter, store: StateStore,
-                 sender: BatchSender, batch_size: int, run_id: int | None) -> None:
+                 sender: BatchSender, batch_size: int, run_id: int | None,
+                 stop: asyncio.Event | None = None) -> None:
         self.db = sender.db
         self.ctx = ctx
         self.adapter = adapter
@@ -90,6 +91,8 @@ class SourceRunner:
         self.run_id = run_id
         self.planner = BatchPlanner(ctx, store)
         self.summary = RunSummary()
+        self.stop = stop
+        """Set by the daemon on SIGTERM: read no further batch, settle what was read."""
         self._stopping = False
 
     async def run(self) -> RunSummary:
@@ -136,6 +139,9 @@ class SourceRunner:
         try:
             while True:
                 await window.acquire()
+                if self.stop is not None and self.stop.is_set():
+                    self.summary.stopped = True
+                    break
                 batch = await self.db.call(next, batches, None)
                 if batch is None:
                     break
@@ -189,6 +195,10 @@ class SourceRunner:
 
     def _count_works(self, plan: BatchPlan) -> None:
         for work in plan.works.values():
+            outcome = {WorkState.SENT: work.previous, WorkState.UNCHANGED: "unchanged",
+                       WorkState.FAILED: "rejected"}.get(work.state)
+            if outcome is not None:
+                self.summary.count(TARGET, work.workspace, outcome)
             if work.kind == CUSTOMER:
                 if work.state is WorkState.SENT:
                     if work.had_identity:
@@ -216,6 +226,9 @@ class SourceRunner:
                 delivered.append(ticket.record.origin.locator)
                 continue
             disposition = disposition_of(problem)
+            if not ticket.needs:  # refused before any payload existed
+                self.summary.count(TARGET, "-", "rejected" if disposition == REJECTED
+                                   else disposition)
             {SKIPPED: self.summary.skipped, REJECTED: self.summary.rejected,
              QUARANTINED: self.summary.quarantined}[disposition][problem.reason] += 1
             issue = self._issue(ticket, stream, problem, disposition)

@@ -24,12 +24,21 @@ class RunSummary:
     quarantined: Counter[str] = field(default_factory=Counter)
     warnings: Counter[str] = field(default_factory=Counter)
     aborted: list[str] = field(default_factory=list)
+    targets: dict[tuple[str, str], Counter[str]] = field(default_factory=dict)
+    """(target, workspace) → payloads by outcome: new, changed (sent), unchanged,
+    rejected (refused by the target or a dependency). Records rejected or skipped before
+    any payload existed are under workspace ``-``."""
+    stopped: bool = False
+    """The run was asked to stop (daemon shutdown) before reading everything."""
     started: float = field(default_factory=time.monotonic)
     finished: float | None = None
 
     @property
     def duration(self) -> float:
         return (self.finished or time.monotonic()) - self.started
+
+    def count(self, target: str, workspace: str, outcome: str, n: int = 1) -> None:
+        self.targets.setdefault((target, workspace), Counter())[outcome] += n
 
     def finish(self) -> None:
         self.finished = time.monotonic()
@@ -47,6 +56,9 @@ class RunSummary:
         self.quarantined.update(other.quarantined)
         self.warnings.update(other.warnings)
         self.aborted.extend(other.aborted)
+        for key, counts in other.targets.items():
+            self.targets.setdefault(key, Counter()).update(counts)
+        self.stopped = self.stopped or other.stopped
 
     def as_dict(self, traffic: Traffic | None = None) -> dict[str, Any]:
         data: dict[str, Any] = {
@@ -62,6 +74,8 @@ class RunSummary:
             "quarantined": dict(self.quarantined),
             "warnings": dict(self.warnings),
             "aborted": list(self.aborted),
+            "targets": {f"{target}/{workspace}": dict(counts)
+                        for (target, workspace), counts in sorted(self.targets.items())},
             "duration_seconds": round(self.duration, 3),
         }
         if traffic is not None:

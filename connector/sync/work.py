@@ -34,6 +34,8 @@ class Work:
     problem: RecordProblem | None = None
     had_identity: bool = False
     """For customers: the connector already knew this customer in this workspace."""
+    previous: str = "new"
+    """``new`` (never delivered) or ``changed`` (delivered before with other content)."""
     from_customer_row: bool = False
     """For customers: planned from a customers row (not only as an order's dependency),
     so an unchanged result counts as "customer unchanged" in the summary."""
