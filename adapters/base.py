@@ -50,7 +50,8 @@ class SourceState(Protocol):
 class Batch:
     stream: str
     records: list[SourceRecord]
-    position: Position
+    position: Position | None
+    """``None``: records replayed from quarantine; the stream's cursor stays put."""
     after_commit: Callable[[], None] | None = field(default=None)
 
 
@@ -58,6 +59,9 @@ class Adapter(ABC):
     """A source of canonical records. Subclasses set ``kind`` and implement ``read``."""
 
     kind: str = ""
+    replays: bool = False
+    """Re-reads quarantined records: a payload the target refused before is sent again
+    (under a new idempotency key) instead of being settled as ``rejected_earlier``."""
 
     def __init__(self, name: str) -> None:
         self.name = name

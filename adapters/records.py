@@ -8,9 +8,10 @@ messy values in one tested place for every source kind.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TypeAlias
+from typing import Any, TypeAlias
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,3 +127,46 @@ class UnreadableRecord:
 
 SourceRecord: TypeAlias = (CustomerRecord | OrderRecord | RefundRecord | LocationRecord
                            | UnreadableRecord)
+
+
+_KINDS: dict[type, str] = {CustomerRecord: "customer", OrderRecord: "order",
+                           RefundRecord: "refund", LocationRecord: "location",
+                           UnreadableRecord: "unreadable"}
+_ID_FIELDS = {"customer": "customer_id", "order": "order_id", "refund": "refund_id",
+              "location": "store_id"}
+
+
+def record_identity(record: SourceRecord) -> tuple[str, str | None]:
+    """``(kind, the record's own id)``: what a corrected copy of the record shares with
+    it, wherever it is read from (another file, another row)."""
+    kind = _KINDS[type(record)]
+    field_name = _ID_FIELDS.get(kind)
+    value = getattr(record, field_name) if field_name else None
+    return kind, (value.strip() or None) if isinstance(value, str) else None
+
+
+def record_to_dict(record: SourceRecord) -> dict[str, Any]:
+    """A JSON-ready copy of ``record`` (kept with a quarantined record, for replay)."""
+    data: dict[str, Any] = dataclasses.asdict(record)
+    data["kind"] = type(record).__name__
+    return data
+
+
+def record_from_dict(data: Mapping[str, Any]) -> SourceRecord:
+    """The inverse of :func:`record_to_dict`; ``ValueError`` names what does not fit."""
+    classes = {cls.__name__: cls for cls in _KINDS}
+    values = dict(data)
+    cls = classes.get(str(values.pop("kind", "")))
+    if cls is None:
+        raise ValueError(f"unknown record kind {data.get('kind')!r}")
+    origin = values.get("origin")
+    if not isinstance(origin, Mapping):
+        raise ValueError("the stored record has no origin")
+    values["origin"] = Origin(**origin)
+    values["raw"] = {str(k): v for k, v in (values.get("raw") or {}).items()}
+    if cls is OrderRecord and isinstance(values.get("items"), list):
+        values["items"] = tuple(LineItem(**item) for item in values["items"])
+    try:
+        return cls(**values)  # type: ignore[no-any-return]
+    except TypeError as exc:
+        raise ValueError(f"the stored {cls.__name__} does not fit: {exc}") from exc

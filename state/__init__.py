@@ -2,7 +2,7 @@
 
 from state.attention import AttentionItem
 from state.customers import Profile
-from state.issues import QUARANTINED, REJECTED, SKIPPED, RecordIssue
+from state.issues import QUARANTINED, REJECTED, SKIPPED, RecordIssue, RecordRef, StoredIssue
 from state.leases import LeaseInfo
 from state.ledger import LedgerEntry, StagedEntry
 from state.locations import StoredLocation
@@ -20,8 +20,10 @@ __all__ = [
     "OrganizationRecord",
     "Profile",
     "RecordIssue",
+    "RecordRef",
     "RunRecord",
     "StagedEntry",
     "StateStore",
+    "StoredIssue",
     "StoredLocation",
 ]

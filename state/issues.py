@@ -3,11 +3,12 @@ quarantined (could not be delivered; kept with the record for replay)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, func, select, update
+from sqlalchemy import Connection, Engine, Row, and_, func, or_, select, tuple_, update
 
 from state._sql import upsert, utcnow
 from state.schema import record_issues
@@ -15,6 +16,20 @@ from state.schema import record_issues
 SKIPPED = "skipped"
 REJECTED = "rejected"
 QUARANTINED = "quarantined"
+
+DELIVERED = "delivered"
+SUPERSEDED = "superseded"
+DISCARDED = "discarded"
+"""Resolutions: delivered after all, replaced by a corrected copy, discarded by a person."""
+
+
+@dataclass(frozen=True, slots=True)
+class RecordRef:
+    """A delivered record: where it was read, what it is and its own id."""
+
+    locator: str
+    kind: str
+    record_id: str | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,6 +44,34 @@ class RecordIssue:
     message: str
     raw: dict[str, Any]
     record: dict[str, Any] | None = None
+    record_kind: str | None = None
+    record_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class StoredIssue:
+    """A record issue as kept, with its id and replay history (for ``dlq``)."""
+
+    id: int
+    tenant: str
+    source: str
+    stream: str
+    locator: str
+    row: int | None
+    record_kind: str | None
+    record_id: str | None
+    disposition: str
+    reason: str
+    field: str | None
+    message: str
+    raw: dict[str, Any]
+    record: dict[str, Any] | None
+    attempts: int
+    next_retry_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+    resolved_at: datetime | None
+    resolution: str | None
 
 
 class RecordIssues:
@@ -37,27 +80,57 @@ class RecordIssues:
 
     def record(self, tenant: str, source: str, issues: Sequence[RecordIssue],
                run_id: int | None, conn: Connection) -> None:
-        """Upsert: reading the same bad row again updates its issue, never duplicates it."""
+        """Upsert: reading the same bad row again updates its issue, never duplicates it;
+        an open issue of the same record read elsewhere (an earlier file) is superseded."""
         now = utcnow()
         upsert(conn, record_issues, [{
             "tenant": tenant, "source": source, "stream": i.stream, "locator": i.locator,
             "row": i.row, "record_key": i.record_key, "disposition": i.disposition,
             "reason": i.reason, "field": i.field, "message": i.message, "raw": i.raw,
             "record": i.record, "run_id": run_id, "created_at": now, "updated_at": now,
-            "resolved_at": None,
+            "resolved_at": None, "record_kind": i.record_kind, "record_id": i.record_id,
+            "attempts": 0, "next_retry_at": None, "resolution": None,
         } for i in issues], keys=("tenant", "source", "stream", "locator"),
             update=("row", "record_key", "disposition", "reason", "field", "message", "raw",
-                    "record", "run_id", "updated_at", "resolved_at"))
+                    "record", "run_id", "updated_at", "resolved_at", "record_kind",
+                    "record_id", "resolution"))
+        self._supersede(tenant, source, [(i.stream, i.locator, i.record_kind, i.record_id)
+                                         for i in issues], conn)
 
-    def resolve(self, tenant: str, source: str, stream: str, locators: Sequence[str],
+    def resolve(self, tenant: str, source: str, stream: str, delivered: Sequence[RecordRef],
                 conn: Connection) -> None:
-        """Mark earlier issues of these records resolved (they were delivered after all)."""
-        if not locators:
+        """Resolve the issues of these records (they were delivered after all), and those
+        of earlier copies of them read elsewhere."""
+        if not delivered:
             return
-        conn.execute(update(record_issues).where(
-            record_issues.c.tenant == tenant, record_issues.c.source == source,
-            record_issues.c.stream == stream, record_issues.c.locator.in_(locators),
-            record_issues.c.resolved_at.is_(None)).values(resolved_at=utcnow()))
+        locators = [d.locator for d in delivered]
+        for start in range(0, len(locators), 500):
+            conn.execute(update(record_issues).where(
+                record_issues.c.tenant == tenant, record_issues.c.source == source,
+                record_issues.c.stream == stream,
+                record_issues.c.locator.in_(locators[start:start + 500]),
+                record_issues.c.resolved_at.is_(None)).values(
+                resolved_at=utcnow(), resolution=DELIVERED, next_retry_at=None))
+        self._supersede(tenant, source, [(stream, d.locator, d.kind, d.record_id)
+                                         for d in delivered], conn)
+
+    def _supersede(self, tenant: str, source: str,
+                   refs: Sequence[tuple[str, str, str | None, str | None]],
+                   conn: Connection) -> None:
+        """Resolve open issues of the same (kind, id) read at another place."""
+        keyed = [(stream, locator, kind, rid) for stream, locator, kind, rid in refs
+                 if kind is not None and rid is not None]
+        for start in range(0, len(keyed), 200):
+            chunk = keyed[start:start + 200]
+            conn.execute(update(record_issues).where(
+                record_issues.c.tenant == tenant, record_issues.c.source == source,
+                record_issues.c.resolved_at.is_(None),
+                tuple_(record_issues.c.record_kind, record_issues.c.record_id).in_(
+                    [(kind, rid) for _, _, kind, rid in chunk]),
+                ~or_(*(and_(record_issues.c.stream == stream,
+                            record_issues.c.locator == locator)
+                       for stream, locator, _, _ in chunk)),
+            ).values(resolved_at=utcnow(), resolution=SUPERSEDED, next_retry_at=None))
 
     def for_stream(self, tenant: str, source: str, stream: str,
                    dispositions: Sequence[str] = (REJECTED, QUARANTINED)) -> list[RecordIssue]:
@@ -93,3 +166,86 @@ class RecordIssues:
                 record_issues.c.resolved_at.is_(None))
                 .group_by(record_issues.c.disposition)).all()
         return {str(d): int(n) for d, n in rows}
+
+    # -- quarantine (dlq) -------------------------------------------------------------
+    def find(self, *, tenant: str | None = None, source: str | None = None,
+             reason: str | None = None, ids: Sequence[int] | None = None,
+             dispositions: Sequence[str] = (QUARANTINED,), include_resolved: bool = False,
+             limit: int | None = None) -> list[StoredIssue]:
+        query = select(record_issues).where(record_issues.c.disposition.in_(dispositions))
+        if tenant is not None:
+            query = query.where(record_issues.c.tenant == tenant)
+        if source is not None:
+            query = query.where(record_issues.c.source == source)
+        if reason is not None:
+            query = query.where(record_issues.c.reason == reason)
+        if ids is not None:
+            query = query.where(record_issues.c.id.in_(list(ids)))
+        if not include_resolved:
+            query = query.where(record_issues.c.resolved_at.is_(None))
+        query = query.order_by(record_issues.c.id)
+        if limit is not None:
+            query = query.limit(limit)
+        with self._engine.connect() as conn:
+            return [_stored(r) for r in conn.execute(query).all()]
+
+    def get(self, issue_id: int) -> StoredIssue | None:
+        with self._engine.connect() as conn:
+            row = conn.execute(select(record_issues).where(
+                record_issues.c.id == issue_id)).first()
+        return None if row is None else _stored(row)
+
+    def due_for_retry(self, tenant: str, source: str, reasons: Sequence[str],
+                      now: datetime, max_attempts: int, limit: int) -> list[StoredIssue]:
+        """Open quarantined records with one of ``reasons`` whose backoff has passed."""
+        with self._engine.connect() as conn:
+            rows = conn.execute(select(record_issues).where(
+                record_issues.c.tenant == tenant, record_issues.c.source == source,
+                record_issues.c.disposition == QUARANTINED,
+                record_issues.c.resolved_at.is_(None), record_issues.c.record.is_not(None),
+                record_issues.c.reason.in_(list(reasons)),
+                record_issues.c.attempts < max_attempts,
+                or_(record_issues.c.next_retry_at.is_(None),
+                    record_issues.c.next_retry_at <= now))
+                .order_by(record_issues.c.id).limit(limit)).all()
+        return [_stored(r) for r in rows]
+
+    def note_attempts(self, ids: Sequence[int],
+                      next_retry_at: Callable[[int], datetime]) -> None:
+        """Count one more replay of each issue; ``next_retry_at(attempts)`` is when the
+        next automatic one may run."""
+        with self._engine.begin() as conn:
+            rows = conn.execute(select(record_issues.c.id, record_issues.c.attempts).where(
+                record_issues.c.id.in_(list(ids)))).all()
+            for issue_id, attempts in rows:
+                conn.execute(update(record_issues).where(record_issues.c.id == issue_id)
+                             .values(attempts=attempts + 1,
+                                     next_retry_at=next_retry_at(attempts + 1)))
+
+    def discard(self, ids: Sequence[int]) -> int:
+        """Resolve these open issues as discarded (a person decided); returns how many."""
+        with self._engine.begin() as conn:
+            result = conn.execute(update(record_issues).where(
+                record_issues.c.id.in_(list(ids)), record_issues.c.resolved_at.is_(None))
+                .values(resolved_at=utcnow(), resolution=DISCARDED, next_retry_at=None))
+            return int(result.rowcount)
+
+    def open_reasons(self, tenant: str, source: str,
+                     disposition: str = QUARANTINED) -> dict[str, int]:
+        with self._engine.connect() as conn:
+            rows = conn.execute(select(record_issues.c.reason, func.count()).where(
+                record_issues.c.tenant == tenant, record_issues.c.source == source,
+                record_issues.c.disposition == disposition,
+                record_issues.c.resolved_at.is_(None))
+                .group_by(record_issues.c.reason)).all()
+        return {str(r): int(n) for r, n in rows}
+
+
+def _stored(r: Row[Any]) -> StoredIssue:
+    return StoredIssue(
+        id=r.id, tenant=r.tenant, source=r.source, stream=r.stream, locator=r.locator,
+        row=r.row, record_kind=r.record_kind, record_id=r.record_id,
+        disposition=r.disposition, reason=r.reason, field=r.field, message=r.message,
+        raw=dict(r.raw), record=None if r.record is None else dict(r.record),
+        attempts=r.attempts, next_retry_at=r.next_retry_at, created_at=r.created_at,
+        updated_at=r.updated_at, resolved_at=r.resolved_at, resolution=r.resolution)

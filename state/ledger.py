@@ -106,6 +106,8 @@ class EntryState:
     status: str
     payload_hash: str
     last_error: str | None
+    idempotency_key: str = ""
+    attempts: int = 0
 
 
 class Ledger:
@@ -120,7 +122,8 @@ class Ledger:
             by_kind.setdefault(kind, set()).add(key)
         found: dict[EntryId, EntryState] = {}
         columns = (ledger.c.id, ledger.c.workspace, ledger.c.kind, ledger.c.key,
-                   ledger.c.status, ledger.c.payload_hash, ledger.c.last_error)
+                   ledger.c.status, ledger.c.payload_hash, ledger.c.last_error,
+                   ledger.c.idempotency_key, ledger.c.attempts)
         with self._engine.connect() as conn:
             for kind, key_set in by_kind.items():
                 keys = sorted(key_set)
@@ -132,8 +135,9 @@ class Ledger:
                     for row in rows:
                         entry_id = (row.workspace, row.kind, row.key)
                         if entry_id in wanted:
-                            found[entry_id] = EntryState(row.id, row.status,
-                                                         row.payload_hash, row.last_error)
+                            found[entry_id] = EntryState(
+                                row.id, row.status, row.payload_hash, row.last_error,
+                                row.idempotency_key, row.attempts)
         return found
 
     def find(self, tenant: str, target: str, kind: str, key: str,

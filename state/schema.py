@@ -110,8 +110,18 @@ record_issues = Table(
     Column("created_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
     Column("resolved_at", UTCDateTime, nullable=True),
+    # What the record is and its own id (customer_id, order_id, refund_id, store_id): a
+    # corrected copy read from elsewhere (another file) supersedes this issue.
+    Column("record_kind", String(16), nullable=True),
+    Column("record_id", String(255), nullable=True),
+    # Replays of a quarantined record: how many, when the next automatic one is due.
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("next_retry_at", UTCDateTime, nullable=True),
+    # delivered | superseded | discarded (set with resolved_at)
+    Column("resolution", String(16), nullable=True),
     UniqueConstraint("tenant", "source", "stream", "locator", name="uq_record_issue"),
     Index("ix_record_issues_open", "tenant", "source", "disposition"),
+    Index("ix_record_issues_identity", "tenant", "source", "record_kind", "record_id"),
 )
 
 identities = Table(

@@ -13,7 +13,7 @@ from state.checkpointer import WalCheckpointer
 from state.cursors import Cursors
 from state.customers import Customers
 from state.db import create_state_engine, migrate
-from state.issues import RecordIssue, RecordIssues
+from state.issues import RecordIssue, RecordIssues, RecordRef
 from state.leases import Leases
 from state.ledger import Ledger
 from state.locations import Locations
@@ -53,14 +53,16 @@ class StateStore:
         migrate(engine)
         return cls(engine)
 
-    def commit_batch(self, tenant: str, source: str, stream: str, position: dict[str, Any],
-                     issues: Sequence[RecordIssue], delivered_locators: Sequence[str],
-                     run_id: int | None) -> None:
-        """Checkpoint one settled batch: its record issues and its cursor, atomically."""
+    def commit_batch(self, tenant: str, source: str, stream: str,
+                     position: dict[str, Any] | None, issues: Sequence[RecordIssue],
+                     delivered: Sequence[RecordRef], run_id: int | None) -> None:
+        """Checkpoint one settled batch: its record issues and its cursor, atomically
+        (``position`` ``None``: a replay of quarantined records, no cursor moves)."""
         with self.engine.begin() as conn:
             self.issues.record(tenant, source, issues, run_id, conn)
-            self.issues.resolve(tenant, source, stream, delivered_locators, conn)
-            self.cursors.put(tenant, source, stream, position, conn)
+            self.issues.resolve(tenant, source, stream, delivered, conn)
+            if position is not None:
+                self.cursors.put(tenant, source, stream, position, conn)
 
     def settle_delivered(self, tenant: str, items: Sequence[Delivery]) -> None:
         """Settle several accepted payloads (and their identities) in one transaction."""

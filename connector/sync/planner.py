@@ -4,7 +4,7 @@ DB, and decide per payload whether it is new, changed, or already delivered."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from adapters.records import (
     CustomerRecord,
@@ -36,7 +36,7 @@ from connector.sync.work import (
     WorkState,
 )
 from state import LedgerEntry, Profile, StagedEntry, StateStore, StoredLocation
-from state.ledger import REJECTED, SENT
+from state.ledger import PENDING, REJECTED, SENT
 
 TARGET = "sticky"
 
@@ -61,9 +61,12 @@ class BatchPlan:
 
 
 class BatchPlanner:
-    def __init__(self, ctx: MappingContext, store: StateStore) -> None:
+    def __init__(self, ctx: MappingContext, store: StateStore, *,
+                 retry_rejected: bool = False) -> None:
         self.ctx = ctx
         self.store = store
+        self.retry_rejected = retry_rejected
+        """Replaying quarantined records: send again what the target refused before."""
         self._phoneless: set[str] = set()
         """Source customer ids skipped for having no phone in this run (their rows may
         not be committed yet when a later batch's orders are planned)."""
@@ -307,9 +310,15 @@ class BatchPlanner:
             old = existing.get(entry_id)
             if work.kind == CUSTOMER:
                 work.had_identity = (work.staged.key, work.workspace) in plan.identities
-            if old is not None and old.status in {SENT, REJECTED} and (
-                    old.payload_hash == work.staged.payload_hash or (
-                        work.kind != CUSTOMER and old.status == SENT)):
+            same = old is not None and old.payload_hash == work.staged.payload_hash
+            if old is not None and same and old.status == REJECTED and self.retry_rejected:
+                # Nothing happened at the target for the refused request; a new key keeps
+                # an API that remembers the refusal under the old key from replaying it.
+                work.staged = replace(work.staged, idempotency_key=idempotency_key(
+                    self.ctx.tenant, work.workspace, work.kind, work.staged.key,
+                    f"{work.staged.payload_hash}#retry{old.attempts}"))
+            elif old is not None and old.status in {SENT, REJECTED} and (
+                    same or (work.kind != CUSTOMER and old.status == SENT)):
                 # Events are immutable at Sticky: once sent, a changed source row is not
                 # sent again (it would award points twice).
                 work.ledger_id = old.id
@@ -323,6 +332,9 @@ class BatchPlanner:
                 continue
             if old is not None and old.status == SENT:
                 work.previous = "changed"
+            elif old is not None and same and old.status == PENDING and old.idempotency_key:
+                # Perhaps in flight when an earlier run died: resend under the same key.
+                work.staged = replace(work.staged, idempotency_key=old.idempotency_key)
             to_stage.append(work.staged)
         known = {s.entry_id: existing[s.entry_id].id for s in to_stage if s.entry_id in existing}
         staged = self.store.ledger.stage(self.ctx.tenant, TARGET, to_stage, run_id, known)

@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any
 
 import structlog
 
 from adapters.base import Adapter, Batch
-from adapters.records import RefundRecord, SourceRecord
+from adapters.records import RefundRecord, SourceRecord, record_identity, record_to_dict
 from connector.errors import InvalidRecord, RecordProblem, SkipRecord
 from connector.mapping.context import MappingContext
 from connector.sync.planner import TARGET, BatchPlan, BatchPlanner
@@ -19,7 +17,7 @@ from connector.sync.sender import BatchSender
 from connector.sync.source_state import BoundSourceState
 from connector.sync.summary import RunSummary
 from connector.sync.work import CUSTOMER, Ticket, Work, WorkState
-from state import QUARANTINED, REJECTED, SKIPPED, RecordIssue, StateStore
+from state import QUARANTINED, REJECTED, SKIPPED, RecordIssue, RecordRef, StateStore
 
 log = structlog.get_logger("connector.sync")
 
@@ -70,6 +68,11 @@ def plan_slices(records: list[SourceRecord]) -> Iterator[list[SourceRecord]]:
         start = end
 
 
+def record_ref(record: SourceRecord) -> RecordRef:
+    kind, record_id = record_identity(record)
+    return RecordRef(record.origin.locator, kind, record_id)
+
+
 def disposition_of(problem: RecordProblem) -> str:
     if isinstance(problem, SkipRecord):
         return SKIPPED
@@ -89,7 +92,7 @@ class SourceRunner:
         self.sender = sender
         self.batch_size = batch_size
         self.run_id = run_id
-        self.planner = BatchPlanner(ctx, store)
+        self.planner = BatchPlanner(ctx, store, retry_rejected=adapter.replays)
         self.summary = RunSummary()
         self.stop = stop
         """Set by the daemon on SIGTERM: read no further batch, settle what was read."""
@@ -213,9 +216,9 @@ class SourceRunner:
                 self.summary.events_unchanged += 1
 
     def _settle_tickets(self, plan: BatchPlan,
-                        stream: str) -> tuple[list[RecordIssue], list[str]]:
+                        stream: str) -> tuple[list[RecordIssue], list[RecordRef]]:
         issues: list[RecordIssue] = []
-        delivered: list[str] = []
+        delivered: list[RecordRef] = []
         problems = {id(ticket): problem for ticket, problem in plan.problems}
         for ticket in plan.tickets:
             self.summary.warnings.update(ticket.warnings)
@@ -223,7 +226,7 @@ class SourceRunner:
                 (plan.works[n].problem for n in ticket.needs
                  if plan.works[n].state is WorkState.FAILED), None)
             if problem is None:
-                delivered.append(ticket.record.origin.locator)
+                delivered.append(record_ref(ticket.record))
                 continue
             disposition = disposition_of(problem)
             if not ticket.needs:  # refused before any payload existed
@@ -243,13 +246,13 @@ class SourceRunner:
                disposition: str) -> RecordIssue:
         record = ticket.record
         origin = record.origin
-        as_dict: dict[str, Any] = dataclasses.asdict(record)
-        as_dict["kind"] = type(record).__name__
+        ref = record_ref(record)
         return RecordIssue(
             stream=stream, locator=origin.locator, row=origin.row,
             record_key=getattr(record, "customer_id", None) or getattr(record, "order_id", None)
             or getattr(record, "refund_id", None) or getattr(record, "store_id", None),
             disposition=disposition, reason=problem.reason, field=problem.field,
             message=f"{origin.locator}: {problem}", raw=dict(record.raw),
-            record=as_dict if disposition == QUARANTINED else None,
+            record=record_to_dict(record) if disposition == QUARANTINED else None,
+            record_kind=ref.kind, record_id=ref.record_id,
         )

@@ -11,7 +11,7 @@ from pathlib import Path
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
-from state import Profile, StagedEntry, StateStore
+from state import Profile, RecordRef, StagedEntry, StateStore
 from state.issues import QUARANTINED, REJECTED, RecordIssue
 from state.schema import metadata
 from state.store import Delivery
@@ -87,9 +87,40 @@ def test_record_issues_upsert_and_resolve(store: StateStore) -> None:
     assert [i.reason for i in store.issues.for_stream("t1", "pos", "file:abc")] == [
         "unknown_customer"]
     assert store.cursors.get("t1", "pos", "file:abc") == {"row": 3}
-    store.commit_batch("t1", "pos", "file:abc", {"row": 4}, [], ["c.csv row 3"], run_id=3)
+    store.commit_batch("t1", "pos", "file:abc", {"row": 4}, [],
+                       [RecordRef("c.csv row 3", "customer", "C1")], run_id=3)
     assert store.issues.open_counts("t1", "pos") == {}
     assert store.issues.for_stream("t1", "pos", "file:abc") == []
+    [resolved] = store.issues.find(include_resolved=True)
+    assert resolved.resolution == "delivered"
+
+
+def test_a_corrected_copy_read_elsewhere_supersedes_the_issue(store: StateStore) -> None:
+    def issue(stream: str, locator: str, record_id: str) -> RecordIssue:
+        return RecordIssue(stream=stream, locator=locator, row=1, record_key=record_id,
+                           disposition=QUARANTINED, reason="unknown_customer",
+                           field="customer_id", message="m", raw={}, record={"k": 1},
+                           record_kind="order", record_id=record_id)
+
+    store.commit_batch("t1", "pos", "file:a", {"row": 1},
+                       [issue("file:a", "a.csv row 1", "O1"),
+                        issue("file:a", "a.csv row 2", "O2")], [], run_id=1)
+    # O1 quarantined again from another file: the new copy replaces the old one
+    store.commit_batch("t1", "pos", "file:b", {"row": 1},
+                       [issue("file:b", "b.csv row 1", "O1")], [], run_id=2)
+    assert sorted((i.locator, i.record_id) for i in store.issues.find()) == [
+        ("a.csv row 2", "O2"), ("b.csv row 1", "O1")]
+    # O2 fixed and delivered from a third file: its old issue is superseded
+    store.commit_batch("t1", "pos", "file:c", {"row": 1}, [],
+                       [RecordRef("c.csv row 1", "order", "O2")], run_id=3)
+    assert [i.locator for i in store.issues.find()] == ["b.csv row 1"]
+    by_locator = {i.locator: i.resolution for i in store.issues.find(include_resolved=True)}
+    assert by_locator == {"a.csv row 1": "superseded", "a.csv row 2": "superseded",
+                          "b.csv row 1": None}
+    # a customer "O2" is another record: untouched by the order's delivery
+    store.commit_batch("t1", "pos", "file:d", {"row": 1}, [], [
+        RecordRef("d.csv row 1", "customer", "O1")], run_id=4)
+    assert [i.locator for i in store.issues.find()] == ["b.csv row 1"]
 
 
 def test_leases_exclude_a_second_holder_until_released_or_expired(store: StateStore) -> None:
