@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime
 from enum import IntEnum
 
 import structlog
@@ -20,11 +21,19 @@ from connector.mapping.context import MappingContext
 from connector.sources import build_adapter, build_backfill
 from connector.sync.leasing import busy_message, claim_lease, holder_id, keep_lease
 from connector.sync.organizations import STEP, OrganizationOutcome, OrganizationSync
+from connector.sync.replay import (
+    AUTO_RETRY_LIMIT,
+    AUTO_RETRY_MAX_ATTEMPTS,
+    AUTO_RETRY_REASONS,
+    FollowedByReplays,
+    ReplayAdapter,
+    next_retry_at,
+)
 from connector.sync.runner import SourceRunner
 from connector.sync.sender import BatchSender
 from connector.sync.state_thread import StateThread
 from connector.sync.summary import RunSummary
-from state import StateStore
+from state import StateStore, StoredIssue
 
 log = structlog.get_logger("connector.run")
 
@@ -115,8 +124,8 @@ async def run_pass(settings: Settings, store: StateStore, sticky: StickyClient, 
         for source in sources:
             if stop is not None and stop.is_set():
                 break
-            outcome = await _run_source(tenant, source, build_adapter(source), store, sticky,
-                                        settings, holder, trigger, stop)
+            outcome = await _run_source(tenant, source, _with_due_replays(store, tenant, source),
+                                        store, sticky, settings, holder, trigger, stop)
             report.outcomes.append(outcome)
             report.total.merge(outcome.summary)
         if stop is not None and stop.is_set():
@@ -130,6 +139,54 @@ async def run_pass(settings: Settings, store: StateStore, sticky: StickyClient, 
                 tenant, store, sticker, holder, trigger, settings.state.lease_ttl_seconds))
     report.total.finish()
     return report
+
+
+async def run_replay(settings: Settings, store: StateStore, sticky: StickyClient,
+                     issues: Sequence[StoredIssue], *, trigger: str = "replay") -> PassReport:
+    """Send quarantined records again (``dlq retry``), per (tenant, source) under the
+    source's lease; what the target refused before is resent (a person asked for it)."""
+    report = PassReport()
+    holder = holder_id()
+    groups: dict[tuple[str, str], list[StoredIssue]] = {}
+    for issue in issues:
+        groups.setdefault((issue.tenant, issue.source), []).append(issue)
+    for (tenant_id, source_name), group in groups.items():
+        tenant, source = _configured(settings, tenant_id, source_name)
+        store.issues.note_attempts([i.id for i in group], next_retry_at)
+        adapter = ReplayAdapter(source_name, group, resend_refused=True)
+        outcome = await _run_source(tenant, source, adapter, store, sticky, settings,
+                                    holder, trigger)
+        report.outcomes.append(outcome)
+        report.total.merge(outcome.summary)
+    report.total.finish()
+    return report
+
+
+def _configured(settings: Settings, tenant_id: str,
+                source_name: str) -> tuple[TenantSettings, SourceSettings]:
+    for tenant in settings.tenants:
+        for source in tenant.sources:
+            if tenant.id == tenant_id and source.name == source_name:
+                return tenant, source
+    raise ConfigurationError(
+        f"quarantined records of {tenant_id}/{source_name}: no such tenant and source in "
+        "the configuration (restore it to replay them, or discard them)")
+
+
+def _with_due_replays(store: StateStore, tenant: TenantSettings,
+                      source: SourceSettings) -> Adapter:
+    """The source's adapter, followed by its quarantined records whose reason can clear
+    by itself (``AUTO_RETRY_REASONS``) and whose backoff has passed."""
+    adapter = build_adapter(source)
+    due = store.issues.due_for_retry(tenant.id, source.name, AUTO_RETRY_REASONS,
+                                     datetime.now(UTC), AUTO_RETRY_MAX_ATTEMPTS,
+                                     AUTO_RETRY_LIMIT)
+    if not due:
+        return adapter
+    store.issues.note_attempts([i.id for i in due], next_retry_at)
+    log.info("replaying quarantined records after the read", tenant=tenant.id,
+             source=source.name, records=len(due))
+    return FollowedByReplays(adapter, ReplayAdapter(source.name, due, resend_refused=False))
 
 
 async def run_backfill(settings: Settings, store: StateStore, sticky: StickyClient, *,
