@@ -50,9 +50,10 @@ class SourceState(Protocol):
 class Batch:
     stream: str
     records: list[SourceRecord]
-    position: Position | None
-    """``None``: records replayed from quarantine; the stream's cursor stays put."""
+    position: Position
     after_commit: Callable[[], None] | None = field(default=None)
+    moves_cursor: bool = True
+    """False for records replayed from quarantine: the stream's cursor stays put."""
 
 
 class Adapter(ABC):

@@ -15,6 +15,14 @@ from rich.console import Console
 from connector.commands.backfill import backfill_command
 from connector.commands.check import check_command
 from connector.commands.demo import demo_command
+from connector.commands.dlq import (
+    discard_command,
+    issue_summary,
+    list_quarantine,
+    render_list,
+    retry_command,
+    show_issue,
+)
 from connector.commands.run import run_command
 from connector.commands.status import collect_status, render_status
 from connector.config import Settings, load_settings
@@ -163,6 +171,83 @@ def demo(workdir: Annotated[Path, typer.Option(
     print the summary, then run again to show that nothing is sent twice."""
     configure_logging("error", "console")  # the summary tables tell the story
     raise typer.Exit(int(asyncio.run(demo_command(workdir, console))))
+
+
+dlq_app = typer.Typer(no_args_is_help=True, help=(
+    "The quarantine: records that were valid but could not be delivered (refused by "
+    "the target, customer or order unknown, retries exhausted), kept for replay."))
+app.add_typer(dlq_app, name="dlq")
+SelectIds = Annotated[list[int] | None, typer.Argument(help="quarantine ids (dlq list)")]
+SelectAll = Annotated[bool, typer.Option("--all", help="every open quarantined record")]
+SelectReason = Annotated[str | None, typer.Option(help="only records with this reason")]
+SelectSource = Annotated[str | None, typer.Option(help="only records of this source")]
+
+
+@dlq_app.command("list")
+def dlq_list(config: ConfigOption = None, source: SelectSource = None,
+             reason: SelectReason = None,
+             resolved: Annotated[bool, typer.Option(
+                 help="also records already delivered, superseded or discarded")] = False,
+             limit: int = 200,
+             json_out: Annotated[bool, typer.Option("--json", help="as JSON")] = False,
+             ) -> None:
+    """Quarantined records (open ones), oldest first; phones and e-mails masked."""
+    settings = _settings(config)
+    issues = list_quarantine(settings, source=source, reason=reason,
+                             include_resolved=resolved, limit=limit)
+    if json_out:
+        console.print_json(json.dumps([issue_summary(i) for i in issues], default=str))
+    else:
+        render_list(issues, console)
+
+
+@dlq_app.command("show")
+def dlq_show(issue_id: Annotated[int, typer.Argument(help="the id from dlq list")],
+             config: ConfigOption = None,
+             reveal: Annotated[bool, typer.Option(
+                 help="print phones and e-mails in clear (they are masked otherwise)")] = False,
+             ) -> None:
+    """One quarantined record: the error, the row as read and the copy kept for replay."""
+    settings = _settings(config)
+    try:
+        data = show_issue(settings, issue_id, reveal=reveal)
+    except ConfigurationError as exc:
+        err_console.print(f"[bold red]error[/]: {exc}", highlight=False)
+        raise typer.Exit(int(ExitCode.CONFIG_ERROR)) from exc
+    console.print_json(json.dumps(data, default=str))
+
+
+@dlq_app.command("retry")
+def dlq_retry(ids: SelectIds = None, all_open: SelectAll = False, reason: SelectReason = None,
+              source: SelectSource = None, config: ConfigOption = None,
+              json_out: Annotated[bool, typer.Option("--json", help="summary as JSON")] = False,
+              ) -> None:
+    """Send quarantined records again (once the cause is fixed). Each goes through the
+    ledger, so nothing delivered meanwhile is sent twice. Exit codes as for `run`."""
+    settings = _settings(config)
+    try:
+        code = asyncio.run(retry_command(settings, ids=ids or [], all_open=all_open,
+                                         reason=reason, source=source, json_out=json_out,
+                                         console=console))
+    except ConfigurationError as exc:
+        err_console.print(f"[bold red]error[/]: {exc}", highlight=False)
+        raise typer.Exit(int(ExitCode.CONFIG_ERROR)) from exc
+    raise typer.Exit(int(code))
+
+
+@dlq_app.command("discard")
+def dlq_discard(ids: SelectIds = None, all_open: SelectAll = False,
+                reason: SelectReason = None, source: SelectSource = None,
+                config: ConfigOption = None) -> None:
+    """Give up on quarantined records: they stay in the history as discarded."""
+    settings = _settings(config)
+    try:
+        count = discard_command(settings, ids=ids or [], all_open=all_open, reason=reason,
+                                source=source)
+    except ConfigurationError as exc:
+        err_console.print(f"[bold red]error[/]: {exc}", highlight=False)
+        raise typer.Exit(int(ExitCode.CONFIG_ERROR)) from exc
+    console.print(f"discarded {count} quarantined record(s)")
 
 
 def main() -> None:

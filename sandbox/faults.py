@@ -45,6 +45,9 @@ class Faults:
     setup_error_rate: float = 0.0
     setup_error_next: int = 0
     setup_error_mode: DropMode = "before"
+    refuse_phones: tuple[str, ...] = ()
+    """``POST /v1/customers`` with one of these phones gets 400 ``phone_refused`` (Sticky
+    refusing a valid-looking record, e.g. a number its carrier lookup rejects)."""
 
     def __post_init__(self) -> None:
         for name in ("latency_ms", "latency_jitter_ms", "storm_seconds"):
@@ -68,6 +71,12 @@ class Faults:
             )
         if not isinstance(self.ignore_idempotency, bool):
             raise FaultError("ignore_idempotency", "ignore_idempotency must be a boolean")
+        phones: object = self.refuse_phones
+        if isinstance(phones, list):
+            object.__setattr__(self, "refuse_phones", tuple(phones))
+            phones = self.refuse_phones
+        if not isinstance(phones, tuple) or not all(isinstance(p, str) for p in phones):
+            raise FaultError("refuse_phones", "refuse_phones must be a list of strings")
         seed: object = self.seed
         if seed is not None and (not isinstance(seed, int) or isinstance(seed, bool)):
             raise FaultError("seed", "seed must be an integer or null")
@@ -159,6 +168,9 @@ class FaultInjector:
         if rate > 0 and self._rng.random() < rate:
             return faults.setup_error_mode
         return None
+
+    def refuses_phone(self, phone: object) -> bool:
+        return isinstance(phone, str) and phone in self._faults.refuse_phones
 
     def draw_drop(self) -> DropMode | None:
         """Whether (and when) to drop this request's connection."""

@@ -86,7 +86,8 @@ class ReplayAdapter(Adapter):
         for stream, records in by_stream.items():
             records.sort(key=_rank)
             for start in range(0, len(records), batch_size):
-                yield Batch(stream, records[start:start + batch_size], None)
+                yield Batch(stream, records[start:start + batch_size], {},
+                            moves_cursor=False)
 
 
 class FollowedByReplays(Adapter):

@@ -189,7 +189,8 @@ class SourceRunner:
         self.summary.locations_recorded += item.plan.locations_recorded
         issues, delivered = self._settle_tickets(item.plan, batch.stream)
         await self.db.call(self.store.commit_batch, self.ctx.tenant, self.ctx.source,
-                           batch.stream, batch.position, issues, delivered, self.run_id)
+                           batch.stream, batch.position if batch.moves_cursor else None,
+                           issues, delivered, self.run_id)
         if batch.after_commit is not None:
             await self.db.call(batch.after_commit)
         if batch.records:
