@@ -16,7 +16,10 @@
         ├── SkipRecord                deliberately not sent (cancelled order, stale row...)
         ├── InvalidRecord             the source data cannot be trusted (rejected)
         ├── MissingDependency         needs something not delivered yet (quarantined)
-        └── RejectedByTarget          the target answered 4xx for it (quarantined)
+        ├── RejectedByTarget          the target answered 4xx for it (quarantined)
+        └── GaveUp                    transient failures outlasted the retries while the
+                                      target served other requests (quarantined, its
+                                      ledger row stays pending; replayed with backoff)
 
 Lower-layer exceptions (httpx, sqlalchemy, csv) are mapped to these once, at the
 boundary that sees them, with ``raise ... from exc``.
@@ -113,3 +116,8 @@ class RejectedByTarget(RecordProblem):
                  field: str | None = None) -> None:
         super().__init__(reason, message, field=field)
         self.status = status
+
+
+class GaveUp(RecordProblem):
+    """Retries exhausted for this payload (or one it depends on) while the target kept
+    answering others: not an outage, so the run goes on without it."""

@@ -48,6 +48,8 @@ class Faults:
     refuse_phones: tuple[str, ...] = ()
     """``POST /v1/customers`` with one of these phones gets 400 ``phone_refused`` (Sticky
     refusing a valid-looking record, e.g. a number its carrier lookup rejects)."""
+    fail_phones: tuple[str, ...] = ()
+    """``POST /v1/customers`` with one of these phones always gets 500 (a poison record)."""
 
     def __post_init__(self) -> None:
         for name in ("latency_ms", "latency_jitter_ms", "storm_seconds"):
@@ -71,18 +73,24 @@ class Faults:
             )
         if not isinstance(self.ignore_idempotency, bool):
             raise FaultError("ignore_idempotency", "ignore_idempotency must be a boolean")
-        phones: object = self.refuse_phones
-        if isinstance(phones, list):
-            object.__setattr__(self, "refuse_phones", tuple(phones))
-            phones = self.refuse_phones
-        if not isinstance(phones, tuple) or not all(isinstance(p, str) for p in phones):
-            raise FaultError("refuse_phones", "refuse_phones must be a list of strings")
+        self._check_phone_lists()
         seed: object = self.seed
         if seed is not None and (not isinstance(seed, int) or isinstance(seed, bool)):
             raise FaultError("seed", "seed must be an integer or null")
 
+    def _check_phone_lists(self) -> None:
+        for name in ("refuse_phones", "fail_phones"):
+            phones: object = getattr(self, name)
+            if isinstance(phones, list):
+                phones = tuple(phones)
+                object.__setattr__(self, name, phones)
+            if not isinstance(phones, tuple) or not all(isinstance(p, str) for p in phones):
+                raise FaultError(name, f"{name} must be a list of strings")
+
     def to_dict(self) -> dict[str, object]:
-        return dataclasses.asdict(self)
+        """JSON-shaped: phone lists as lists."""
+        return {k: list(v) if isinstance(v, tuple) else v
+                for k, v in dataclasses.asdict(self).items()}
 
     def updated(self, changes: Mapping[str, object]) -> Faults:
         """A copy with ``changes`` applied; unknown or invalid fields raise FaultError."""
@@ -171,6 +179,9 @@ class FaultInjector:
 
     def refuses_phone(self, phone: object) -> bool:
         return isinstance(phone, str) and phone in self._faults.refuse_phones
+
+    def fails_phone(self, phone: object) -> bool:
+        return isinstance(phone, str) and phone in self._faults.fail_phones
 
     def draw_drop(self) -> DropMode | None:
         """Whether (and when) to drop this request's connection."""

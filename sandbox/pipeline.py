@@ -186,10 +186,12 @@ class ApiPipeline(Generic[S]):
                 return Reply(stored.status, stored.body, {"Idempotent-Replayed": "true"})
 
         if (self.definition.error_faults and req.path == "/v1/customers"
-                and isinstance(parsed, dict)
-                and self.faults.refuses_phone(parsed.get("phone"))):
-            return self._error(invalid(
-                "phone_refused", "This phone number cannot receive messages.", "phone"))
+                and isinstance(parsed, dict)):
+            if self.faults.refuses_phone(parsed.get("phone")):
+                return self._error(invalid(
+                    "phone_refused", "This phone number cannot receive messages.", "phone"))
+            if self.faults.fails_phone(parsed.get("phone")):
+                return self._error(_server_error(500))
         reply, storable = self._dispatch(req, stats, parsed, key)
         if claim is not None and fp is not None and storable:
             self.runtime.idempotency.store(

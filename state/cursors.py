@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, Engine, select
@@ -39,3 +40,12 @@ class Cursors:
             rows = conn.execute(select(cursors.c.stream, cursors.c.position).where(
                 cursors.c.tenant == tenant, cursors.c.source == source)).all()
         return {r.stream: dict(r.position) for r in rows}
+
+    def latest(self, tenant: str, source: str) -> tuple[str, dict[str, Any], datetime] | None:
+        """The most recently moved cursor of a source: (stream, position, when)."""
+        with self._engine.connect() as conn:
+            row = conn.execute(select(cursors.c.stream, cursors.c.position,
+                                      cursors.c.updated_at).where(
+                cursors.c.tenant == tenant, cursors.c.source == source)
+                .order_by(cursors.c.updated_at.desc()).limit(1)).first()
+        return None if row is None else (row.stream, dict(row.position), row.updated_at)

@@ -74,9 +74,9 @@ class StagedEntry:
 _BY_ID = ledger.c.id == bindparam("entry_id")
 _ATTEMPTS = ledger.c.attempts + bindparam("attempts_done")
 _RESTAGE = update(ledger).where(_BY_ID).values(
-    {c: bindparam(c) for c in ("source", "subject", "parent_key", "amount_cents",
+    {**{c: bindparam(c) for c in ("source", "subject", "parent_key", "amount_cents",
                                "payload_hash", "payload", "idempotency_key", "status",
-                               "run_id", "updated_at")})
+                               "run_id", "updated_at")}, "last_error": None})
 _MARK_SENT = update(ledger).where(_BY_ID).values(
     status=SENT, remote_id=bindparam("remote_id"), last_error=None,
     updated_at=bindparam("now"), sent_at=bindparam("now"), attempts=_ATTEMPTS)
@@ -231,6 +231,14 @@ class Ledger:
                 ledger.c.tenant == tenant, ledger.c.target == target,
                 ledger.c.kind == kind).group_by(ledger.c.status)).all()
         return {str(status): int(n) for status, n in rows}
+
+    def pending_of_source(self, tenant: str, source: str) -> int:
+        """Payloads of one source staged but not settled (in flight, or waiting to be
+        resent after a transient failure)."""
+        with self._engine.connect() as conn:
+            return int(conn.execute(select(func.count()).where(
+                ledger.c.tenant == tenant, ledger.c.source == source,
+                ledger.c.status == PENDING)).scalar_one())
 
     def counts(self, tenant: str) -> dict[str, int]:
         with self._engine.connect() as conn:

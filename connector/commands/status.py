@@ -8,6 +8,7 @@ from rich.console import Console
 from rich.table import Table
 
 from connector.config import Settings, TenantSettings
+from connector.sync.lag import cursor_lag_seconds
 from connector.sync.organizations import KIND as STICKER_SETUP
 from connector.sync.organizations import STEP
 from connector.sync.organizations import TARGET as STICKER
@@ -23,6 +24,7 @@ def collect_status(settings: Settings) -> dict[str, Any]:
             for source in tenant.sources:
                 lease = store.leases.holder(tenant.id, source.name)
                 cursors = store.cursors.all_for(tenant.id, source.name)
+                latest = store.cursors.latest(tenant.id, source.name)
                 sources.append({
                     "source": source.name, "kind": source.kind,
                     "runs": [{"id": r.id, "trigger": r.trigger, "started_at": r.started_at,
@@ -31,7 +33,14 @@ def collect_status(settings: Settings) -> dict[str, Any]:
                              for r in store.runs.recent(tenant.id, source.name)],
                     "cursors": len(cursors),
                     "files_done": sum(1 for p in cursors.values() if p.get("done")),
+                    "cursor": None if latest is None else {
+                        "stream": latest[0], "position": latest[1],
+                        "moved_at": latest[2]},
+                    "lag_seconds": cursor_lag_seconds(store, tenant.id, source.name),
+                    "pending": store.ledger.pending_of_source(tenant.id, source.name),
                     "open_issues": store.issues.open_counts(tenant.id, source.name),
+                    "quarantined_by_reason": store.issues.open_reasons(tenant.id,
+                                                                       source.name),
                     "lease": None if lease is None else {
                         "holder": lease.holder, "expires_at": lease.expires_at},
                 })
@@ -70,25 +79,46 @@ def _organization(store: StateStore, tenant: TenantSettings) -> dict[str, Any] |
     }
 
 
+def _age(seconds: float | None) -> str:
+    if seconds is None:
+        return "never synced"
+    if seconds < 120:
+        return f"{seconds:.0f}s"
+    if seconds < 7200:
+        return f"{seconds / 60:.0f}m"
+    return f"{seconds / 3600:.1f}h"
+
+
 def render_status(data: dict[str, Any], console: Console) -> None:
     for tenant in data["tenants"]:
         ledger = ", ".join(f"{k} {v}" for k, v in sorted(tenant["ledger"].items())) or "empty"
         console.print(f"[bold]{tenant['tenant']}[/]: ledger {ledger}; "
                       f"{tenant['customers_known']} customer identities")
         table = Table()
-        for column in ("source", "last run", "outcome", "files done", "skipped",
-                       "rejected", "quarantined", "lease"):
+        for column in ("source", "last run", "outcome", "lag", "cursor moved", "pending",
+                       "skipped", "rejected", "quarantined", "lease"):
             table.add_column(column)
         for s in tenant["sources"]:
             last = s["runs"][0] if s["runs"] else None
             issues = s["open_issues"]
             table.add_row(
                 s["source"], f"{last['started_at']:%Y-%m-%d %H:%M:%S}" if last else "never",
-                (last["outcome"] or "running") if last else "-", str(s["files_done"]),
-                str(issues.get("skipped", 0)), str(issues.get("rejected", 0)),
-                str(issues.get("quarantined", 0)),
+                (last["outcome"] or "running") if last else "-", _age(s["lag_seconds"]),
+                f"{s['cursor']['moved_at']:%Y-%m-%d %H:%M:%S}" if s["cursor"] else "never",
+                str(s["pending"]), str(issues.get("skipped", 0)),
+                str(issues.get("rejected", 0)), str(issues.get("quarantined", 0)),
                 s["lease"]["holder"] if s["lease"] else "-")
         console.print(table)
+        for s in tenant["sources"]:
+            if s["quarantined_by_reason"]:
+                console.print(f"{s['source']}: quarantined by reason: " + ", ".join(
+                    f"{reason} {n}" for reason, n in sorted(
+                        s["quarantined_by_reason"].items())) + " (sticky-sync dlq list)",
+                    highlight=False)
+            for run in s["runs"][:1]:
+                if run["error"]:
+                    console.print(f"{s['source']}: last run: {run['error']}",
+                                  highlight=False, soft_wrap=True)
         org = tenant.get("organization")
         if org is not None:
             confirmed = ("unknown" if org["stores_confirmed"] is None

@@ -293,6 +293,11 @@ class BatchPlanner:
             raise SkipRecord("cancelled_before_sent",
                              f"order {refund.order_key} was cancelled before it was sent: "
                              "nothing to take back", field="order_id")
+        if entry is not None and entry.status == PENDING and entry.last_error is not None:
+            raise MissingDependency(
+                "unknown_order", f"refund {refund.key}: order {refund.order_key} has not "
+                "been delivered yet (its last attempt failed); the refund waits for it",
+                field="order_id")
         if entry is None or entry.status == REJECTED:
             raise MissingDependency(
                 "unknown_order",

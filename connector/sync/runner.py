@@ -172,6 +172,8 @@ class SourceRunner:
             inflight.put_nowait(None)
 
     async def _lane(self, lane: _Lane) -> None:
+        # the lane is its own task: what it logs carries its workspace
+        structlog.contextvars.bind_contextvars(workspace=lane.workspace)
         failed: BaseException | None = None
         while (job := await lane.queue.get()) is not None:
             item, works = job

@@ -8,21 +8,41 @@ at most the requests that were in flight unsettled.
 from __future__ import annotations
 
 import asyncio
+import time
+
+import structlog
 
 from connector.delivery.sticky import Delivered, StickyClient
 from connector.errors import (
     AbortRun,
+    GaveUp,
     MissingDependency,
     RejectedByTarget,
     Retryable,
     TargetUnavailable,
 )
-from connector.sync.planner import BatchPlan
+from connector.sync.planner import TARGET, BatchPlan
 from connector.sync.settle_queue import SettleQueue
 from connector.sync.state_thread import StateThread
-from connector.sync.work import CUSTOMER, PHASES, EntryId, Work, WorkState
+from connector.sync.work import (
+    CUSTOMER,
+    ORDER_COMPLETED,
+    ORDER_REFUNDED,
+    PHASES,
+    EntryId,
+    Work,
+    WorkState,
+)
 from state import StateStore
+from state.ledger import PENDING
 from state.store import Delivery
+
+log = structlog.get_logger("connector.sync")
+
+TARGET_UP_WINDOW_SECONDS = 30.0
+"""A payload whose retries ran out is given up (quarantined, replayed later) rather than
+stopping the run when its workspace accepted another payload during its phase or in the
+30 s before it: the target is up, the payload is the problem."""
 
 
 class BatchSender:
@@ -38,13 +58,20 @@ class BatchSender:
         # is sent, so its plan may not know yet what is being settled right now.
         self.identities: dict[tuple[str, str], str] = {}
         self.settled: dict[EntryId, tuple[str, str]] = {}
+        self.last_accepted: dict[str, float] = {}
+        """Workspace → when it last accepted a payload (monotonic), to tell a poison
+        record from an outage."""
 
     async def send_workspace(self, works: list[Work], plan: BatchPlan) -> None:
         """Send one workspace's share of a batch: customers, then completed orders, then
         refunds (a customer and its events always share a workspace).
 
         A request that keeps failing transiently raises TargetUnavailable, after every
-        other request of its phase has settled; AbortRun errors (refused key) propagate.
+        other request of its phase has settled, unless the workspace accepted other
+        payloads meanwhile (``TARGET_UP_WINDOW_SECONDS``): then the target is up and that
+        payload alone is given up (quarantined as
+        ``retries_exhausted``, its row left pending for a later replay). AbortRun errors
+        (refused key) propagate.
         """
         gate = asyncio.Semaphore(self.max_in_flight)
 
@@ -53,12 +80,27 @@ class BatchSender:
                 await self._deliver(work, plan)
 
         for number, phase in enumerate(PHASES):
+            phase_started = time.monotonic()
             results = await asyncio.gather(*(one(w) for w in works if w.kind == phase),
                                            return_exceptions=True)
             for result in results:
                 if isinstance(result, AbortRun):
                     raise result
             transient = next((r for r in results if isinstance(r, Retryable)), None)
+            in_phase = [w for w in works if w.kind == phase]
+            workspace = in_phase[0].workspace if in_phase else ""
+            if transient is not None and self.last_accepted.get(workspace, -1e9) >= (
+                    phase_started - TARGET_UP_WINDOW_SECONDS):
+                for work, result in zip(in_phase, results, strict=True):
+                    if isinstance(result, Retryable):
+                        log.warning("payload given up for this run", kind=work.kind,
+                                    key=work.staged.key, error=str(result))
+                        work.state = WorkState.FAILED
+                        work.problem = GaveUp(
+                            "retries_exhausted", f"{work.kind} {work.staged.key} in "
+                            f"{work.workspace}: gave up for this run: {result}")
+                transient = None
+                results = [r for r in results if not isinstance(r, Retryable)]
             if transient is not None:
                 for later in works:
                     if later.kind in PHASES[number + 1:]:
@@ -82,6 +124,14 @@ class BatchSender:
         if work.kind != CUSTOMER:
             subject = (staged.subject or "", staged.workspace)
             customer_id = plan.identities.get(subject) or self.identities.get(subject)
+            blocker = self._gave_up_dependency(work, plan) or await self.db.call(
+                self._undelivered_dependency, work, customer_id is None, plan)
+            if blocker is not None:
+                # what it depends on may go out on a later replay: stay pending as well
+                work.state, work.problem = WorkState.FAILED, blocker
+                await self.db.call(self.store.ledger.note_failure, work.ledger_id,
+                                   str(blocker), 0)
+                return
             if customer_id is None:
                 problem = MissingDependency(
                     "customer_not_delivered",
@@ -106,6 +156,39 @@ class BatchSender:
             raise
         await self._settle(work, result, plan)
 
+    @staticmethod
+    def _gave_up_dependency(work: Work, plan: BatchPlan) -> GaveUp | None:
+        """The customer (or, for a refund, the order) this payload needs, if it was given
+        up in this batch."""
+        staged = work.staged
+        needs = [(staged.workspace, CUSTOMER, staged.subject or "")]
+        if work.kind == ORDER_REFUNDED and staged.parent_key:
+            needs.append((staged.workspace, ORDER_COMPLETED, staged.parent_key))
+        for entry_id in needs:
+            dependency = plan.works.get(entry_id)
+            if dependency is not None and isinstance(dependency.problem, GaveUp):
+                return GaveUp("retries_exhausted", f"{staged.kind} {staged.key}: "
+                              f"{dependency.kind} {entry_id[2]} was given up for this run")
+        return None
+
+    def _undelivered_dependency(self, work: Work, no_customer: bool,
+                                plan: BatchPlan) -> GaveUp | None:
+        """(State thread.) The customer or order this payload needs, still pending after
+        a failed attempt (given up in an earlier batch of this run, or by an earlier run)."""
+        staged = work.staged
+        needs: list[tuple[str, str]] = []
+        if no_customer and staged.subject:
+            needs.append((CUSTOMER, staged.subject))
+        if (work.kind == ORDER_REFUNDED and staged.parent_key and (
+                staged.workspace, ORDER_COMPLETED, staged.parent_key) not in plan.works):
+            needs.append((ORDER_COMPLETED, staged.parent_key))
+        for kind, key in needs:
+            entry = self.store.ledger.find(self.tenant, TARGET, kind, key, staged.workspace)
+            if entry is not None and entry.status == PENDING and entry.last_error:
+                return GaveUp("retries_exhausted", f"{staged.kind} {staged.key}: {kind} "
+                              f"{key} is not delivered yet ({entry.last_error})")
+        return None
+
     async def _settle(self, work: Work, result: Delivered, plan: BatchPlan) -> None:
         assert work.ledger_id is not None and result.remote_id is not None
         staged = work.staged
@@ -116,6 +199,7 @@ class BatchSender:
             plan.identities[identity] = result.remote_id
             self.identities[identity] = result.remote_id
         self.settled[staged.entry_id] = (staged.payload_hash, result.remote_id)
+        self.last_accepted[staged.workspace] = time.monotonic()
         work.state = WorkState.SENT
 
     async def _fail(self, work: Work, problem: RejectedByTarget | MissingDependency) -> None:

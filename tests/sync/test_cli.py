@@ -70,6 +70,13 @@ def test_run_then_status_as_json(harness: Harness) -> None:
     assert source["open_issues"] == {"quarantined": 1}
     assert source["runs"][0]["outcome"] == "failed"
     assert source["lease"] is None
+    assert source["quarantined_by_reason"] == {"unknown_customer": 1}
+    assert source["pending"] == 0
+    assert 0 <= source["lag_seconds"] < 120
+    assert source["cursor"]["stream"].startswith("file:")
+    table = runner.invoke(app, ["status", "--config", config])
+    assert table.exit_code == 0
+    assert "quarantined by reason: unknown_customer 1" in table.stdout
 
 
 PII_PHONE = "(415) 555-0142"

@@ -5,6 +5,7 @@ quarantined one."""
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 from typer.testing import CliRunner
@@ -15,6 +16,7 @@ from sandbox.testing import SandboxAdmin
 from tests.support import (
     CUSTOMER_HEADER,
     ORDER_HEADER,
+    REFUND_HEADER,
     WS_DOWNTOWN,
     drop_file,
     e164,
@@ -176,3 +178,35 @@ def test_discard_and_selection_errors(harness: Harness, admin: SandboxAdmin) -> 
     assert json.loads(_cli(harness, "dlq", "list", "--json")[1]) == []
     code, out = _cli(harness, "dlq", "show", "999999")
     assert code == 2
+
+
+def test_a_poison_record_is_given_up_while_the_rest_is_delivered(
+        make_harness: Callable[..., Harness], admin: SandboxAdmin) -> None:
+    harness = make_harness(sticky={"max_attempts": 2, "retry_budget_seconds": 5})
+    admin.set_faults(fail_phones=[e164(2)])
+    _customers_and_orders(harness)
+    drop_file(harness.drop, "refunds_1.csv", REFUND_HEADER, [
+        ["R2", "O2", "2026-11-02T10:00:00Z", "5.00"]])
+    report, _ = harness.run()
+    assert report.exit_code == 1  # not 4: the target answered the others
+    assert sum(report.total.quarantined.values()) == 3  # C2, its order, and O2's refund
+    assert [c["phone"] for c in admin.customers(WS_DOWNTOWN)] == [e164(1)]
+    assert [e["amount_cents"] for e in admin.events(WS_DOWNTOWN)] == [1000]
+
+    store = harness.store()
+    try:
+        reasons = {i.record_id: i.reason for i in store.issues.find()}
+    finally:
+        store.close()
+    assert reasons["C2"] == "retries_exhausted" and reasons["O2"] == "retries_exhausted"
+    assert reasons["R2"] in {"retries_exhausted", "unknown_order"}
+
+    admin.set_faults(fail_phones=[])  # the target recovers: the next run replays them
+    report, _ = harness.run()
+    assert report.exit_code == 0
+    events = admin.events(WS_DOWNTOWN)
+    assert sorted(e["amount_cents"] for e in events if e["type"] == "order.completed") == [
+        1000, 2000]
+    assert [e["amount_cents"] for e in events if e["type"] == "order.refunded"] == [500]
+    assert len(admin.customers(WS_DOWNTOWN)) == 2
+    assert json.loads(_cli(harness, "dlq", "list", "--json")[1]) == []
