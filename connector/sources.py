@@ -6,7 +6,7 @@ from datetime import date
 
 from adapters.base import Adapter
 from adapters.csv_drop import CsvDropAdapter
-from adapters.pos import PosAdapter
+from adapters.pos import PosAdapter, PosBackfill
 from adapters.shopify import ShopifyAdapter, ShopifyBackfill, ShopifySettings
 from connector.config import (
     CsvSourceSettings,
@@ -38,12 +38,19 @@ def build_adapter(settings: SourceSettings) -> Adapter:
 
 def build_backfill(settings: SourceSettings, since: date, until: date) -> Adapter:
     """The adapter of a one-shot backfill of ``[since, until)``."""
-    if not isinstance(settings, ShopifySourceSettings):
-        raise ConfigurationError(f"source {settings.name}: backfill is available for Shopify "
-                                 f"sources (this one is {settings.kind!r}; a CSV drop is "
-                                 "backfilled by dropping the files)")
+    if isinstance(settings, CsvSourceSettings):
+        raise ConfigurationError(f"source {settings.name}: a CSV drop is backfilled by "
+                                 "dropping the files of the period (backfill reads APIs)")
     if until <= since:
         raise ConfigurationError(f"--until {until} must be after --since {since}")
+    if isinstance(settings, PosSourceSettings):
+        return PosBackfill(since=since, until=until, name=settings.name,
+                           spec=settings.description(), base_url=settings.base_url,
+                           variables=settings.vars, timeout_seconds=settings.timeout_seconds,
+                           max_attempts=settings.max_attempts)
+    if not isinstance(settings, ShopifySourceSettings):
+        raise ConfigurationError(f"source {settings.name}: no backfill for kind "
+                                 f"{settings.kind!r}")
     return ShopifyBackfill(name=settings.name, settings=shopify_settings(settings),
                            since=since, until=until)
 

@@ -22,7 +22,8 @@ import os
 import random
 import time
 from collections.abc import Callable, Iterator, Mapping
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
+from datetime import time as dtime
 from typing import Any
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
@@ -78,21 +79,34 @@ class PosAdapter(Adapter):
 
     def read(self, state: SourceState, batch_size: int) -> Iterator[Batch]:
         started = datetime.fromtimestamp(self._clock(), UTC)
-        with httpx.Client(base_url=self.base_url, auth=self.auth,
-                          timeout=self.timeout_seconds,
-                          headers={"Accept": "application/json",
-                                   "User-Agent": "sticky-sync/0.1"}) as http:
+        with self._client() as http:
             for name in ORDER:
                 stream = self.spec.streams.get(name)  # type: ignore[call-overload]
                 if stream is not None:
                     yield from self._stream(http, state, name, stream, started)
 
+    def _client(self) -> httpx.Client:
+        return httpx.Client(base_url=self.base_url, auth=self.auth,
+                            timeout=self.timeout_seconds,
+                            headers={"Accept": "application/json",
+                                     "User-Agent": "sticky-sync/0.1"})
+
     # -- one stream ---------------------------------------------------------------------
     def _stream(self, http: httpx.Client, state: SourceState, name: str,
-                stream: StreamSpec, started: datetime) -> Iterator[Batch]:
-        cursor = state.get_cursor(name) or {}
+                stream: StreamSpec, started: datetime, *, cursor_name: str | None = None,
+                fixed_since: str | None = None) -> Iterator[Batch]:
+        """``cursor_name``/``fixed_since``: a backfill window (its own cursor, a fixed
+        lower bound, ``started`` as the upper one)."""
+        cursor_name = cursor_name or name
+        cursor = state.get_cursor(cursor_name) or {}
         inc = stream.incremental
-        if cursor and not cursor.get("done"):
+        since: str | None
+        max_seen: str | None
+        if fixed_since is not None:
+            if cursor.get("done"):
+                return
+            since, page, max_seen = fixed_since, cursor.get("page"), None
+        elif cursor and not cursor.get("done"):
             since, page, max_seen = cursor.get("since"), cursor.get("page"), cursor.get(
                 "max_seen")
         else:
@@ -121,7 +135,7 @@ class PosAdapter(Adapter):
             done = page is None
             position: Position = {"since": since, "page": page, "max_seen": max_seen,
                                   "done": done}
-            yield Batch(name, records, position)
+            yield Batch(cursor_name, records, position)
             if done:
                 return
         raise SourceUnreadable(f"source {self.name}: {name} has more than "
@@ -283,3 +297,35 @@ def _describe(body: Any) -> str:
     if isinstance(body, dict):
         return f"an object with keys {sorted(body)[:8]}"
     return f"a {type(body).__name__}"
+
+
+class PosBackfill(PosAdapter):
+    """The orders of ``[since, until)`` (days in the POS's time zone), read with the
+    stream's incremental parameters as the window, under its own cursor
+    (``backfill:<since>:<until>:orders``): the incremental cursors are neither read nor
+    moved, a killed backfill resumes at its page, a finished one reads nothing again.
+    A POS without an upper-bound parameter answers up to now; the ledger makes the
+    overlap with incremental runs free."""
+
+    def __init__(self, *, since: date, until: date, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        orders = self.spec.streams.get("orders")
+        if orders is None:
+            raise ConfigurationError(f"source {self.name}: its description has no orders "
+                                     "stream to backfill")
+        if orders.incremental is None:
+            raise ConfigurationError(
+                f"source {self.name}: the orders stream has no [incremental] section, so "
+                "a date range cannot be asked for (a full read is what `run` does)")
+        self.orders: StreamSpec = orders
+        self.since, self.until = since, until
+
+    def read(self, state: SourceState, batch_size: int) -> Iterator[Batch]:
+        def moment(day: date) -> datetime:
+            return datetime.combine(day, dtime(0), tzinfo=self.zone).astimezone(UTC)
+
+        with self._client() as http:
+            yield from self._stream(
+                http, state, "orders", self.orders, moment(self.until),
+                cursor_name=f"backfill:{self.since}:{self.until}:orders",
+                fixed_since=_iso(moment(self.since)))
