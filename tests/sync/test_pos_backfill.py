@@ -113,8 +113,8 @@ def test_a_pos_backfill_reads_its_window_resumes_and_never_resends(
     store = harness.store()
     try:
         assert store.cursors.get("t1", "pos-api", "orders") is None  # incremental untouched
-        assert store.cursors.get("t1", "pos-api",
-                                 "backfill:2026-02-01:2026-03-01:orders")["done"] is True
+        window = store.cursors.get("t1", "pos-api", "backfill:2026-02-01:2026-03-01:orders")
+        assert window is not None and window["done"] is True
     finally:
         store.close()
     before = len(fake.requests_to("/api/orders"))
