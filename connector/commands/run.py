@@ -13,13 +13,16 @@ from state import StateStore
 
 
 async def run_command(settings: Settings, *, source: str | None, json_out: bool,
-                      console: Console, trigger: str = "manual") -> ExitCode:
+                      console: Console, trigger: str = "manual",
+                      due_only: bool = False) -> ExitCode:
     store = StateStore.open(settings.state.url)
     sticker = sticker_client(settings)
     try:
         async with sticky_client(settings) as sticky:
             report = await run_pass(settings, store, sticky, sticker=sticker,
-                                    only_source=source, trigger=trigger)
+                                    only_source=source,
+                                    trigger="cron" if due_only else trigger,
+                                    due_only=due_only)
     finally:
         if sticker is not None:
             await sticker.aclose()

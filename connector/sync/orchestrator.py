@@ -19,6 +19,7 @@ from connector.delivery.sticky import StickyClient, StickyEndpoint
 from connector.errors import AbortRun, ConfigurationError
 from connector.mapping.context import MappingContext
 from connector.sources import build_adapter, build_backfill
+from connector.sync.due import is_due
 from connector.sync.leasing import busy_message, claim_lease, holder_id, keep_lease
 from connector.sync.organizations import STEP, OrganizationOutcome, OrganizationSync
 from connector.sync.replay import (
@@ -49,7 +50,7 @@ class ExitCode(IntEnum):
 class SourceOutcome:
     tenant: str
     source: str
-    status: str  # ok | aborted | busy
+    status: str  # ok | aborted | busy | not_due
     summary: RunSummary
     error: str | None = None
 
@@ -107,8 +108,12 @@ def mapping_context(tenant: TenantSettings, source: str) -> MappingContext:
 
 async def run_pass(settings: Settings, store: StateStore, sticky: StickyClient, *,
                    sticker: StickerClient | None = None, only_source: str | None = None,
-                   trigger: str = "manual", stop: asyncio.Event | None = None) -> PassReport:
+                   trigger: str = "manual", stop: asyncio.Event | None = None,
+                   due_only: bool = False) -> PassReport:
     """Each tenant's selected sources, then (when configured) its Sticker organization.
+
+    ``due_only`` (``run --once``): only the sources whose schedule fired since their last
+    run (``sync/due.py``); the others are reported ``not_due``.
 
     Once ``stop`` is set, the source at hand finishes the batches it has read (no new
     batch is read), and no further source or organization step starts.
@@ -124,6 +129,10 @@ async def run_pass(settings: Settings, store: StateStore, sticky: StickyClient, 
         for source in sources:
             if stop is not None and stop.is_set():
                 break
+            if due_only and not is_due(store, tenant, source):
+                report.outcomes.append(SourceOutcome(tenant.id, source.name, "not_due",
+                                                     RunSummary()))
+                continue
             outcome = await _run_source(tenant, source, _with_due_replays(store, tenant, source),
                                         store, sticky, settings, holder, trigger, stop)
             report.outcomes.append(outcome)
