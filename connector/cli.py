@@ -14,6 +14,7 @@ from rich.console import Console
 
 from connector.commands.backfill import backfill_command
 from connector.commands.check import check_command
+from connector.commands.daemon import daemon_command
 from connector.commands.demo import demo_command
 from connector.commands.dlq import (
     discard_command,
@@ -68,6 +69,22 @@ def run(config: ConfigOption = None,
     try:
         code = asyncio.run(run_command(settings, source=source, json_out=json_out,
                                        console=console))
+    except ConfigurationError as exc:
+        err_console.print(f"[bold red]configuration error[/]: {exc}", highlight=False)
+        raise typer.Exit(int(ExitCode.CONFIG_ERROR)) from exc
+    raise typer.Exit(int(code))
+
+
+@app.command()
+def daemon(config: ConfigOption = None) -> None:
+    """Run every source on its `schedule` until SIGTERM/SIGINT, serving /healthz and
+    /metrics on [daemon] host:port. On a signal, running passes settle what they have
+    read (up to [daemon] drain_seconds; a second signal cancels them at once), then the
+    daemon exits 0. Exit 2 on a configuration error (a port in use included).
+    """
+    settings = _settings(config)
+    try:
+        code = asyncio.run(daemon_command(settings))
     except ConfigurationError as exc:
         err_console.print(f"[bold red]configuration error[/]: {exc}", highlight=False)
         raise typer.Exit(int(ExitCode.CONFIG_ERROR)) from exc

@@ -55,6 +55,19 @@ class StateSettings(_Section):
     """How long a (tenant, source) lease outlives its holder's last renewal."""
 
 
+class DaemonSettings(_Section):
+    """``sticky-sync daemon``: its health/metrics server and how it stops."""
+
+    host: str = "127.0.0.1"
+    port: int = Field(9464, ge=0, le=65535)
+    """Port of ``/healthz`` and ``/metrics``; 0 serves neither."""
+    drain_seconds: float = Field(30.0, ge=0)
+    """On SIGTERM, how long running passes may take to settle what they have read
+    before they are cancelled (their pending rows are resent by the next run)."""
+    misfire_grace_seconds: float = Field(60.0, ge=1)
+    """A scheduled pass that could not start within this long of its time is skipped."""
+
+
 class _ApiSettings(_Section):
     """Where a partner API is and how hard to try: shared by ``[sticky]`` and ``[sticker]``."""
 
@@ -382,6 +395,7 @@ class Settings(BaseSettings):
     state: StateSettings = StateSettings()
     sticky: StickySettings = StickySettings()
     sticker: StickerSettings = StickerSettings()
+    daemon: DaemonSettings = DaemonSettings()
     tenants: list[TenantSettings] = Field(default_factory=list)
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     log_format: Literal["auto", "json", "console"] = "auto"
