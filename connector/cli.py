@@ -58,6 +58,10 @@ def run(config: ConfigOption = None,
             "--once", help="one pass over every source, then exit (what cron calls)")] = True,
         source: Annotated[str | None, typer.Option(help="only this source")] = None,
         json_out: Annotated[bool, typer.Option("--json", help="summary as JSON")] = False,
+        dry_run: Annotated[bool, typer.Option(
+            "--dry-run", help="read the sources and report what would be sent (counts "
+            "and masked samples); send nothing, change neither the state DB nor the "
+            "source files")] = False,
         ) -> None:
     """Run one pass over every configured source (or --source) and print a summary.
 
@@ -68,7 +72,7 @@ def run(config: ConfigOption = None,
     settings = _settings(config)
     try:
         code = asyncio.run(run_command(settings, source=source, json_out=json_out,
-                                       console=console))
+                                       console=console, dry_run=dry_run))
     except ConfigurationError as exc:
         err_console.print(f"[bold red]configuration error[/]: {exc}", highlight=False)
         raise typer.Exit(int(ExitCode.CONFIG_ERROR)) from exc
@@ -99,16 +103,21 @@ def backfill(source: Annotated[str, typer.Option(help="the source to backfill")]
                  formats=["%Y-%m-%d"], help="end day (exclusive); default tomorrow")] = None,
              config: ConfigOption = None,
              json_out: Annotated[bool, typer.Option("--json", help="summary as JSON")] = False,
+             dry_run: Annotated[bool, typer.Option(
+                 "--dry-run", help="read the range and report what would be sent; send "
+                 "nothing, keep nothing (the backfill's cursor included)")] = False,
              ) -> None:
     """Read one source's orders of a date range (Shopify: bulk operations) and deliver
     what is not delivered yet; resumable after a kill; the incremental cursor is untouched.
+    Progress goes to stderr: a bar on a terminal, a log line every few seconds otherwise.
     """
     settings = _settings(config)
     end = until.date() if until is not None else (
         datetime.now(UTC).date() + timedelta(days=1))
     try:
         code = asyncio.run(backfill_command(settings, source=source, since=since.date(),
-                                            until=end, json_out=json_out, console=console))
+                                            until=end, json_out=json_out, console=console,
+                                            dry_run=dry_run, progress_console=err_console))
     except ConfigurationError as exc:
         err_console.print(f"[bold red]configuration error[/]: {exc}", highlight=False)
         raise typer.Exit(int(ExitCode.CONFIG_ERROR)) from exc

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
+from typing import Any
 
 from rich.console import Console
 from rich.table import Table
 
 from connector.delivery.traffic import Traffic
+from connector.sync.dry_run import DryRun
 from connector.sync.orchestrator import PassReport, SourceOutcome
 from connector.sync.organizations import OrganizationOutcome
+from connector.sync.summary import RunSummary
 
 
 def render_pass(report: PassReport, traffic: Traffic, console: Console) -> None:
@@ -39,15 +43,7 @@ def render_pass(report: PassReport, traffic: Traffic, console: Console) -> None:
     if total.events_sent:
         console.print("events sent by type: " + ", ".join(
             f"{kind} {n}" for kind, n in sorted(total.events_sent.items())))
-    reasons = Table(title="not delivered, by reason")
-    for column in ("outcome", "reason", "records"):
-        reasons.add_column(column, justify="right" if column == "records" else "left")
-    for outcome, counter in (("skipped", total.skipped), ("rejected", total.rejected),
-                             ("quarantined", total.quarantined), ("warning", total.warnings)):
-        for reason, count in sorted(counter.items()):
-            reasons.add_row(outcome, reason, str(count))
-    if reasons.row_count:
-        console.print(reasons)
+    render_reasons(total, console)
 
     wire = Table(title="requests per workspace")
     wire.add_column("workspace", no_wrap=True)
@@ -64,6 +60,19 @@ def render_pass(report: PassReport, traffic: Traffic, console: Console) -> None:
     for line in total.aborted:
         console.print(f"[bold red]aborted[/]: {line}")
     console.print(f"duration {total.duration:.2f}s, exit code {int(report.exit_code)}")
+
+
+def render_reasons(total: RunSummary, console: Console,
+                   title: str = "not delivered, by reason") -> None:
+    reasons = Table(title=title)
+    for column in ("outcome", "reason", "records"):
+        reasons.add_column(column, justify="right" if column == "records" else "left")
+    for outcome, counter in (("skipped", total.skipped), ("rejected", total.rejected),
+                             ("quarantined", total.quarantined), ("warning", total.warnings)):
+        for reason, count in sorted(counter.items()):
+            reasons.add_row(outcome, reason, str(count))
+    if reasons.row_count:
+        console.print(reasons)
 
 
 def render_organizations(report: PassReport, console: Console) -> None:
@@ -90,4 +99,102 @@ def render_organizations(report: PassReport, console: Console) -> None:
             console.print(f"[yellow]{o.tenant}[/]: {o.error}", soft_wrap=True)
         for line in o.attention:
             console.print(f"[bold yellow]needs attention[/] {o.tenant}: {line}",
+                          soft_wrap=True)
+
+
+TARGET_COLUMNS = ("new", "changed", "unchanged", "rejected", "skipped", "quarantined")
+
+
+def dry_run_json(dry: DryRun) -> dict[str, Any]:
+    """``--dry-run --json``: the pass as ``run --json`` shows it (its ``total.targets``
+    counts payloads by target/workspace and outcome), plus the requests it would send,
+    sample payloads (masked) and what a dry run cannot know."""
+    report = dry.report
+    return {
+        "dry_run": True,
+        "exit_code": int(report.exit_code),
+        "sources": [{"tenant": o.tenant, "source": o.source, "status": o.status,
+                     "error": o.error, **o.summary.as_dict()} for o in report.outcomes],
+        "organizations": [{k: v for k, v in o.as_dict().items() if k != "organization_id"}
+                          for o in report.organizations],
+        "total": report.total.as_dict(),
+        "requests": dict(dry.requests),
+        "samples": dry.samples.as_list(),
+        "state_copy": {"rows": dict(dry.snapshot.rows),
+                       "seconds": round(dry.snapshot.seconds, 3)},
+        "notes": list(dry.notes),
+    }
+
+
+def render_dry_run(dry: DryRun, console: Console) -> None:
+    report = dry.report
+    total = report.total
+    console.print("[bold yellow]dry run[/]: nothing was sent, nothing was kept")
+    _dry_sources(report, console)
+    _dry_targets(dry, console)
+    render_reasons(total, console, title="records not delivered, by reason")
+    if report.organizations:
+        _dry_organizations(report, console)
+    for group in dry.samples.as_list():
+        shown = len(group["payloads"])
+        console.print(f"[bold]sample {group['kind']}[/] to {group['target']} "
+                      f"{group['workspace']} ({shown} of {group['would_send']}, masked)")
+        for payload in group["payloads"]:
+            console.print_json(json.dumps(payload))
+    for line in total.aborted:
+        console.print(f"[bold red]aborted[/]: {line}")
+    for note in dry.notes:
+        console.print(f"[dim]{note}[/]", soft_wrap=True)
+    console.print(f"duration {total.duration:.2f}s (state copied in "
+                  f"{dry.snapshot.seconds:.2f}s), exit code {int(report.exit_code)}")
+
+
+def _dry_sources(report: PassReport, console: Console) -> None:
+    sources = Table(title="sources read")
+    for column in ("source", "status", "records read", "stores", "skipped", "rejected",
+                   "quarantined"):
+        sources.add_column(column, justify="left" if column in ("source", "status")
+                           else "right")
+    for o in report.outcomes:
+        sources.add_row(f"{o.tenant}/{o.source}", o.status, str(o.summary.records_read),
+                        str(o.summary.locations_recorded), str(sum(o.summary.skipped.values())),
+                        str(sum(o.summary.rejected.values())),
+                        str(sum(o.summary.quarantined.values())))
+    console.print(sources)
+    for o in report.outcomes:
+        if o.error:
+            console.print(f"[bold red]{o.tenant}/{o.source}[/]: {o.error}", soft_wrap=True)
+
+
+def _dry_targets(dry: DryRun, console: Console) -> None:
+    targets = Table(title="payloads a run would send, by target and workspace")
+    targets.add_column("target")
+    targets.add_column("workspace", no_wrap=True)
+    for column in (*TARGET_COLUMNS, "requests"):
+        targets.add_column(column, justify="right")
+    for (target, workspace), counts in sorted(dry.report.total.targets.items()):
+        lane = workspace if target == "sticky" else target
+        requests = dry.requests.get(lane, 0) if workspace != "-" else 0
+        targets.add_row(target, workspace if workspace != "-" else "- (no payload)",
+                        *(str(counts.get(c, 0)) for c in TARGET_COLUMNS), str(requests))
+    if targets.row_count:
+        console.print(targets)
+    else:
+        console.print("nothing to send")
+
+
+def _dry_organizations(report: PassReport, console: Console) -> None:
+    orgs = Table(title="Sticker organizations")
+    for column in ("tenant", "internalOrgId", "would be", "setups to send", "stores known",
+                   "needs attention"):
+        orgs.add_column(column)
+    for org in report.organizations:
+        orgs.add_row(org.tenant, org.internal_org_id, org.status, str(org.requests),
+                     str(org.locations_known), str(len(org.attention)))
+    console.print(orgs)
+    for org in report.organizations:
+        if org.error:
+            console.print(f"[yellow]{org.tenant}[/]: {org.error}", soft_wrap=True)
+        for line in org.attention:
+            console.print(f"[bold yellow]would need attention[/] {org.tenant}: {line}",
                           soft_wrap=True)

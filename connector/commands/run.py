@@ -1,4 +1,5 @@
-"""``sticky-sync run``: one pass, a summary, an exit code."""
+"""``sticky-sync run``: one pass, a summary, an exit code (``--dry-run``: what the pass
+would send, with nothing sent and nothing kept)."""
 
 from __future__ import annotations
 
@@ -7,14 +8,23 @@ import json
 from rich.console import Console
 
 from connector.config import Settings
-from connector.report import render_pass
+from connector.report import dry_run_json, render_dry_run, render_pass
+from connector.sync.dry_run import dry_run_pass
 from connector.sync.orchestrator import ExitCode, run_pass, sticker_client, sticky_client
 from state import StateStore
 
 
 async def run_command(settings: Settings, *, source: str | None, json_out: bool,
                       console: Console, trigger: str = "manual",
-                      due_only: bool = False) -> ExitCode:
+                      due_only: bool = False, dry_run: bool = False) -> ExitCode:
+    if dry_run:
+        dry = await dry_run_pass(settings, only_source=source, due_only=due_only,
+                                 trigger="cron" if due_only else trigger)
+        if json_out:
+            console.print_json(json.dumps(dry_run_json(dry)))
+        else:
+            render_dry_run(dry, console)
+        return dry.exit_code
     store = StateStore.open(settings.state.url)
     sticker = sticker_client(settings)
     try:

@@ -30,7 +30,7 @@ from connector.sync.replay import (
     ReplayAdapter,
     next_retry_at,
 )
-from connector.sync.runner import SourceRunner
+from connector.sync.runner import BatchHook, SourceRunner
 from connector.sync.sender import BatchSender
 from connector.sync.state_thread import StateThread
 from connector.sync.summary import RunSummary
@@ -109,11 +109,14 @@ def mapping_context(tenant: TenantSettings, source: str) -> MappingContext:
 async def run_pass(settings: Settings, store: StateStore, sticky: StickyClient, *,
                    sticker: StickerClient | None = None, only_source: str | None = None,
                    trigger: str = "manual", stop: asyncio.Event | None = None,
-                   due_only: bool = False) -> PassReport:
+                   due_only: bool = False, dry_run: bool = False) -> PassReport:
     """Each tenant's selected sources, then (when configured) its Sticker organization.
 
     ``due_only`` (``run --once``): only the sources whose schedule fired since their last
     run (``sync/due.py``); the others are reported ``not_due``.
+
+    ``dry_run`` leaves the sources as they are (no ``batch.after_commit``); the caller
+    passes a copy of the state DB and clients that send nothing (``sync/dry_run.py``).
 
     Once ``stop`` is set, the source at hand finishes the batches it has read (no new
     batch is read), and no further source or organization step starts.
@@ -134,7 +137,8 @@ async def run_pass(settings: Settings, store: StateStore, sticky: StickyClient, 
                                                      RunSummary()))
                 continue
             outcome = await _run_source(tenant, source, _with_due_replays(store, tenant, source),
-                                        store, sticky, settings, holder, trigger, stop)
+                                        store, sticky, settings, holder, trigger, stop,
+                                        dry_run=dry_run)
             report.outcomes.append(outcome)
             report.total.merge(outcome.summary)
         if stop is not None and stop.is_set():
@@ -199,16 +203,20 @@ def _with_due_replays(store: StateStore, tenant: TenantSettings,
 
 
 async def run_backfill(settings: Settings, store: StateStore, sticky: StickyClient, *,
-                       source_name: str, since: date, until: date) -> PassReport:
+                       source_name: str, since: date, until: date, dry_run: bool = False,
+                       on_batch: BatchHook | None = None) -> PassReport:
     """One source's ``[since, until)`` read through its backfill adapter, settled through
-    the same plan/deliver/ledger path (so nothing delivered before is sent again)."""
+    the same plan/deliver/ledger path (so nothing delivered before is sent again).
+    ``on_batch`` is called after each checkpointed batch (progress display); ``dry_run``
+    as for :func:`run_pass`."""
     found = [(t, s) for t in settings.tenants for s in t.sources if s.name == source_name]
     if not found:
         raise ConfigurationError(f"--source {source_name}: no source has that name")
     tenant, source = found[0]
     report = PassReport()
     outcome = await _run_source(tenant, source, build_backfill(source, since, until), store,
-                                sticky, settings, holder_id(), "backfill")
+                                sticky, settings, holder_id(), "backfill", dry_run=dry_run,
+                                on_batch=on_batch)
     report.outcomes.append(outcome)
     report.total.merge(outcome.summary)
     report.total.finish()
@@ -245,7 +253,8 @@ async def _run_organization(tenant: TenantSettings, store: StateStore,
 async def _run_source(tenant: TenantSettings, source: SourceSettings, adapter: Adapter,
                       store: StateStore, sticky: StickyClient, settings: Settings,
                       holder: str, trigger: str,
-                      stop: asyncio.Event | None = None) -> SourceOutcome:
+                      stop: asyncio.Event | None = None, *, dry_run: bool = False,
+                      on_batch: BatchHook | None = None) -> SourceOutcome:
     source_name = source.name
     bound = log.bind(tenant=tenant.id, source=source_name)
     if not claim_lease(store, tenant.id, source_name, holder,
@@ -257,20 +266,21 @@ async def _run_source(tenant: TenantSettings, source: SourceSettings, adapter: A
     with structlog.contextvars.bound_contextvars(run_id=run_id, tenant=tenant.id,
                                                  source=source_name):
         return await _run_started(tenant, source, adapter, store, sticky, settings, holder,
-                                  run_id, stop)
+                                  run_id, stop, dry_run=dry_run, on_batch=on_batch)
 
 
 async def _run_started(tenant: TenantSettings, source: SourceSettings, adapter: Adapter,
                        store: StateStore, sticky: StickyClient, settings: Settings,
                        holder: str, run_id: int,
-                       stop: asyncio.Event | None) -> SourceOutcome:
+                       stop: asyncio.Event | None, *, dry_run: bool = False,
+                       on_batch: BatchHook | None = None) -> SourceOutcome:
     source_name = source.name
     state_thread = StateThread()
     sender = BatchSender(tenant.id, store, sticky, settings.sticky.max_in_flight_per_workspace,
                          state_thread)
     runner = SourceRunner(
         mapping_context(tenant, source_name), adapter, store, sender, source.batch_size,
-        run_id, stop)
+        run_id, stop, after_commit=not dry_run, on_batch=on_batch)
     keeper = asyncio.create_task(keep_lease(store, tenant.id, source_name, holder,
                                             settings.state.lease_ttl_seconds))
     try:

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 import structlog
 
 from adapters.base import Adapter, Batch
 from adapters.records import RefundRecord, SourceRecord, record_identity, record_to_dict
+from connector.delivery.traffic import Traffic
 from connector.errors import InvalidRecord, RecordProblem, SkipRecord
 from connector.mapping.context import MappingContext
 from connector.sync.planner import TARGET, BatchPlan, BatchPlanner
@@ -25,6 +26,10 @@ PLAN_SLICE = 50
 """Records planned in one call on the state thread (~10 ms of work)."""
 READ_AHEAD = 3
 """Batches read and planned but not yet checkpointed, at most."""
+
+BatchHook = Callable[[RunSummary, Traffic], None]
+"""Called after each checkpointed batch with the run's summary so far and the Sticky
+traffic (progress displays); it must be quick (it runs on the event loop)."""
 
 
 @dataclass(slots=True)
@@ -84,7 +89,8 @@ def disposition_of(problem: RecordProblem) -> str:
 class SourceRunner:
     def __init__(self, ctx: MappingContext, adapter: Adapter, store: StateStore,
                  sender: BatchSender, batch_size: int, run_id: int | None,
-                 stop: asyncio.Event | None = None) -> None:
+                 stop: asyncio.Event | None = None, *, after_commit: bool = True,
+                 on_batch: BatchHook | None = None) -> None:
         self.db = sender.db
         self.ctx = ctx
         self.adapter = adapter
@@ -96,6 +102,9 @@ class SourceRunner:
         self.summary = RunSummary()
         self.stop = stop
         """Set by the daemon on SIGTERM: read no further batch, settle what was read."""
+        self.after_commit = after_commit
+        """False in a dry run: the source is left as it is (no ``batch.after_commit``)."""
+        self.on_batch = on_batch
         self._stopping = False
 
     async def run(self) -> RunSummary:
@@ -193,8 +202,10 @@ class SourceRunner:
         await self.db.call(self.store.commit_batch, self.ctx.tenant, self.ctx.source,
                            batch.stream, batch.position if batch.moves_cursor else None,
                            issues, delivered, self.run_id)
-        if batch.after_commit is not None:
+        if batch.after_commit is not None and self.after_commit:
             await self.db.call(batch.after_commit)
+        if self.on_batch is not None:
+            self.on_batch(self.summary, self.sender.sticky.traffic)
         if batch.records:
             log.debug("batch settled", stream=batch.stream, records=len(batch.records),
                       issues=len(issues))
