@@ -55,7 +55,8 @@ def _settings(config: Path | None) -> Settings:
 @app.command()
 def run(config: ConfigOption = None,
         once: Annotated[bool, typer.Option(
-            "--once", help="one pass over every source, then exit (what cron calls)")] = True,
+            "--once", help="only the sources whose schedule is due, then exit (what cron "
+            "calls every few minutes); without it every source runs now")] = False,
         source: Annotated[str | None, typer.Option(help="only this source")] = None,
         json_out: Annotated[bool, typer.Option("--json", help="summary as JSON")] = False,
         dry_run: Annotated[bool, typer.Option(
@@ -63,16 +64,16 @@ def run(config: ConfigOption = None,
             "and masked samples); send nothing, change neither the state DB nor the "
             "source files")] = False,
         ) -> None:
-    """Run one pass over every configured source (or --source) and print a summary.
+    """Run one pass over every configured source (or --source; with --once only the due
+    ones) and print a summary.
 
     Exit codes: 0 all settled, 1 some records quarantined, 2 configuration error,
     3 another run holds a source, 4 a target unreachable or refused the credentials.
     """
-    del once  # a single pass is the only mode of `run`; the daemon schedules passes
     settings = _settings(config)
     try:
         code = asyncio.run(run_command(settings, source=source, json_out=json_out,
-                                       console=console, dry_run=dry_run))
+                                       console=console, due_only=once, dry_run=dry_run))
     except ConfigurationError as exc:
         err_console.print(f"[bold red]configuration error[/]: {exc}", highlight=False)
         raise typer.Exit(int(ExitCode.CONFIG_ERROR)) from exc
