@@ -291,6 +291,12 @@ async def _run_started(tenant: TenantSettings, source: SourceSettings, adapter: 
         store.runs.finish(run_id, "aborted", runner.summary.as_dict(), error=str(exc))
         log.error("run aborted", error=str(exc))
         return SourceOutcome(tenant.id, source_name, "aborted", runner.summary, str(exc))
+    except asyncio.CancelledError:
+        runner.summary.finish()
+        store.runs.finish(run_id, "cancelled", runner.summary.as_dict(),
+                          error="cancelled before it settled what it had read")
+        log.warning("run cancelled", records=runner.summary.records_read)
+        raise
     finally:
         keeper.cancel()
         state_thread.close()

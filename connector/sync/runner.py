@@ -133,6 +133,13 @@ class SourceRunner:
                     raise item.error
                 await self._commit(item)
                 window.release()
+        except asyncio.CancelledError:
+            # cancelled (the daemon's drain deadline): requests in flight are abandoned,
+            # their rows stay pending and go out again, under the same keys, next run
+            for lane in lanes.values():
+                if lane.task is not None:
+                    lane.task.cancel()
+            raise
         finally:
             self._stopping = True  # lanes finish the batch at hand, send nothing more
             producer.cancel()

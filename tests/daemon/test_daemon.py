@@ -234,6 +234,7 @@ def test_a_second_signal_cancels_the_drain_and_nothing_is_lost(
     cancelled = [e for e in logged if str(e.get("event", "")).startswith("cancelling passes")]
     assert [e["reason"] for e in cancelled] == ["second signal"], daemon.log_text()
     assert stop_event(daemon)["passes"] == 1
+    assert [(r[0], r[1]) for r in daemon_runs(tmp_path)] == [("daemon", "cancelled")]
     # the cancelled run released its lease (a run is not refused) and left its in-flight
     # rows pending: the next run sends them again under the same idempotency keys
     admin.set_faults(latency_ms=0)
