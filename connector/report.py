@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from rich.console import Console
@@ -94,12 +94,16 @@ def render_organizations(report: PassReport, console: Console) -> None:
     for label, value in rows:
         orgs.add_row(label, *(str(value(o)) for o in report.organizations))
     console.print(orgs)
-    for o in report.organizations:
+    _organization_notes(report.organizations, "needs attention", console)
+
+
+def _organization_notes(outcomes: Sequence[OrganizationOutcome], label: str,
+                        console: Console) -> None:
+    for o in outcomes:
         if o.error:
             console.print(f"[yellow]{o.tenant}[/]: {o.error}", soft_wrap=True)
         for line in o.attention:
-            console.print(f"[bold yellow]needs attention[/] {o.tenant}: {line}",
-                          soft_wrap=True)
+            console.print(f"[bold yellow]{label}[/] {o.tenant}: {line}", soft_wrap=True)
 
 
 TARGET_COLUMNS = ("new", "changed", "unchanged", "rejected", "skipped", "quarantined")
@@ -192,9 +196,4 @@ def _dry_organizations(report: PassReport, console: Console) -> None:
         orgs.add_row(org.tenant, org.internal_org_id, org.status, str(org.requests),
                      str(org.locations_known), str(len(org.attention)))
     console.print(orgs)
-    for org in report.organizations:
-        if org.error:
-            console.print(f"[yellow]{org.tenant}[/]: {org.error}", soft_wrap=True)
-        for line in org.attention:
-            console.print(f"[bold yellow]would need attention[/] {org.tenant}: {line}",
-                          soft_wrap=True)
+    _organization_notes(report.organizations, "would need attention", console)

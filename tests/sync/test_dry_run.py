@@ -6,9 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import sqlite3
-import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
@@ -16,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import create_engine, select, text
+from sqlalchemy import select
 from typer.testing import CliRunner
 
 from connector.cli import app
@@ -28,6 +26,7 @@ from state.schema import metadata
 from state.snapshot import snapshot_state
 from tests.shopify_fake import ShopifyFake, running_shopify
 from tests.shopify_fake.server import RunningShopify
+from tests.state_backends import state_url_fixture  # noqa: F401 - the fixture
 from tests.support import (
     CUSTOMER_HEADER,
     ORDER_HEADER,
@@ -171,26 +170,6 @@ def test_a_dry_run_sends_and_keeps_nothing_and_predicts_the_real_run(
         "unknown_customer": 1}
 
 
-PG_URL = os.environ.get("STICKY_SYNC_TEST_PG_URL")
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.skipif(
-    not PG_URL, reason="STICKY_SYNC_TEST_PG_URL not set"))])
-def state_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'state.db'}"
-        return
-    assert PG_URL is not None
-    name = f"sticky_dry_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield PG_URL.rsplit("/", 1)[0] + f"/{name}"
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 def test_the_snapshot_copies_every_table_and_leaves_leases_out(state_url: str,
