@@ -69,6 +69,12 @@ class Adapter(ABC):
         self.notices: list[str] = []
         """Warning codes about the source itself (not a record), shown in the summary."""
 
+    @property
+    def expected_records(self) -> int | None:
+        """How many records this read will yield in all, when the source tells: an
+        estimate, refined as the read goes (progress displays); ``None`` when unknown."""
+        return None
+
     @abstractmethod
     def read(self, state: SourceState, batch_size: int) -> Iterator[Batch]:
         """Yield batches from the last checkpointed positions onward.

@@ -139,8 +139,11 @@ class BackfillProgress:
         else:
             log.info("backfill progress", done=exc is None, **self.state.as_log())
 
-    def __call__(self, summary: RunSummary, traffic: Traffic) -> None:
+    def __call__(self, summary: RunSummary, traffic: Traffic,
+                 expected: int | None = None) -> None:
         self._batches += 1
+        if expected is not None:  # the adapter's estimate, refined as it reads
+            self.total = max(expected, summary.records_read)
         now = self._clock()
         active = [t for t in traffic.by_workspace.values() if t.requests]
         requests = sum(t.requests for t in active)

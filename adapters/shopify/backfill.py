@@ -69,6 +69,30 @@ class ShopifyBackfill(Adapter):
         self._sleep = sleep
         self.stream = f"backfill:{since.isoformat()}:{until.isoformat()}"
         self.windows = windows(since, until, settings.backfill_window_days)
+        self._first_window = 0
+        self._skipped_orders = 0
+        self._window_orders: dict[int, int] = {}
+        """Window index → orders in it (the bulk operation's rootObjectCount)."""
+        self._orders_read = 0
+        self._records_read = 0
+
+    @property
+    def expected_records(self) -> int | None:
+        """Orders of the windows this read covers (counted by Shopify once a window's
+        bulk operation finished; the rest extrapolated from the orders per day of the
+        finished ones) times the records per order seen so far."""
+        if not self._window_orders:
+            return None
+        known_days = sum((self.windows[i][1] - self.windows[i][0]).total_seconds()
+                         for i in self._window_orders) / 86400
+        per_day = sum(self._window_orders.values()) / max(known_days, 1e-9)
+        orders = -self._skipped_orders
+        for index in range(self._first_window, len(self.windows)):
+            start, end = self.windows[index]
+            orders += self._window_orders.get(
+                index, round(per_day * (end - start).total_seconds() / 86400))
+        per_order = self._records_read / self._orders_read if self._orders_read else 1.0
+        return max(self._records_read, round(max(0, orders) * per_order))
 
     def read(self, state: SourceState, batch_size: int) -> Iterator[Batch]:
         cursor = state.get_cursor(self.stream) or {}
@@ -80,6 +104,8 @@ class ShopifyBackfill(Adapter):
                             timeout_seconds=s.timeout_seconds, max_attempts=s.max_attempts,
                             sleep=self._sleep, transport=self._transport) as gql:
             first = int(cursor.get("window") or 0)
+            self._first_window = first
+            self._skipped_orders = int(cursor.get("orders") or 0)
             for index in range(first, len(self.windows)):
                 resume = cursor if index == first else {}
                 yield from self._window(gql, index, resume, batch_size)
@@ -93,14 +119,15 @@ class ShopifyBackfill(Adapter):
         skip = int(resume.get("orders") or 0)
         url: str | None = None
         if isinstance(operation, str):
-            url = self._finished_url(gql, operation, reuse=True)
+            url = self._finished_url(gql, operation, index, reuse=True)
             if url is None and skip:
                 log.info("bulk result gone; running the window again", operation=operation)
             if url is None:
                 operation, skip = None, 0
+                self._skipped_orders = 0
         if operation is None:
             operation = self._start(gql, queries.search("created_at", iso(start), iso(end)))
-            url = self._finished_url(gql, operation, reuse=False)
+            url = self._finished_url(gql, operation, index, reuse=False)
         log.info("bulk window", window=f"{iso(start)}..{iso(end)}", operation=operation,
                  resume_after=skip)
         settled = skip
@@ -109,6 +136,8 @@ class ShopifyBackfill(Adapter):
         for order in self._orders(gql, url, skip):
             records.extend(order)
             orders_in_batch += 1
+            self._orders_read += 1
+            self._records_read += len(order)
             if len(records) >= batch_size:
                 settled += orders_in_batch
                 yield Batch(self.stream, records, self._position(index, operation, settled))
@@ -142,7 +171,8 @@ class ShopifyBackfill(Adapter):
         raise SourceUnreadable(f"source {self.name}: Shopify kept refusing a bulk query "
                                "(operations in progress)")
 
-    def _finished_url(self, gql: ShopifyGraphQL, operation: str, *, reuse: bool) -> str | None:
+    def _finished_url(self, gql: ShopifyGraphQL, operation: str, index: int, *,
+                      reuse: bool) -> str | None:
         """Poll until the operation ends; its result URL (``""`` for no results).
         With ``reuse``, ``None`` when the old operation cannot be used any more."""
         waited = 0.0
@@ -153,6 +183,8 @@ class ShopifyBackfill(Adapter):
             status = op.get("status") if isinstance(op, dict) else None
             if status == "COMPLETED":
                 assert isinstance(op, dict)
+                count = str(op.get("rootObjectCount") or "0")
+                self._window_orders[index] = int(count) if count.isdigit() else 0
                 return str(op.get("url") or "")
             if status in DONE or status is None:
                 if reuse:

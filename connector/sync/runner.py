@@ -27,9 +27,10 @@ PLAN_SLICE = 50
 READ_AHEAD = 3
 """Batches read and planned but not yet checkpointed, at most."""
 
-BatchHook = Callable[[RunSummary, Traffic], None]
-"""Called after each checkpointed batch with the run's summary so far and the Sticky
-traffic (progress displays); it must be quick (it runs on the event loop)."""
+BatchHook = Callable[[RunSummary, Traffic, int | None], None]
+"""Called after each checkpointed batch with the run's summary so far, the Sticky traffic
+and the records the adapter expects to read in all (``None``: unknown) (progress
+displays); it must be quick (it runs on the event loop)."""
 
 
 @dataclass(slots=True)
@@ -212,7 +213,8 @@ class SourceRunner:
         if batch.after_commit is not None and self.after_commit:
             await self.db.call(batch.after_commit)
         if self.on_batch is not None:
-            self.on_batch(self.summary, self.sender.sticky.traffic)
+            self.on_batch(self.summary, self.sender.sticky.traffic,
+                          self.adapter.expected_records)
         if batch.records:
             log.debug("batch settled", stream=batch.stream, records=len(batch.records),
                       issues=len(issues))

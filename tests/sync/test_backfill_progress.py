@@ -99,8 +99,9 @@ def shop(monkeypatch: pytest.MonkeyPatch) -> Iterator[RunningShopify]:
 
 def test_a_backfill_without_a_terminal_logs_its_progress(
         make_harness: Callable[..., Harness], shop: RunningShopify) -> None:
-    h = make_harness(sources=shopify_source(shop.base_url, batch_size=10))
-    since = (datetime.now(UTC) - timedelta(days=40)).date().isoformat()
+    h = make_harness(sources=shopify_source(shop.base_url, batch_size=10,
+                                            backfill_window_days=10))
+    since = (datetime.now(UTC) - timedelta(days=29)).date().isoformat()
     until = (datetime.now(UTC) + timedelta(days=1)).date().isoformat()
     env = {**os.environ, API_KEY_ENV: TEST_KEY}
     proc = subprocess.run(
@@ -111,8 +112,13 @@ def test_a_backfill_without_a_terminal_logs_its_progress(
     lines = [json.loads(line) for line in proc.stderr.splitlines() if line.startswith("{")]
     progress = [e for e in lines if e.get("event") == "backfill progress"]
     assert len(progress) >= 2  # after the first batch (then every 5 s...) and at the end
-    assert progress[0]["records"] > 0 and "done" not in progress[0]
+    first = progress[0]
+    assert first["records"] > 0 and "done" not in first
     last = progress[-1]
     assert last["done"] is True and last["records"] > 60  # orders and their refunds
     assert last["records_per_second"] > 0 and last["requests"] > 0
+    # the total is estimated from the first window's order count and refined per window;
+    # once every window is counted and read it is exact
+    assert "total" in first and "eta_seconds" in first
+    assert last["total"] == last["records"]
     assert "\x1b[" not in proc.stderr  # no bar, no terminal codes
