@@ -44,6 +44,7 @@ def render_pass(report: PassReport, traffic: Traffic, console: Console) -> None:
         console.print("events sent by type: " + ", ".join(
             f"{kind} {n}" for kind, n in sorted(total.events_sent.items())))
     render_reasons(total, console)
+    render_targets(total, None, console, "payloads by target and workspace")
 
     wire = Table(title="requests per workspace")
     wire.add_column("workspace", no_wrap=True)
@@ -171,20 +172,29 @@ def _dry_sources(report: PassReport, console: Console) -> None:
 
 
 def _dry_targets(dry: DryRun, console: Console) -> None:
-    targets = Table(title="payloads a run would send, by target and workspace")
-    targets.add_column("target")
-    targets.add_column("workspace", no_wrap=True)
-    for column in (*TARGET_COLUMNS, "requests"):
+    if not render_targets(dry.report.total, dry.requests, console,
+                          "payloads a run would send, by target and workspace"):
+        console.print("nothing to send")
+
+
+def render_targets(total: RunSummary, requests: dict[str, int] | None, console: Console,
+                   title: str) -> bool:
+    """Payloads by target and workspace (new, changed, unchanged...) and, when given, the
+    requests per lane; False when there is nothing to show."""
+    targets = Table(title=title)
+    targets.add_column("target / workspace", no_wrap=True)
+    for column in (*TARGET_COLUMNS, *(("requests",) if requests is not None else ())):
         targets.add_column(column, justify="right")
-    for (target, workspace), counts in sorted(dry.report.total.targets.items()):
+    for (target, workspace), counts in sorted(total.targets.items()):
         lane = workspace if target == "sticky" else target
-        requests = dry.requests.get(lane, 0) if workspace != "-" else 0
-        targets.add_row(target, workspace if workspace != "-" else "- (no payload)",
-                        *(str(counts.get(c, 0)) for c in TARGET_COLUMNS), str(requests))
+        cells = [str(counts.get(c, 0)) for c in TARGET_COLUMNS]
+        if requests is not None:
+            cells.append(str(requests.get(lane, 0) if workspace != "-" else 0))
+        targets.add_row(f"{target}/{workspace}" if workspace != "-"
+                        else f"{target} (no payload)", *cells)
     if targets.row_count:
         console.print(targets)
-    else:
-        console.print("nothing to send")
+    return bool(targets.row_count)
 
 
 def _dry_organizations(report: PassReport, console: Console) -> None:

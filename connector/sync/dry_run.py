@@ -232,7 +232,6 @@ async def dry_run_pass(settings: Settings, *, only_source: str | None = None,
             await sticky.aclose()
             if sticker is not None:
                 await sticker.aclose()
-    _count_setups(settings, report)
     traffic = [sticky.traffic] + ([sticker.traffic] if sticker is not None else [])
     return DryRun(report, samples, _requests(*traffic), snapshot)
 
@@ -259,26 +258,6 @@ def _organizations(settings: Settings,
         if record is not None:
             found[record.internal_org_id] = record.locations
     return found
-
-
-def _count_setups(settings: Settings, report: PassReport) -> None:
-    """Sticker setups by outcome, under (``sticker``, internalOrgId) in the report's
-    total, as ``run_pass`` counts Sticky payloads: a user's setup sent (always new: a
-    sent setup is never sent again), already sent (unchanged), or refused before with
-    the same request (rejected)."""
-    tenants = {t.id: t for t in settings.tenants}
-    for outcome in report.organizations:
-        facts = tenants[outcome.tenant].organization()
-        if facts is None or outcome.status in {"waiting", "busy"}:
-            continue
-        counts = report.total.targets.setdefault((STICKER, outcome.internal_org_id),
-                                                 Counter())
-        sent = len(outcome.profiles_added) + len(outcome.profiles_existing)
-        rejected = len(outcome.rejected)
-        for name, n in (("new", sent), ("rejected", rejected),
-                        ("unchanged", len(facts.users) - sent - rejected)):
-            if n > 0:
-                counts[name] += n
 
 
 def _requests(*traffic: Traffic) -> dict[str, int]:

@@ -22,6 +22,7 @@ from connector.sources import build_adapter, build_backfill
 from connector.sync.due import is_due
 from connector.sync.leasing import busy_message, claim_lease, holder_id, keep_lease
 from connector.sync.organizations import STEP, OrganizationOutcome, OrganizationSync
+from connector.sync.organizations import TARGET as STICKER_TARGET
 from connector.sync.replay import (
     AUTO_RETRY_LIMIT,
     AUTO_RETRY_MAX_ATTEMPTS,
@@ -148,10 +149,28 @@ async def run_pass(settings: Settings, store: StateStore, sticky: StickyClient, 
                 raise ConfigurationError(
                     f"tenant {tenant.id} has a [tenants.sticker] section but no Sticker "
                     "client was set up")
-            report.organizations.append(await _run_organization(
-                tenant, store, sticker, holder, trigger, settings.state.lease_ttl_seconds))
+            outcome_org = await _run_organization(
+                tenant, store, sticker, holder, trigger, settings.state.lease_ttl_seconds)
+            report.organizations.append(outcome_org)
+            _count_setups(tenant, outcome_org, report.total)
     report.total.finish()
     return report
+
+
+def _count_setups(tenant: TenantSettings, outcome: OrganizationOutcome,
+                  total: RunSummary) -> None:
+    """Sticker setups by outcome under (``sticker``, internalOrgId), as Sticky payloads
+    are counted: a user's setup sent (always new: a sent setup is never sent again),
+    already sent (unchanged), or refused before with the same request (rejected)."""
+    facts = tenant.organization()
+    if facts is None or outcome.status in {"waiting", "busy", "aborted"}:
+        return
+    sent = len(outcome.profiles_added) + len(outcome.profiles_existing)
+    rejected = len(outcome.rejected)
+    for name, n in (("new", sent), ("rejected", rejected),
+                    ("unchanged", len(facts.users) - sent - rejected)):
+        if n > 0:
+            total.count(STICKER_TARGET, outcome.internal_org_id, name, n)
 
 
 async def run_replay(settings: Settings, store: StateStore, sticky: StickyClient,
