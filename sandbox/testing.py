@@ -189,3 +189,14 @@ def sandbox_fixture(
             yield sandbox
 
     return fixture
+
+
+def admin_fixture(*, scope: Scope = "session") -> Callable[..., Iterator[SandboxAdmin]]:
+    """A pytest fixture: a :class:`SandboxAdmin` on the ``sandbox`` fixture's server."""
+
+    @pytest.fixture(scope=scope)
+    def fixture(sandbox: RunningSandbox) -> Iterator[SandboxAdmin]:
+        with SandboxAdmin(sandbox) as admin:
+            yield admin
+
+    return fixture

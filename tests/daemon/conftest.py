@@ -21,8 +21,7 @@ import httpx2
 import pytest
 
 from connector.config import API_KEY_ENV, STICKER_KEY_ENV
-from sandbox import RunningSandbox
-from sandbox.testing import SandboxAdmin, sandbox_fixture
+from sandbox.testing import SandboxAdmin, admin_fixture, sandbox_fixture
 from tests.support import STICKER_TEST_KEY, TEST_KEY, write_config
 
 sandbox = sandbox_fixture(scope="session")
@@ -30,10 +29,7 @@ WAIT = 60.0
 """Generous upper bound of every wait: polls end as soon as the condition holds."""
 
 
-@pytest.fixture(scope="session")
-def admin(sandbox: RunningSandbox) -> Iterator[SandboxAdmin]:
-    with SandboxAdmin(sandbox) as admin:
-        yield admin
+admin = admin_fixture()
 
 
 @pytest.fixture(autouse=True)

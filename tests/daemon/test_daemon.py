@@ -161,18 +161,27 @@ def assert_each_delivered_once(admin: SandboxAdmin) -> None:
     assert max(Counter(e["idempotency_key"] for e in sent).values()) == 1
 
 
-def test_sigterm_mid_run_drains_then_a_run_finishes_the_rest_exactly_once(
-        tmp_path: Path, sandbox: RunningSandbox, admin: SandboxAdmin,
-        start_daemon: StartDaemon) -> None:
+def _slow_daemon(tmp_path: Path, sandbox: RunningSandbox, admin: SandboxAdmin, *,
+                 drain_seconds: int, in_flight: int, latency_ms: int) -> tuple[Path, int]:
+    """A daemon config over N_CUSTOMERS customers and N_ORDERS orders against a sandbox
+    answering after ``latency_ms``. ``every 1s``: `run --once` always finds it due."""
     port = free_port()
-    # `run --once` runs a source only when due: every 1s, it is due whenever it is tried
     config = write_daemon_config(tmp_path, sandbox.base_url, port=port, schedule="every 1s",
-                                 batch_size=50, drain_seconds=60,
-                                 sticky={"max_in_flight_per_workspace": 4})
+                                 batch_size=50, drain_seconds=drain_seconds,
+                                 sticky={"max_in_flight_per_workspace": in_flight})
     drop = tmp_path / "drop"
     drop_file(drop, "customers_1.csv", CUSTOMER_HEADER, customer_rows(0, N_CUSTOMERS))
     drop_file(drop, "orders_1.csv", ORDER_HEADER, order_rows(0, N_ORDERS))
-    admin.set_faults(latency_ms=150)  # a long first pass: ~50 requests a second
+    admin.set_faults(latency_ms=latency_ms)
+    return config, port
+
+
+def test_sigterm_mid_run_drains_then_a_run_finishes_the_rest_exactly_once(
+        tmp_path: Path, sandbox: RunningSandbox, admin: SandboxAdmin,
+        start_daemon: StartDaemon) -> None:
+    # a long first pass: ~50 requests a second
+    config, port = _slow_daemon(tmp_path, sandbox, admin, drain_seconds=60, in_flight=4,
+                                latency_ms=150)
 
     daemon = start_daemon(config, port)
     daemon.wait_until(lambda: admin.stats()["totals"]["accepted"] >= 100, "the pass under way")
@@ -213,14 +222,9 @@ def test_sigterm_mid_run_drains_then_a_run_finishes_the_rest_exactly_once(
 def test_a_second_signal_cancels_the_drain_and_nothing_is_lost(
         tmp_path: Path, sandbox: RunningSandbox, admin: SandboxAdmin,
         start_daemon: StartDaemon) -> None:
-    port = free_port()
-    config = write_daemon_config(tmp_path, sandbox.base_url, port=port, schedule="every 1s",
-                                 batch_size=50, drain_seconds=600,
-                                 sticky={"max_in_flight_per_workspace": 2})
-    drop = tmp_path / "drop"
-    drop_file(drop, "customers_1.csv", CUSTOMER_HEADER, customer_rows(0, N_CUSTOMERS))
-    drop_file(drop, "orders_1.csv", ORDER_HEADER, order_rows(0, N_ORDERS))
-    admin.set_faults(latency_ms=1000)  # settling one batch would take over 10 s
+    # settling one batch would take over 10 s
+    config, port = _slow_daemon(tmp_path, sandbox, admin, drain_seconds=600, in_flight=2,
+                                latency_ms=1000)
 
     daemon = start_daemon(config, port)
     daemon.wait_until(lambda: admin.stats()["totals"]["accepted"] >= 4, "the pass under way")

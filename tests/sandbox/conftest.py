@@ -8,7 +8,13 @@ import httpx2
 import pytest
 
 from sandbox import RunningSandbox
-from sandbox.testing import SandboxAdmin, sandbox_fixture, sticker_client, sticky_client
+from sandbox.testing import (
+    SandboxAdmin,
+    admin_fixture,
+    sandbox_fixture,
+    sticker_client,
+    sticky_client,
+)
 
 sandbox = sandbox_fixture(scope="session")
 
@@ -16,10 +22,7 @@ WS_A = "ws_alpha"
 WS_B = "ws_beta"
 
 
-@pytest.fixture(scope="session")
-def admin(sandbox: RunningSandbox) -> Iterator[SandboxAdmin]:
-    with SandboxAdmin(sandbox) as admin:
-        yield admin
+admin = admin_fixture()
 
 
 @pytest.fixture(autouse=True)

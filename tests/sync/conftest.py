@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -13,17 +13,14 @@ from connector.config import API_KEY_ENV, STICKER_KEY_ENV, Settings
 from connector.delivery.traffic import Traffic
 from connector.sync.orchestrator import PassReport, run_pass, sticker_client, sticky_client
 from sandbox import RunningSandbox
-from sandbox.testing import SandboxAdmin, sandbox_fixture
+from sandbox.testing import SandboxAdmin, admin_fixture, sandbox_fixture
 from state import StateStore
 from tests.support import STICKER_TEST_KEY, TEST_KEY, settings_for, write_config
 
 sandbox = sandbox_fixture(scope="session")
 
 
-@pytest.fixture(scope="session")
-def admin(sandbox: RunningSandbox) -> Iterator[SandboxAdmin]:
-    with SandboxAdmin(sandbox) as admin:
-        yield admin
+admin = admin_fixture()
 
 
 @pytest.fixture(autouse=True)
