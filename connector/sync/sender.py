@@ -21,7 +21,7 @@ from connector.errors import (
     Retryable,
     TargetUnavailable,
 )
-from connector.sync.planner import TARGET, BatchPlan
+from connector.sync.planner import BatchPlan
 from connector.sync.settle_queue import SettleQueue
 from connector.sync.state_thread import StateThread
 from connector.sync.work import (
@@ -34,7 +34,6 @@ from connector.sync.work import (
     WorkState,
 )
 from state import StateStore
-from state.ledger import PENDING
 from state.store import Delivery
 
 log = structlog.get_logger("connector.sync")
@@ -58,6 +57,8 @@ class BatchSender:
         # is sent, so its plan may not know yet what is being settled right now.
         self.identities: dict[tuple[str, str], str] = {}
         self.settled: dict[EntryId, tuple[str, str]] = {}
+        self.given_up: set[EntryId] = set()
+        """Payloads given up in this run (their dependents are held back as well)."""
         self.last_accepted: dict[str, float] = {}
         """Workspace → when it last accepted a payload (monotonic), to tell a poison
         record from an outage."""
@@ -96,6 +97,7 @@ class BatchSender:
                         log.warning("payload given up for this run", kind=work.kind,
                                     key=work.staged.key, error=str(result))
                         work.state = WorkState.FAILED
+                        self.given_up.add(work.entry_id)
                         work.problem = GaveUp(
                             "retries_exhausted", f"{work.kind} {work.staged.key} in "
                             f"{work.workspace}: gave up for this run: {result}")
@@ -124,11 +126,11 @@ class BatchSender:
         if work.kind != CUSTOMER:
             subject = (staged.subject or "", staged.workspace)
             customer_id = plan.identities.get(subject) or self.identities.get(subject)
-            blocker = self._gave_up_dependency(work, plan) or await self.db.call(
-                self._undelivered_dependency, work, customer_id is None, plan)
+            blocker = self._gave_up_dependency(work, plan)
             if blocker is not None:
                 # what it depends on may go out on a later replay: stay pending as well
                 work.state, work.problem = WorkState.FAILED, blocker
+                self.given_up.add(staged.entry_id)
                 await self.db.call(self.store.ledger.note_failure, work.ledger_id,
                                    str(blocker), 0)
                 return
@@ -156,37 +158,20 @@ class BatchSender:
             raise
         await self._settle(work, result, plan)
 
-    @staticmethod
-    def _gave_up_dependency(work: Work, plan: BatchPlan) -> GaveUp | None:
+    def _gave_up_dependency(self, work: Work, plan: BatchPlan) -> GaveUp | None:
         """The customer (or, for a refund, the order) this payload needs, if it was given
-        up in this batch."""
+        up in this run. (One given up by an earlier run is pending with an error: the
+        planner re-plans a customer, and holds back a refund of such an order.)"""
         staged = work.staged
         needs = [(staged.workspace, CUSTOMER, staged.subject or "")]
         if work.kind == ORDER_REFUNDED and staged.parent_key:
             needs.append((staged.workspace, ORDER_COMPLETED, staged.parent_key))
         for entry_id in needs:
             dependency = plan.works.get(entry_id)
-            if dependency is not None and isinstance(dependency.problem, GaveUp):
+            if entry_id in self.given_up or (
+                    dependency is not None and isinstance(dependency.problem, GaveUp)):
                 return GaveUp("retries_exhausted", f"{staged.kind} {staged.key}: "
-                              f"{dependency.kind} {entry_id[2]} was given up for this run")
-        return None
-
-    def _undelivered_dependency(self, work: Work, no_customer: bool,
-                                plan: BatchPlan) -> GaveUp | None:
-        """(State thread.) The customer or order this payload needs, still pending after
-        a failed attempt (given up in an earlier batch of this run, or by an earlier run)."""
-        staged = work.staged
-        needs: list[tuple[str, str]] = []
-        if no_customer and staged.subject:
-            needs.append((CUSTOMER, staged.subject))
-        if (work.kind == ORDER_REFUNDED and staged.parent_key and (
-                staged.workspace, ORDER_COMPLETED, staged.parent_key) not in plan.works):
-            needs.append((ORDER_COMPLETED, staged.parent_key))
-        for kind, key in needs:
-            entry = self.store.ledger.find(self.tenant, TARGET, kind, key, staged.workspace)
-            if entry is not None and entry.status == PENDING and entry.last_error:
-                return GaveUp("retries_exhausted", f"{staged.kind} {staged.key}: {kind} "
-                              f"{key} is not delivered yet ({entry.last_error})")
+                              f"{entry_id[1]} {entry_id[2]} was given up for this run")
         return None
 
     async def _settle(self, work: Work, result: Delivered, plan: BatchPlan) -> None:
