@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Row, and_, func, or_, select, tuple_, update
+from sqlalchemy import Connection, Engine, Row, func, or_, select, update
 
 from state._sql import upsert, utcnow
 from state.schema import record_issues
@@ -117,20 +117,28 @@ class RecordIssues:
     def _supersede(self, tenant: str, source: str,
                    refs: Sequence[tuple[str, str, str | None, str | None]],
                    conn: Connection) -> None:
-        """Resolve open issues of the same (kind, id) read at another place."""
-        keyed = [(stream, locator, kind, rid) for stream, locator, kind, rid in refs
-                 if kind is not None and rid is not None]
-        for start in range(0, len(keyed), 200):
-            chunk = keyed[start:start + 200]
-            conn.execute(update(record_issues).where(
-                record_issues.c.tenant == tenant, record_issues.c.source == source,
-                record_issues.c.resolved_at.is_(None),
-                tuple_(record_issues.c.record_kind, record_issues.c.record_id).in_(
-                    [(kind, rid) for _, _, kind, rid in chunk]),
-                ~or_(*(and_(record_issues.c.stream == stream,
-                            record_issues.c.locator == locator)
-                       for stream, locator, _, _ in chunk)),
-            ).values(resolved_at=utcnow(), resolution=SUPERSEDED, next_retry_at=None))
+        """Resolve open issues of the same (kind, id) read at another place. Runs with
+        every batch checkpoint: one indexed lookup per kind, an update only when found."""
+        places: dict[str, dict[str, set[tuple[str, str]]]] = {}
+        for stream, locator, kind, rid in refs:
+            if kind is not None and rid is not None:
+                places.setdefault(kind, {}).setdefault(rid, set()).add((stream, locator))
+        stale: list[int] = []
+        for kind, by_id in places.items():
+            ids = sorted(by_id)
+            for start in range(0, len(ids), 500):
+                rows = conn.execute(select(
+                    record_issues.c.id, record_issues.c.record_id, record_issues.c.stream,
+                    record_issues.c.locator).where(  # uses ix_record_issues_identity
+                    record_issues.c.tenant == tenant, record_issues.c.source == source,
+                    record_issues.c.record_kind == kind,
+                    record_issues.c.record_id.in_(ids[start:start + 500]),
+                    record_issues.c.resolved_at.is_(None))).all()
+                stale.extend(r.id for r in rows
+                             if (r.stream, r.locator) not in by_id[r.record_id])
+        if stale:
+            conn.execute(update(record_issues).where(record_issues.c.id.in_(stale)).values(
+                resolved_at=utcnow(), resolution=SUPERSEDED, next_retry_at=None))
 
     def for_stream(self, tenant: str, source: str, stream: str,
                    dispositions: Sequence[str] = (REJECTED, QUARANTINED)) -> list[RecordIssue]:
