@@ -43,10 +43,9 @@ log = structlog.get_logger("connector.daemon")
 
 CANCEL_GRACE_SECONDS = 2.0
 CANCEL_ROUNDS = 5
-"""A cancelled pass gets this long to run its ``finally`` blocks (lease release), then
-is cancelled again: on the first cancellation the runner lets each workspace lane finish
-its share of the batch at hand, which can take long against a slow target; the next one
-cancels the lanes too (their in-flight rows stay ``pending``)."""
+"""A cancelled pass gets this long to run its ``finally`` blocks (its lanes are cancelled
+with it, the run is recorded ``cancelled``, the lease released); one still running then
+is cancelled again, a few times, before the daemon gives up waiting for it."""
 
 
 def _iso(moment: datetime | None) -> str | None:
