@@ -216,12 +216,19 @@ def dlq_list(config: ConfigOption = None, source: SelectSource = None,
              resolved: Annotated[bool, typer.Option(
                  help="also records already delivered, superseded or discarded")] = False,
              limit: int = 200,
+             disposition: Annotated[str, typer.Option(
+                 help="quarantined (replayable), or rejected / skipped to see what was "
+                 "refused as bad data or left out on purpose")] = "quarantined",
              json_out: Annotated[bool, typer.Option("--json", help="as JSON")] = False,
              ) -> None:
     """Quarantined records (open ones), oldest first; phones and e-mails masked."""
     settings = _settings(config)
+    if disposition not in ("quarantined", "rejected", "skipped"):
+        err_console.print("[bold red]error[/]: --disposition is quarantined, rejected or "
+                          "skipped")
+        raise typer.Exit(int(ExitCode.CONFIG_ERROR))
     issues = list_quarantine(settings, source=source, reason=reason,
-                             include_resolved=resolved, limit=limit)
+                             include_resolved=resolved, limit=limit, disposition=disposition)
     if json_out:
         console.print_json(json.dumps([issue_summary(i) for i in issues], default=str))
     else:
@@ -234,7 +241,8 @@ def dlq_show(issue_id: Annotated[int, typer.Argument(help="the id from dlq list"
              reveal: Annotated[bool, typer.Option(
                  help="print phones and e-mails in clear (they are masked otherwise)")] = False,
              ) -> None:
-    """One quarantined record: the error, the row as read and the copy kept for replay."""
+    """One record issue (quarantined, rejected or skipped): the error, the row as read and,
+    for a quarantined one, the copy kept for replay."""
     settings = _settings(config)
     try:
         data = show_issue(settings, issue_id, reveal=reveal)

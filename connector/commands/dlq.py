@@ -32,10 +32,11 @@ def issue_summary(issue: StoredIssue) -> dict[str, Any]:
 
 
 def list_quarantine(settings: Settings, *, source: str | None, reason: str | None,
-                    include_resolved: bool, limit: int) -> list[StoredIssue]:
+                    include_resolved: bool, limit: int,
+                    disposition: str = QUARANTINED) -> list[StoredIssue]:
     store = StateStore.open(settings.state.url)
     try:
-        return store.issues.find(source=source, reason=reason,
+        return store.issues.find(source=source, reason=reason, dispositions=(disposition,),
                                  include_resolved=include_resolved, limit=limit)
     finally:
         store.close()
@@ -43,9 +44,10 @@ def list_quarantine(settings: Settings, *, source: str | None, reason: str | Non
 
 def render_list(issues: Sequence[StoredIssue], console: Console) -> None:
     if not issues:
-        console.print("quarantine is empty")
+        console.print("nothing listed")
         return
-    table = Table(title=f"quarantined records ({len(issues)})")
+    kinds = sorted({i.disposition for i in issues})
+    table = Table(title=f"{' / '.join(kinds)} records ({len(issues)})")
     for column in ("id", "source", "record", "reason", "field", "tries", "next retry",
                    "message"):
         table.add_column(column, overflow="fold")
@@ -64,9 +66,10 @@ def show_issue(settings: Settings, issue_id: int, *, reveal: bool) -> dict[str, 
         issue = store.issues.get(issue_id)
     finally:
         store.close()
-    if issue is None or issue.disposition != QUARANTINED:
-        raise ConfigurationError(f"dlq show {issue_id}: no quarantined record has this id")
-    data = {**issue_summary(issue), "stream": issue.stream, "row": issue.row,
+    if issue is None:
+        raise ConfigurationError(f"dlq show {issue_id}: no record issue has this id")
+    data = {**issue_summary(issue), "disposition": issue.disposition,
+            "stream": issue.stream, "row": issue.row,
             "created_at": issue.created_at, "resolved_at": issue.resolved_at,
             "message": issue.message if reveal else scrub(issue.message),
             "raw": issue.raw, "stored_record": issue.record}

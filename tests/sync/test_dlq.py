@@ -180,6 +180,24 @@ def test_discard_and_selection_errors(harness: Harness, admin: SandboxAdmin) -> 
     assert code == 2
 
 
+def test_rejected_records_can_be_listed_and_shown(harness: Harness) -> None:
+    drop_file(harness.drop, "customers_1.csv", CUSTOMER_HEADER, [
+        ["C1", "555-1212", "", "", "", "", "", "", "", "001", ""],
+        ["C2", phone(2), "", "", "", "", "", "", "", "001", ""]])
+    harness.run()
+    assert json.loads(_cli(harness, "dlq", "list", "--json")[1]) == []  # none quarantined
+    code, out = _cli(harness, "dlq", "list", "--disposition", "rejected", "--json")
+    [rejected] = json.loads(out)
+    assert code == 0 and rejected["record"] == "customer C1"
+    code, out = _cli(harness, "dlq", "show", str(rejected["id"]))
+    shown = json.loads(out)
+    assert shown["disposition"] == "rejected" and shown["field"] == "phone"
+    assert shown["stored_record"] is None  # nothing to replay: fix it at the source
+    code, _ = _cli(harness, "dlq", "retry", str(rejected["id"]))
+    assert code == 2  # not in the quarantine
+    assert _cli(harness, "dlq", "list", "--disposition", "bogus")[0] == 2
+
+
 def test_a_poison_record_is_given_up_while_the_rest_is_delivered(
         make_harness: Callable[..., Harness], admin: SandboxAdmin) -> None:
     harness = make_harness(sticky={"max_attempts": 2, "retry_budget_seconds": 5})
