@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Connection, Engine, Row, Update, bindparam, func, select, update
+from sqlalchemy.exc import IntegrityError
 
 from state._sql import utcnow
 from state.schema import ledger
@@ -110,6 +111,12 @@ class EntryState:
     attempts: int = 0
 
 
+class StageConflict(Exception):
+    """A payload planned as new was inserted by another process (two sources of a tenant
+    sharing a phone-keyed customer, in the daemon) between the look-up and the insert:
+    nothing was written; plan again."""
+
+
 class Ledger:
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
@@ -190,6 +197,14 @@ class Ledger:
             else:
                 ids[e.entry_id] = old
                 updates.append({"entry_id": old, **values})
+        try:
+            return self._write_staged(inserts, updates, ids)
+        except IntegrityError as exc:
+            raise StageConflict(
+                "another process staged one of these payloads at the same moment") from exc
+
+    def _write_staged(self, inserts: list[dict[str, Any]], updates: list[dict[str, Any]],
+                      ids: dict[EntryId, int]) -> dict[EntryId, int]:
         with self._engine.begin() as conn:
             if inserts:
                 rows = conn.execute(ledger.insert().returning(

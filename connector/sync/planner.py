@@ -36,7 +36,7 @@ from connector.sync.work import (
     WorkState,
 )
 from state import LedgerEntry, Profile, StagedEntry, StateStore, StoredLocation
-from state.ledger import PENDING, REJECTED, SENT
+from state.ledger import PENDING, REJECTED, SENT, StageConflict
 
 TARGET = "sticky"
 
@@ -306,7 +306,7 @@ class BatchPlanner:
         return entry
 
     # -- ledger decisions -----------------------------------------------------------
-    def _decide(self, plan: BatchPlan, run_id: int | None) -> None:
+    def _decide(self, plan: BatchPlan, run_id: int | None, *, again: bool = False) -> None:
         existing = self.store.ledger.states(self.ctx.tenant, TARGET, plan.works)
         subjects = {w.staged.subject for w in plan.works.values() if w.staged.subject}
         plan.identities = self.store.customers.identities(self.ctx.tenant, subjects)
@@ -342,7 +342,13 @@ class BatchPlanner:
                 work.staged = replace(work.staged, idempotency_key=old.idempotency_key)
             to_stage.append(work.staged)
         known = {s.entry_id: existing[s.entry_id].id for s in to_stage if s.entry_id in existing}
-        staged = self.store.ledger.stage(self.ctx.tenant, TARGET, to_stage, run_id, known)
+        try:
+            staged = self.store.ledger.stage(self.ctx.tenant, TARGET, to_stage, run_id, known)
+        except StageConflict:
+            if again:
+                raise
+            self._decide(plan, run_id, again=True)  # the other process's rows are known now
+            return
         for entry_id, ledger_id in staged.items():
             plan.works[entry_id].ledger_id = ledger_id
 
