@@ -29,15 +29,24 @@ def request_headers(scope: Scope) -> dict[str, str]:
     }
 
 
+class ClientGone(Exception):
+    """The client disconnected before its request body was complete."""
+
+
 async def read_body(receive: Receive, limit: int) -> tuple[bytes, bool]:
-    """Read the whole request body; returns (body, too_large). Excess bytes are discarded."""
+    """Read the whole request body; returns (body, too_large). Excess bytes are discarded.
+
+    Raises :class:`ClientGone` when the client disconnects before the body is complete
+    (a process killed mid-request): such a request is never processed, as a real server
+    would not see a complete request either.
+    """
     chunks: list[bytes] = []
     size = 0
     too_large = False
     while True:
         message = await receive()
         if message["type"] != "http.request":
-            break
+            raise ClientGone
         chunk: bytes = message.get("body", b"")
         size += len(chunk)
         if size > limit:

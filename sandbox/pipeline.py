@@ -18,7 +18,14 @@ from urllib.parse import parse_qsl
 from starlette.types import Receive, Scope, Send
 
 from sandbox.api import ApiDefinition, ApiRequest, ApiResult, canonical_body, parse_json
-from sandbox.asgi import drop_connection, encode_json, read_body, request_headers, send_json
+from sandbox.asgi import (
+    ClientGone,
+    drop_connection,
+    encode_json,
+    read_body,
+    request_headers,
+    send_json,
+)
 from sandbox.errors import API_ERROR, IDEMPOTENCY, RATE_LIMIT, ApiError, invalid
 from sandbox.faults import FaultInjector
 from sandbox.idempotency import MAX_KEY_LENGTH, Claim, StoredResponse, fingerprint
@@ -71,7 +78,10 @@ class ApiPipeline(Generic[S]):
         if scope["type"] != "http":  # pragma: no cover - websockets are not routed here
             return
         headers = request_headers(scope)
-        body, too_large = await read_body(receive, MAX_BODY_BYTES)
+        try:
+            body, too_large = await read_body(receive, MAX_BODY_BYTES)
+        except ClientGone:
+            return  # nothing to answer, nothing processed or remembered
         if self._workspace_key is None:
             workspace = ""
             stats: S | None = self.runtime.stats.entry(self.definition.name)
