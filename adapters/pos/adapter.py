@@ -22,6 +22,7 @@ import os
 import random
 import time
 from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as dtime
 from typing import Any
@@ -45,6 +46,33 @@ from connector.schedule import parse_duration
 log = structlog.get_logger("adapters.pos")
 
 ORDER = ("locations", "customers", "orders")
+
+
+@dataclass(slots=True)
+class _Reading:
+    skipped: int = 0
+    """Items before the page this read started at (an interrupted read resumed)."""
+    items: int = 0
+    records: int = 0
+    total: int | None = None
+
+
+def _skipped(stream: StreamSpec, page: Any) -> int:
+    pagination = stream.pagination
+    if not isinstance(page, int):
+        return 0
+    if pagination.kind == "page":
+        return max(0, page - pagination.start) * pagination.size
+    return page if pagination.kind == "offset" else 0
+
+
+def _count(body: Any, path: str | None) -> int | None:
+    value = dig(body, path) if path else None
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    return int(value) if isinstance(value, str) and value.isdigit() else None
 
 
 class PosAdapter(Adapter):
@@ -76,6 +104,8 @@ class PosAdapter(Adapter):
                                      "store: set vars.location (it prefixes them)")
         self.mapper = RecordMapper(spec, name, self.variables)
         self.zone = ZoneInfo(spec.timezone)
+        self.reading: dict[str, _Reading] = {}
+        """Per cursor stream read in this run: items and records so far, the total."""
 
     def read(self, state: SourceState, batch_size: int) -> Iterator[Batch]:
         started = datetime.fromtimestamp(self._clock(), UTC)
@@ -112,10 +142,13 @@ class PosAdapter(Adapter):
         else:
             since, page, max_seen = self._since(inc, cursor), None, cursor.get("max_seen")
         seen: set[str] = set()
+        reading = self.reading[cursor_name] = _Reading(skipped=_skipped(stream, page))
         for number in range(stream.pagination.max_pages):
             url, params = self._request(stream, name, since, page, started)
             body, response = self._get(http, url, params, name)
             found = select(body, stream.records, single=stream.single)
+            reading.total = reading.total if reading.total is not None else _count(
+                body, stream.pagination.total_path)
             if found is None:
                 raise SourceUnreadable(
                     f"source {self.name}: {name} page {number + 1} ({url}) has no record "
@@ -125,6 +158,8 @@ class PosAdapter(Adapter):
                 records.extend(self.mapper.records(name, stream, item))
                 if inc is not None:
                     max_seen = _newer(max_seen, self._record_time(item, inc))
+            reading.items += len(found)
+            reading.records += len(records)
             page = self._next(stream, page, found, body, response, url, params)
             if page is not None:
                 marker = repr(page)
@@ -319,6 +354,18 @@ class PosBackfill(PosAdapter):
                 "a date range cannot be asked for (a full read is what `run` does)")
         self.orders: StreamSpec = orders
         self.since, self.until = since, until
+        self.cursor_name = f"backfill:{since}:{until}:orders"
+
+    @property
+    def expected_records(self) -> int | None:
+        """From the total the POS reports (``pagination.total_path``), less what an
+        interrupted run already read, times the records per item seen so far."""
+        reading = self.reading.get(self.cursor_name)
+        if reading is None or reading.total is None:
+            return None
+        per_item = reading.records / reading.items if reading.items else 1.0
+        left = max(0, reading.total - reading.skipped)
+        return max(reading.records, round(left * per_item))
 
     def read(self, state: SourceState, batch_size: int) -> Iterator[Batch]:
         def moment(day: date) -> datetime:
@@ -327,5 +374,5 @@ class PosBackfill(PosAdapter):
         with self._client() as http:
             yield from self._stream(
                 http, state, "orders", self.orders, moment(self.until),
-                cursor_name=f"backfill:{self.since}:{self.until}:orders",
+                cursor_name=self.cursor_name,
                 fixed_since=_iso(moment(self.since)))

@@ -75,6 +75,9 @@ class PaginationSpec(_Strict):
     stop: Literal["empty", "short"] = "empty"
     """page/offset: stop at an empty page, or at the first page shorter than ``size``."""
     max_pages: Annotated[int, Field(ge=1)] = 10_000
+    total_path: str | None = None
+    """Where a page tells how many records the query matches in all (BLAZE ``total``):
+    lets a backfill show an ETA."""
 
 
 class IncrementalSpec(_Strict):

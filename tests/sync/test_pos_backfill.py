@@ -13,8 +13,10 @@ from pathlib import Path
 import pytest
 from starlette.responses import Response
 
+from connector.delivery.traffic import Traffic
 from connector.errors import ConfigurationError
 from connector.sync.orchestrator import ExitCode, run_backfill, sticky_client
+from connector.sync.summary import RunSummary
 from sandbox.testing import SandboxAdmin
 from tests.pos_fake import GenericPos, running_pos
 from tests.pos_fake.server import RunningPos
@@ -33,6 +35,7 @@ records = "data"
 kind = "page"
 size_param = "per_page"
 size = 4
+total_path = "total"
 [streams.orders.incremental]
 param = "updated_since"
 upper_param = "updated_before"
@@ -73,13 +76,19 @@ def pos(monkeypatch: pytest.MonkeyPatch) -> Iterator[RunningPos]:
         yield running
 
 
-def _backfill(harness: Harness, since: date, until: date) -> ExitCode:
+def _backfill(harness: Harness, since: date, until: date,
+              progress: list[tuple[int, int | None]] | None = None) -> ExitCode:
+    def on_batch(summary: RunSummary, _traffic: Traffic, expected: int | None) -> None:
+        if progress is not None:
+            progress.append((summary.records_read, expected))
+
     async def go() -> ExitCode:
         store = harness.store()
         try:
             async with sticky_client(harness.settings) as sticky:
                 report = await run_backfill(harness.settings, store, sticky,
-                                            source_name="pos-api", since=since, until=until)
+                                            source_name="pos-api", since=since, until=until,
+                                            on_batch=on_batch)
                 return report.exit_code
         finally:
             store.close()
@@ -101,9 +110,14 @@ def test_a_pos_backfill_reads_its_window_resumes_and_never_resends(
     assert isinstance(fake, FlakyPos)
     fake.fail_at = 2  # the window's second page is an HTML error page
 
-    assert _backfill(harness, date(2026, 2, 1), date(2026, 3, 1)) == ExitCode.TARGET_UNREACHABLE
+    progress: list[tuple[int, int | None]] = []
+    assert _backfill(harness, date(2026, 2, 1), date(2026, 3, 1),
+                     progress) == ExitCode.TARGET_UNREACHABLE
     assert sum(_completed(admin).values()) == 4  # the first page went out
-    assert _backfill(harness, date(2026, 2, 1), date(2026, 3, 1)) == ExitCode.OK
+    assert progress == [(4, 5)]  # the POS said 5 match: the progress display's total
+    progress.clear()
+    assert _backfill(harness, date(2026, 2, 1), date(2026, 3, 1), progress) == ExitCode.OK
+    assert progress[0] == (1, 1)  # resumed after 4 of 5: 1 left
     assert sorted(_completed(admin)) == [2001, 2002, 2003, 2004, 2005]  # February only
     requests = [dict(r.query) for r in fake.requests_to("/api/orders")]
     assert requests[-1]["updated_since"] == "2026-02-01T00:00:00Z"
