@@ -24,8 +24,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench._sandbox_process import sandbox_process
 from connector.config import API_KEY_ENV, load_settings
+from connector.delivery.traffic import Traffic
 from connector.logs import configure_logging
-from connector.sync.orchestrator import run_pass, sticky_client
+from connector.sync.orchestrator import PassReport, run_pass, sticky_client
 from state import StateStore
 from tests.support import CUSTOMER_HEADER, ORDER_HEADER, drop_file, write_config
 
@@ -46,7 +47,7 @@ def make_drop(drop: Path, customers: int, events: int) -> None:
         for i in range(events)])
 
 
-async def run(config: Path) -> tuple[object, object, float, float]:
+async def run(config: Path) -> tuple[PassReport, Traffic, float, float]:
     settings = load_settings(config)
     store = StateStore.open(settings.state.url)
     try:
@@ -78,14 +79,14 @@ def main() -> None:
             stats = httpx2.get(f"{base_url}/_sandbox/stats").json()["workspaces"]
     finally:
         shutil.rmtree(root, ignore_errors=True)
-    total = report.total  # type: ignore[attr-defined]
+    total = report.total
     records = total.records_read
     print(f"records read {records}, customers created {total.customers_created}, "
           f"events sent {sum(total.events_sent.values())}, wall {wall:.1f}s, "
           f"connector CPU {cpu:.1f}s = {cpu / records * 1000:.3f} CPU-s per 1,000 records")
     print(f"{'workspace':<20}{'requests':>10}{'req/s':>9}{'429 seen':>10}"
           f"{'429 sent':>10}{'peak/1s':>9}")
-    for ws, t in sorted(traffic.by_workspace.items()):  # type: ignore[attr-defined]
+    for ws, t in sorted(traffic.by_workspace.items()):
         s = stats.get(ws, {})
         print(f"{ws:<20}{t.requests:>10}{t.requests_per_second:>9.1f}{t.rate_limited:>10}"
               f"{s.get('rate_limited', 0):>10}{s.get('peak_window', 0):>9}")

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Annotated
@@ -42,12 +44,20 @@ ConfigOption = Annotated[Path | None, typer.Option(
     "--config", "-c", help="TOML config file (default: $STICKY_SYNC_CONFIG)")]
 
 
-def _settings(config: Path | None) -> Settings:
+@contextmanager
+def _refused(label: str) -> Iterator[None]:
+    """A ConfigurationError (a bad config, a bad selection) printed as ``label: ...``
+    and exit code 2."""
     try:
-        settings = load_settings(config)
+        yield
     except ConfigurationError as exc:
-        err_console.print(f"[bold red]configuration error[/]: {exc}", highlight=False)
+        err_console.print(f"[bold red]{label}[/]: {exc}", highlight=False)
         raise typer.Exit(int(ExitCode.CONFIG_ERROR)) from exc
+
+
+def _settings(config: Path | None) -> Settings:
+    with _refused("configuration error"):
+        settings = load_settings(config)
     configure_logging(settings.log_level, settings.log_format)
     return settings
 
@@ -71,12 +81,9 @@ def run(config: ConfigOption = None,
     3 another run holds a source, 4 a target unreachable or refused the credentials.
     """
     settings = _settings(config)
-    try:
+    with _refused("configuration error"):
         code = asyncio.run(run_command(settings, source=source, json_out=json_out,
                                        console=console, due_only=once, dry_run=dry_run))
-    except ConfigurationError as exc:
-        err_console.print(f"[bold red]configuration error[/]: {exc}", highlight=False)
-        raise typer.Exit(int(ExitCode.CONFIG_ERROR)) from exc
     raise typer.Exit(int(code))
 
 
@@ -88,11 +95,8 @@ def daemon(config: ConfigOption = None) -> None:
     daemon exits 0. Exit 2 on a configuration error (a port in use included).
     """
     settings = _settings(config)
-    try:
+    with _refused("configuration error"):
         code = asyncio.run(daemon_command(settings))
-    except ConfigurationError as exc:
-        err_console.print(f"[bold red]configuration error[/]: {exc}", highlight=False)
-        raise typer.Exit(int(ExitCode.CONFIG_ERROR)) from exc
     raise typer.Exit(int(code))
 
 
@@ -115,13 +119,10 @@ def backfill(source: Annotated[str, typer.Option(help="the source to backfill")]
     settings = _settings(config)
     end = until.date() if until is not None else (
         datetime.now(UTC).date() + timedelta(days=1))
-    try:
+    with _refused("configuration error"):
         code = asyncio.run(backfill_command(settings, source=source, since=since.date(),
                                             until=end, json_out=json_out, console=console,
                                             dry_run=dry_run, progress_console=err_console))
-    except ConfigurationError as exc:
-        err_console.print(f"[bold red]configuration error[/]: {exc}", highlight=False)
-        raise typer.Exit(int(ExitCode.CONFIG_ERROR)) from exc
     raise typer.Exit(int(code))
 
 
@@ -244,11 +245,8 @@ def dlq_show(issue_id: Annotated[int, typer.Argument(help="the id from dlq list"
     """One record issue (quarantined, rejected or skipped): the error, the row as read and,
     for a quarantined one, the copy kept for replay."""
     settings = _settings(config)
-    try:
+    with _refused("error"):
         data = show_issue(settings, issue_id, reveal=reveal)
-    except ConfigurationError as exc:
-        err_console.print(f"[bold red]error[/]: {exc}", highlight=False)
-        raise typer.Exit(int(ExitCode.CONFIG_ERROR)) from exc
     console.print_json(json.dumps(data, default=str))
 
 
@@ -260,13 +258,10 @@ def dlq_retry(ids: SelectIds = None, all_open: SelectAll = False, reason: Select
     """Send quarantined records again (once the cause is fixed). Each goes through the
     ledger, so nothing delivered meanwhile is sent twice. Exit codes as for `run`."""
     settings = _settings(config)
-    try:
+    with _refused("error"):
         code = asyncio.run(retry_command(settings, ids=ids or [], all_open=all_open,
                                          reason=reason, source=source, json_out=json_out,
                                          console=console))
-    except ConfigurationError as exc:
-        err_console.print(f"[bold red]error[/]: {exc}", highlight=False)
-        raise typer.Exit(int(ExitCode.CONFIG_ERROR)) from exc
     raise typer.Exit(int(code))
 
 
@@ -276,12 +271,9 @@ def dlq_discard(ids: SelectIds = None, all_open: SelectAll = False,
                 config: ConfigOption = None) -> None:
     """Give up on quarantined records: they stay in the history as discarded."""
     settings = _settings(config)
-    try:
+    with _refused("error"):
         count = discard_command(settings, ids=ids or [], all_open=all_open, reason=reason,
                                 source=source)
-    except ConfigurationError as exc:
-        err_console.print(f"[bold red]error[/]: {exc}", highlight=False)
-        raise typer.Exit(int(ExitCode.CONFIG_ERROR)) from exc
     console.print(f"discarded {count} quarantined record(s)")
 
 

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 from state import StateStore
 
-INCREMENTAL_TRIGGERS = ("manual", "cron", "daemon", "demo")
+INCREMENTAL_TRIGGERS = ("manual", "cron", "daemon")
 """Runs that read a source from its cursor (a backfill or a replay does not)."""
 
 
