@@ -26,14 +26,17 @@ from connector.commands.dlq import (
     retry_command,
     show_issue,
 )
+from connector.commands.passes import csv_text, export_rows, mint_command
 from connector.commands.run import run_command
 from connector.commands.status import collect_status, render_status
 from connector.config import Settings, load_settings
 from connector.errors import ConfigurationError
+from connector.files import write_private
 from connector.logs import configure_logging
 from connector.sync.orchestrator import ExitCode
 from sandbox import Faults, SandboxConfig, serve
 from sandbox.faults import FaultError
+from state import StateStore
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="Sync a retailer's POS and e-commerce data into Sticky.")
@@ -275,6 +278,65 @@ def dlq_discard(ids: SelectIds = None, all_open: SelectAll = False,
         count = discard_command(settings, ids=ids or [], all_open=all_open, reason=reason,
                                 source=source)
     console.print(f"discarded {count} quarantined record(s)")
+
+
+passes_app = typer.Typer(no_args_is_help=True, help=(
+    "Wallet passes (opt-in per tenant with [tenants.passes]): mint on demand, export the "
+    "install links for the retailer's own messaging tool. Nobody is messaged from here."))
+app.add_typer(passes_app, name="passes")
+TenantOption = Annotated[str | None, typer.Option(
+    "--tenant", help="the tenant (needed when several are configured)")]
+
+
+@passes_app.command("mint")
+def passes_mint(customer: Annotated[list[str], typer.Option(
+                    "--customer", help="a Sticky customer id (cus_…) or a source customer "
+                    "key (source:id); repeat for several")],
+                config: ConfigOption = None, tenant: TenantOption = None,
+                remint: Annotated[bool, typer.Option(
+                    help="replace a link that expired unused (needs pass.installed "
+                    "webhooks)")] = False) -> None:
+    """Mint a pass for customers that have none (a customer is never minted twice)."""
+    settings = _settings(config)
+    with _refused("error"):
+        decisions, outcome = asyncio.run(mint_command(
+            settings, tenant_id=tenant, customers=customer, remint=remint))
+    for d in decisions:
+        console.print(f"{d.customer} ({d.workspace} {d.customer_id}): {d.action}"
+                      + (f" ({d.detail})" if d.detail else ""), highlight=False)
+    console.print(f"passes step: {outcome.status}, minted {outcome.minted}, re-minted "
+                  f"{outcome.reminted}, refused {outcome.rejected}"
+                  + (f": {outcome.error}" if outcome.error else ""), highlight=False)
+    if outcome.status == "aborted":
+        raise typer.Exit(int(ExitCode.TARGET_UNREACHABLE))
+    if outcome.rejected:
+        raise typer.Exit(int(ExitCode.RECORDS_FAILED))
+
+
+@passes_app.command("export")
+def passes_export(config: ConfigOption = None, tenant: TenantOption = None,
+                  out: Annotated[Path | None, typer.Option(
+                      "--out", "-o", help="CSV file to write (default: standard output)")]
+                  = None,
+                  include_all: Annotated[bool, typer.Option(
+                      "--all", help="also installed, expired and refused passes")] = False,
+                  ) -> None:
+    """Install links as CSV (valid ones only unless --all), with each customer's contact
+    details and consent flags as the source gave them. Mode 600: it holds personal data
+    and single-use links."""
+    settings = _settings(config)
+    with _refused("error"):
+        store = StateStore.open(settings.state.url)
+        try:
+            text = csv_text(export_rows(store, settings, tenant_id=tenant,
+                                        include_all=include_all))
+        finally:
+            store.close()
+    if out is None:
+        typer.echo(text, nl=False)
+        return
+    write_private(out, text)
+    err_console.print(f"wrote {text.count(chr(10)) - 1} pass(es) to {out}")
 
 
 def main() -> None:

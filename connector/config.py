@@ -14,6 +14,7 @@ from collections.abc import Callable, Mapping
 from datetime import date
 from pathlib import Path
 from typing import Annotated, Any, ClassVar, Literal, TypeVar
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import phonenumbers
@@ -66,6 +67,62 @@ class DaemonSettings(_Section):
     before they are cancelled (their pending rows are resent by the next run)."""
     misfire_grace_seconds: float = Field(60.0, ge=1)
     """A scheduled pass that could not start within this long of its time is skipped."""
+
+
+WEBHOOK_EVENTS = ("customer.tier_changed", "pass.installed", "journey.entered")
+WEBHOOK_SECRET_ENV_PREFIX = "STICKY_SYNC_WEBHOOK_SECRET_"  # noqa: S105 - a variable name
+
+
+class WebhookSettings(_Section):
+    """Sticky webhooks: where Sticky posts them and how the receiver checks them
+    (docs/webhooks.md)."""
+
+    url: str | None = None
+    """Public URL Sticky posts to; ``{workspace}`` is replaced per workspace (one
+    subscription each). The receiver serves this URL's path."""
+    events: Annotated[list[Annotated[str, Field(pattern=r"^[a-z_]+\.[a-z_]+$")]],
+                      Field(min_length=1)] = Field(default_factory=lambda: list(WEBHOOK_EVENTS))
+    tolerance_seconds: int = Field(300, ge=30, le=3600)
+    """A delivery signed longer ago (or further ahead) than this is refused as a replay."""
+    secrets_file: Path = Path("./var/webhook-secrets.json")
+    """Signing secrets by workspace, written by ``webhooks subscribe`` (mode 600);
+    ``STICKY_SYNC_WEBHOOK_SECRET_<WORKSPACE>`` in the environment wins over it."""
+    host: str | None = None
+    port: int | None = Field(None, ge=0, le=65535)
+    """Set to serve the receiver on its own port (else on the daemon's health server,
+    next to /healthz and /metrics)."""
+    max_body_bytes: int = Field(256 * 1024, ge=1024)
+
+    @field_validator("url")
+    @classmethod
+    def _public_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        if not re.match(r"^https?://[^\s/]+/\S*$", value):
+            raise ValueError("must be an absolute http(s) URL with a path, such as "
+                             "https://sync.example.com/webhooks/sticky/{workspace}")
+        if value.count("{") != value.count("{workspace}") or "}" in value.replace(
+                "{workspace}", ""):
+            raise ValueError("the only placeholder allowed is {workspace}")
+        return value
+
+    def url_for(self, workspace: str) -> str:
+        if self.url is None:
+            raise ConfigurationError("webhooks.url is not set: the public URL Sticky posts "
+                                     "to (docs/webhooks.md)")
+        return self.url.replace("{workspace}", workspace)
+
+    @property
+    def route(self) -> str:
+        """The receiver's path (``{workspace}`` stays a path parameter)."""
+        if self.url is None:
+            return "/webhooks/sticky/{workspace}"
+        path = urlsplit(self.url.replace("{workspace}", "__ws__")).path or "/"
+        return path.replace("__ws__", "{workspace}")
+
+    @staticmethod
+    def secret_env(workspace: str) -> str:
+        return WEBHOOK_SECRET_ENV_PREFIX + re.sub(r"[^A-Z0-9]", "_", workspace.upper())
 
 
 class _ApiSettings(_Section):
@@ -248,6 +305,10 @@ class ShopifySourceSettings(_Section):
     base_url: str | None = None
     timeout_seconds: float = Field(30.0, gt=0)
     max_attempts: int = Field(6, ge=1, le=50)
+    write_back_tier: bool = False
+    """Tag each customer with its Sticky tier (``sticky-tier:<tier>``) when a
+    ``customer.tier_changed`` webhook arrives; needs the write_customers scope."""
+    tier_tag_prefix: Annotated[str, Field(min_length=1, max_length=64)] = "sticky-tier:"
 
     @field_validator("schedule")
     @classmethod
@@ -316,6 +377,16 @@ class PosSourceSettings(_Section):
         return load_spec(self.spec)
 
 
+class TenantPassesSettings(_Section):
+    """Wallet passes (opt-in per tenant: the section's presence turns them on)."""
+
+    mint_on_create: bool = True
+    """Mint a pass for each customer the connector creates in Sticky."""
+    remint_expired: bool = False
+    """Mint again when a link expired unused (needs ``pass.installed`` webhooks, else
+    an installed pass cannot be told from an unused one)."""
+
+
 SourceSettings = Annotated[CsvSourceSettings | ShopifySourceSettings | PosSourceSettings,
                            Field(discriminator="kind")]
 
@@ -329,6 +400,7 @@ class TenantSettings(_Section):
     workspaces: dict[str, str] = Field(default_factory=dict)
     sources: list[SourceSettings] = Field(default_factory=list)
     sticker: TenantStickerSettings | None = None
+    passes: TenantPassesSettings | None = None
 
     @field_validator("phone_region")
     @classmethod
@@ -396,6 +468,7 @@ class Settings(BaseSettings):
     sticky: StickySettings = StickySettings()
     sticker: StickerSettings = StickerSettings()
     daemon: DaemonSettings = DaemonSettings()
+    webhooks: WebhookSettings = WebhookSettings()
     tenants: list[TenantSettings] = Field(default_factory=list)
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     log_format: Literal["auto", "json", "console"] = "auto"
@@ -420,6 +493,13 @@ class Settings(BaseSettings):
         if shared:
             raise ValueError("tenants.sticker.internal_org_id: different businesses must "
                              f"not share an organization id: {shared}")
+        for tenant in self.tenants:
+            if (tenant.passes is not None and tenant.passes.remint_expired
+                    and "pass.installed" not in self.webhooks.events):
+                raise ValueError(
+                    f"tenants[{tenant.id}].passes.remint_expired needs the pass.installed "
+                    "webhook (webhooks.events): without it an installed pass cannot be told "
+                    "from an unused one, and the customer would get a second pass")
         return self
 
     def tenant(self, tenant_id: str) -> TenantSettings:
@@ -486,6 +566,9 @@ def _resolve_paths(data: dict[str, Any], base: Path) -> None:
     state = data.get("state")
     if isinstance(state, dict) and isinstance(state.get("url"), str):
         state["url"] = _resolve_sqlite_url(state["url"], base)
+    hooks = data.get("webhooks")
+    if isinstance(hooks, dict) and isinstance(hooks.get("secrets_file"), str):
+        hooks["secrets_file"] = str(_under(base, hooks["secrets_file"]))
     for tenant in data.get("tenants", []) if isinstance(data.get("tenants"), list) else []:
         for source in tenant.get("sources", []) if isinstance(tenant, dict) else []:
             for key in ("drop_dir", "spec"):

@@ -32,3 +32,16 @@ def upsert(conn: Connection, table: Table, rows: Sequence[dict[str, Any]],
     conn.execute(statement.on_conflict_do_update(
         index_elements=list(keys), set_={c: statement.excluded[c] for c in update}),
         list(rows))
+
+
+def insert_ignore(conn: Connection, table: Table, rows: Sequence[dict[str, Any]]) -> int:
+    """INSERT ... ON CONFLICT DO NOTHING; returns how many rows were inserted."""
+    if not rows:
+        return 0
+    insert = _DIALECT_INSERTS.get(conn.dialect.name)
+    if insert is None:
+        raise NotImplementedError(f"state DB dialect {conn.dialect.name!r} is not supported")
+    added = 0
+    for row in rows:  # rowcount of an executemany is not reliable on every driver
+        added += conn.execute(insert(table).on_conflict_do_nothing(), row).rowcount
+    return added

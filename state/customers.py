@@ -98,3 +98,11 @@ class Customers:
         with self._engine.connect() as conn:
             return len(conn.execute(select(identities.c.customer_key).where(
                 identities.c.tenant == tenant)).all())
+
+    def keys_for_remote(self, workspace: str, remote_id: str) -> list[tuple[str, str]]:
+        """(tenant, customer key) of every source customer mapped to this Sticky customer."""
+        with self._engine.connect() as conn:
+            rows = conn.execute(select(identities.c.tenant, identities.c.customer_key).where(
+                identities.c.workspace == workspace, identities.c.remote_id == remote_id)
+                .order_by(identities.c.tenant, identities.c.customer_key)).all()
+        return [(str(r.tenant), str(r.customer_key)) for r in rows]

@@ -260,3 +260,52 @@ class Ledger:
             rows = conn.execute(select(ledger.c.status, func.count()).where(
                 ledger.c.tenant == tenant).group_by(ledger.c.status)).all()
         return {str(status): int(n) for status, n in rows}
+
+    def owe(self, tenant: str, target: str, entry: StagedEntry, conn: Connection) -> bool:
+        """Inside a caller's transaction: make ``entry`` pending unless the same content
+        was already sent (or is already pending); True when a row was written."""
+        row = conn.execute(select(ledger.c.id, ledger.c.status, ledger.c.payload_hash).where(
+            ledger.c.tenant == tenant, ledger.c.target == target,
+            ledger.c.workspace == entry.workspace, ledger.c.kind == entry.kind,
+            ledger.c.key == entry.key)).first()
+        if row is not None and row.payload_hash == entry.payload_hash and (
+                row.status in (SENT, PENDING)):
+            return False
+        values = {"source": entry.source, "subject": entry.subject,
+                  "parent_key": entry.parent_key, "amount_cents": entry.amount_cents,
+                  "payload_hash": entry.payload_hash, "payload": entry.payload,
+                  "idempotency_key": entry.idempotency_key, "status": PENDING,
+                  "run_id": None, "updated_at": utcnow()}
+        if row is None:
+            conn.execute(ledger.insert().values(
+                tenant=tenant, target=target, workspace=entry.workspace, kind=entry.kind,
+                key=entry.key, attempts=0, created_at=utcnow(), **values))
+        else:
+            conn.execute(_RESTAGE, [{"entry_id": row.id, **values}])
+        return True
+
+    def pending(self, tenant: str, target: str, kind: str,
+                workspace: str | None = None, limit: int = 500) -> list[LedgerEntry]:
+        """Pending entries of one target and kind, oldest first."""
+        query = select(ledger).where(
+            ledger.c.tenant == tenant, ledger.c.target == target, ledger.c.kind == kind,
+            ledger.c.status == PENDING)
+        if workspace is not None:
+            query = query.where(ledger.c.workspace == workspace)
+        with self._engine.connect() as conn:
+            rows = conn.execute(query.order_by(ledger.c.updated_at, ledger.c.id)
+                                .limit(limit)).all()
+        return [_entry(r) for r in rows]
+
+    def mark_sent_if_unchanged(self, entry: LedgerEntry, remote_id: str | None,
+                               attempts: int) -> bool:
+        """Settle ``entry`` as sent unless it was re-staged with other content meanwhile
+        (then it stays pending, to be sent again)."""
+        now = utcnow()
+        with self._engine.begin() as conn:
+            done = conn.execute(update(ledger).where(
+                ledger.c.id == entry.id, ledger.c.payload_hash == entry.payload_hash,
+                ledger.c.status == PENDING,
+            ).values(status=SENT, remote_id=remote_id, last_error=None, updated_at=now,
+                     sent_at=now, attempts=ledger.c.attempts + attempts))
+        return done.rowcount == 1

@@ -133,6 +133,7 @@ identities = Table(
     Column("remote_id", String(100), nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
+    Index("ix_identities_remote", "workspace", "remote_id"),
 )
 
 profiles = Table(
@@ -227,4 +228,85 @@ attention = Table(
     Column("resolved_at", UTCDateTime, nullable=True),
     UniqueConstraint("tenant", "scope", "kind", "key", name="uq_attention_item"),
     Index("ix_attention_open", "tenant", "resolved_at"),
+)
+
+# Wallet passes minted for Sticky customers (one row per customer; re-minting replaces the
+# link and bumps ``generation``). ``wanted``: to be minted by the next passes step.
+passes = Table(
+    "passes",
+    metadata,
+    Column("tenant", String(64), primary_key=True),
+    Column("workspace", String(100), primary_key=True),
+    Column("customer_id", String(100), primary_key=True),
+    Column("customer_key", String(255), nullable=True),
+    # wanted | minted | installed | rejected
+    Column("status", String(16), nullable=False),
+    Column("reason", String(16), nullable=False),  # created | on_demand | remint
+    Column("generation", Integer, nullable=False, server_default="0"),
+    Column("pass_id", String(100), nullable=True),
+    Column("install_url", Text, nullable=True),
+    Column("apple_url", Text, nullable=True),
+    Column("google_url", Text, nullable=True),
+    Column("expires_at", UTCDateTime, nullable=True),
+    Column("minted_at", UTCDateTime, nullable=True),
+    Column("installed_at", UTCDateTime, nullable=True),
+    Column("platform", String(16), nullable=True),
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("last_error", Text, nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Index("ix_passes_status", "tenant", "status"),
+    Index("ix_passes_pass_id", "pass_id"),
+)
+
+# Webhook subscriptions made by ``webhooks subscribe``. The signing secret is never
+# stored here (it lives in the webhook secrets file): only a fingerprint, to tell which
+# secret a subscription was made with.
+webhook_subscriptions = Table(
+    "webhook_subscriptions",
+    metadata,
+    Column("workspace", String(100), primary_key=True),
+    Column("url", Text, nullable=False),
+    Column("events", JSONDoc, nullable=False),
+    Column("subscription_id", String(100), nullable=True),
+    Column("secret_fingerprint", String(64), nullable=True),
+    Column("idempotency_key", String(80), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+)
+
+# The webhook inbox: every verified event once (by workspace and event id), stored before
+# the receiver answers 2xx, processed afterwards from here.
+webhook_events = Table(
+    "webhook_events",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("workspace", String(100), nullable=False),
+    Column("event_id", String(100), nullable=False),
+    Column("type", String(64), nullable=False),
+    Column("body", JSONDoc, nullable=False),
+    Column("event_created_at", UTCDateTime, nullable=True),
+    Column("received_at", UTCDateTime, nullable=False),
+    Column("deliveries", Integer, nullable=False, server_default="1"),
+    Column("processed_at", UTCDateTime, nullable=True),
+    # applied | ignored | failed
+    Column("outcome", String(16), nullable=True),
+    Column("detail", Text, nullable=True),
+    UniqueConstraint("workspace", "event_id", name="uq_webhook_event"),
+    Index("ix_webhook_events_unprocessed", "processed_at"),
+)
+
+# What Sticky told us about each of its customers (from webhooks).
+loyalty = Table(
+    "loyalty",
+    metadata,
+    Column("workspace", String(100), primary_key=True),
+    Column("customer_id", String(100), primary_key=True),
+    Column("tier", String(32), nullable=True),
+    Column("previous_tier", String(32), nullable=True),
+    Column("tier_changed_at", UTCDateTime, nullable=True),
+    Column("points_balance", BigInteger, nullable=True),
+    Column("last_journey", String(200), nullable=True),
+    Column("last_journey_at", UTCDateTime, nullable=True),
+    Column("updated_at", UTCDateTime, nullable=False),
 )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Engine
@@ -15,10 +16,12 @@ from state.customers import Customers
 from state.db import create_state_engine, migrate
 from state.issues import RecordIssue, RecordIssues, RecordRef
 from state.leases import Leases
-from state.ledger import Ledger
+from state.ledger import Ledger, StagedEntry
 from state.locations import Locations
 from state.organizations import Organizations
+from state.passes import Passes
 from state.runs import Runs
+from state.webhooks import InboxEvent, Webhooks
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,6 +33,8 @@ class Delivery:
     remote_id: str
     attempts: int
     identity: tuple[str, str] | None = None
+    wants_pass: bool = False
+    """The customer was created by this request and its tenant mints wallet passes."""
 
 
 class StateStore:
@@ -46,6 +51,8 @@ class StateStore:
         self.locations = Locations(engine)
         self.organizations = Organizations(engine)
         self.attention = Attention(engine)
+        self.passes = Passes(engine)
+        self.webhooks = Webhooks(engine)
 
     @classmethod
     def open(cls, url: str) -> StateStore:
@@ -75,6 +82,52 @@ class StateStore:
                 if d.identity is not None:
                     self.customers.save_identity(tenant, d.identity[0], d.identity[1],
                                                  d.remote_id, conn)
+            wanted = [(d.identity[1], d.remote_id, d.identity[0]) for d in items
+                      if d.wants_pass and d.identity is not None]
+            if wanted:
+                self.passes.want(tenant, wanted, "created", conn)
+
+    # -- webhook events: each applied with its consequences in one transaction ---------
+    def apply_tier_change(self, event: InboxEvent, customer_id: str, tier: str,
+                          previous_tier: str | None, changed_at: datetime,
+                          points_balance: int | None,
+                          write_backs: Sequence[tuple[str, str, StagedEntry]]) -> bool:
+        """Record the tier unless a later change is known; when recorded, owe each
+        ``(tenant, target, entry)`` write-back. True when applied."""
+        with self.engine.begin() as conn:
+            applied = self.webhooks.set_tier(event.workspace, customer_id, tier,
+                                             previous_tier, changed_at, points_balance, conn)
+            if applied:
+                for tenant, target, entry in write_backs:
+                    self.ledger.owe(tenant, target, entry, conn)
+            self.webhooks.finish(event.id, "applied" if applied else "ignored",
+                                 None if applied else "a later tier change is recorded",
+                                 conn)
+        return applied
+
+    def apply_pass_install(self, event: InboxEvent, customer_id: str, pass_id: str,
+                           installed_at: datetime, platform: str | None) -> bool:
+        with self.engine.begin() as conn:
+            changed = self.passes.mark_installed(event.workspace, customer_id, pass_id,
+                                                 installed_at, platform, conn)
+            self.webhooks.finish(event.id, "applied" if changed else "ignored",
+                                 None if changed else f"pass {pass_id} was not minted by "
+                                 "this connector (or is not the customer's current one)",
+                                 conn)
+        return changed > 0
+
+    def apply_journey(self, event: InboxEvent, customer_id: str, journey: str,
+                      entered_at: datetime) -> bool:
+        with self.engine.begin() as conn:
+            applied = self.webhooks.set_journey(event.workspace, customer_id, journey,
+                                                entered_at, conn)
+            self.webhooks.finish(event.id, "applied" if applied else "ignored",
+                                 None if applied else "a later journey is recorded", conn)
+        return applied
+
+    def finish_webhook(self, event: InboxEvent, outcome: str, detail: str | None) -> None:
+        with self.engine.begin() as conn:
+            self.webhooks.finish(event.id, outcome, detail, conn)
 
     def close(self) -> None:
         if self._checkpointer is not None:

@@ -34,6 +34,8 @@ MANAGER: dict[str, object] = {
 def _toml_value(value: object) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
     if isinstance(value, str):
         return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
     return repr(value)
@@ -57,9 +59,13 @@ def write_config(root: Path, base_url: str, *, state_url: str | None = None,
                  sticker: str | None = None,
                  sticker_api: dict[str, object] | None = None,
                  sources: str | None = None,
-                 workspaces: dict[str, str] | None = None) -> Path:
+                 workspaces: dict[str, str] | None = None,
+                 passes: dict[str, object] | None = None,
+                 webhooks: dict[str, object] | None = None) -> Path:
     """``sticker``: a ``[tenants.sticker]`` section (see :func:`sticker_section`); the
-    ``[sticker]`` API section then points at the sandbox's ``/sticker`` prefix."""
+    ``[sticker]`` API section then points at the sandbox's ``/sticker`` prefix.
+    ``passes``: the tenant's ``[tenants.passes]`` keys (the section turns passes on);
+    ``webhooks``: the ``[webhooks]`` keys."""
     root.mkdir(parents=True, exist_ok=True)
     sticky_keys = {"max_attempts": 8, "retry_budget_seconds": 60, **(sticky or {})}
     sticky_lines = "\n".join(f"{k} = {v!r}" for k, v in sticky_keys.items())
@@ -76,6 +82,10 @@ drop_dir = "./drop"
 stable_seconds = 0
 batch_size = {batch_size}
 """
+    passes_section = "" if passes is None else "[tenants.passes]\n" + "\n".join(
+        f"{k} = {_toml_value(v)}" for k, v in passes.items()) + "\n"
+    webhooks_section = "" if webhooks is None else "[webhooks]\n" + "\n".join(
+        f"{k} = {_toml_value(v)}" for k, v in webhooks.items()) + "\n"
     extra_workspaces = "\n".join(f'"{k}" = "{v}"' for k, v in (workspaces or {}).items())
     path.write_text(f"""
 [state]
@@ -89,6 +99,7 @@ base_url = "{base_url}"
 base_url = "{base_url}/sticker"
 {sticker_lines}
 
+{webhooks_section}
 [[tenants]]
 id = "t1"
 name = "Test Dispensary"
@@ -101,7 +112,8 @@ timezone = "America/Los_Angeles"
 "002" = "{WS_EASTSIDE}"
 {extra_workspaces}
 {sources if sources is not None else csv_source}
-{sticker or ""}""", encoding="utf-8")
+{sticker or ""}
+{passes_section}""", encoding="utf-8")
     return path
 
 

@@ -61,7 +61,7 @@ def test_the_example_config_loads_and_documents_every_key() -> None:
     text = EXAMPLE.read_text(encoding="utf-8")
     documented = toml_keys(tomllib.loads(text)) | {
         "sticky.api_key_file", "sticky.api_key", "sticker.api_key_file",
-        "sticker.api_key"}  # shown commented out / env only
+        "sticker.api_key", "webhooks.host", "webhooks.port"}  # shown commented out / env only
     assert "api_key_file" in text and "STICKY_SYNC_STICKY__API_KEY" in text
     missing = model_keys(Settings) - documented
     assert missing == set(), f"keys missing from config.example.toml: {sorted(missing)}"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic import SecretStr
@@ -22,6 +22,8 @@ class Delivered:
     status: int
     attempts: int
     replayed: bool
+    body: dict[str, Any] = field(default_factory=dict)
+    """The response body (a JSON object)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +72,18 @@ class StickyClient:
                            idempotency_key: str) -> Delivered:
         return await self._post("/v1/events", workspace, payload, idempotency_key)
 
+    async def mint_pass(self, workspace: str, customer_id: str,
+                        idempotency_key: str) -> Delivered:
+        """``POST /v1/passes``: the body holds the single-use install links."""
+        return await self._post("/v1/passes", workspace, {"customer_id": customer_id},
+                                idempotency_key)
+
+    async def subscribe_webhook(self, workspace: str, url: str, events: list[str],
+                                idempotency_key: str) -> Delivered:
+        """``POST /v1/webhooks``: the body holds the subscription (and its secret)."""
+        return await self._post("/v1/webhooks", workspace, {"url": url, "events": events},
+                                idempotency_key)
+
     async def check_access(self, workspace: str) -> None:
         """One cheap authenticated read; raises AuthenticationFailed / NetworkError..."""
         what = f"GET /v1/customers [{workspace}]"
@@ -99,22 +113,22 @@ class StickyClient:
                 self.traffic.of(workspace).network_errors += 1
                 raise
             raise_for_response(response, what)
-            remote_id = _read_id(response)
-            if remote_id is None:
+            body = _read_body(response)
+            remote_id = body.get("id")
+            if not isinstance(remote_id, str) or not remote_id:
                 raise ServerError(f"{what}: {response.status_code} without an id in the body",
                                   status=response.status_code)
             return Delivered(remote_id=remote_id, status=response.status_code,
                              attempts=log.attempts,
-                             replayed=response.headers.get("Idempotent-Replayed") == "true")
+                             replayed=response.headers.get("Idempotent-Replayed") == "true",
+                             body=body)
 
         return await call_with_retry(send, self.policy, log)
 
 
-def _read_id(response: httpx.Response) -> str | None:
+def _read_body(response: httpx.Response) -> dict[str, Any]:
     try:
         data = response.json()
     except ValueError:
-        return None
-    if isinstance(data, dict) and isinstance(data.get("id"), str) and data["id"]:
-        return str(data["id"])
-    return None
+        return {}
+    return data if isinstance(data, dict) else {}

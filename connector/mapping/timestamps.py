@@ -114,3 +114,13 @@ def _zone(tz: str) -> tzinfo:
         return ZoneInfo(tz)
     except ZoneInfoNotFoundError as exc:  # a KeyError subclass; callers expect ValueError
         raise ValueError(f"unknown time zone {tz!r}") from exc
+
+
+def parse_iso_utc(text: str) -> datetime | None:
+    """A strict ISO-8601 time with a zone (``Z`` or an offset), as an API writes it, in
+    UTC; ``None`` for anything else (no zone, not ISO)."""
+    try:
+        parsed = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return None if parsed.tzinfo is None else parsed.astimezone(UTC)

@@ -23,6 +23,8 @@ from connector.sync.due import is_due
 from connector.sync.leasing import busy_message, claim_lease, holder_id, keep_lease
 from connector.sync.organizations import STEP, OrganizationOutcome, OrganizationSync
 from connector.sync.organizations import TARGET as STICKER_TARGET
+from connector.sync.passes import STEP as PASSES_STEP
+from connector.sync.passes import PassesOutcome, PassMinter
 from connector.sync.replay import (
     AUTO_RETRY_LIMIT,
     AUTO_RETRY_MAX_ATTEMPTS,
@@ -60,16 +62,19 @@ class SourceOutcome:
 class PassReport:
     outcomes: list[SourceOutcome] = field(default_factory=list)
     organizations: list[OrganizationOutcome] = field(default_factory=list)
+    passes: list[PassesOutcome] = field(default_factory=list)
     total: RunSummary = field(default_factory=RunSummary)
 
     @property
     def exit_code(self) -> ExitCode:
         statuses = {o.status for o in self.outcomes} | {o.status for o in self.organizations}
+        statuses |= {p.status for p in self.passes if p.status != "busy"}
         if "aborted" in statuses:
             return ExitCode.TARGET_UNREACHABLE
         if "busy" in statuses:
             return ExitCode.SOURCE_BUSY
-        if sum(self.total.quarantined.values()) or "rejected" in statuses:
+        if (sum(self.total.quarantined.values()) or "rejected" in statuses
+                or any(p.rejected for p in self.passes)):
             return ExitCode.RECORDS_FAILED
         return ExitCode.OK
 
@@ -153,6 +158,9 @@ async def run_pass(settings: Settings, store: StateStore, sticky: StickyClient, 
                 tenant, store, sticker, holder, trigger, settings.state.lease_ttl_seconds)
             report.organizations.append(outcome_org)
             _count_setups(tenant, outcome_org, report.total)
+        if tenant.passes is not None and not dry_run and (sources or only_source is None):
+            report.passes.append(await run_passes_step(
+                tenant, store, sticky, holder, trigger, settings))
     report.total.finish()
     return report
 
@@ -269,6 +277,33 @@ async def _run_organization(tenant: TenantSettings, store: StateStore,
     return outcome
 
 
+async def run_passes_step(tenant: TenantSettings, store: StateStore, sticky: StickyClient,
+                          holder: str, trigger: str, settings: Settings) -> PassesOutcome:
+    """Mint the tenant's wanted passes under the step's own lease (busy: another process
+    is minting them; nothing to do here)."""
+    ttl = settings.state.lease_ttl_seconds
+    if not claim_lease(store, tenant.id, PASSES_STEP, holder, ttl):
+        return PassesOutcome(tenant.id, status="busy",
+                             error=busy_message(store, tenant.id, PASSES_STEP))
+    run_id = store.runs.start(tenant.id, PASSES_STEP, trigger)
+    keeper = asyncio.create_task(keep_lease(store, tenant.id, PASSES_STEP, holder, ttl))
+    minter = PassMinter(tenant, store, sticky, settings.sticky.max_in_flight_per_workspace)
+    try:
+        with structlog.contextvars.bound_contextvars(run_id=run_id, tenant=tenant.id,
+                                                     source=PASSES_STEP):
+            outcome = await minter.run()
+    except AbortRun as exc:
+        outcome = minter.outcome
+        outcome.status, outcome.error = "aborted", str(exc)
+        log.error("passes step aborted", tenant=tenant.id, error=str(exc))
+    finally:
+        keeper.cancel()
+        store.leases.release(tenant.id, PASSES_STEP, holder)
+    store.runs.finish(run_id, "aborted" if outcome.status == "aborted" else "ok",
+                      outcome.as_dict(), error=outcome.error)
+    return outcome
+
+
 async def _run_source(tenant: TenantSettings, source: SourceSettings, adapter: Adapter,
                       store: StateStore, sticky: StickyClient, settings: Settings,
                       holder: str, trigger: str,
@@ -296,7 +331,8 @@ async def _run_started(tenant: TenantSettings, source: SourceSettings, adapter: 
     source_name = source.name
     state_thread = StateThread()
     sender = BatchSender(tenant.id, store, sticky, settings.sticky.max_in_flight_per_workspace,
-                         state_thread)
+                         state_thread, mint_passes=tenant.passes is not None
+                         and tenant.passes.mint_on_create and not dry_run)
     runner = SourceRunner(
         mapping_context(tenant, source_name), adapter, store, sender, source.batch_size,
         run_id, stop, after_commit=not dry_run, on_batch=on_batch)

@@ -46,8 +46,12 @@ stopping the run when its workspace accepted another payload during its phase or
 
 class BatchSender:
     def __init__(self, tenant: str, store: StateStore, sticky: StickyClient,
-                 max_in_flight_per_workspace: int, state_thread: StateThread) -> None:
+                 max_in_flight_per_workspace: int, state_thread: StateThread, *,
+                 mint_passes: bool = False) -> None:
         self.tenant = tenant
+        self.mint_passes = mint_passes
+        """A customer this run creates in Sticky (201) is marked for a wallet pass, in
+        the transaction that records it."""
         self.store = store
         self.db = state_thread
         self.settle_queue = SettleQueue(store, state_thread, tenant)
@@ -178,8 +182,9 @@ class BatchSender:
         assert work.ledger_id is not None and result.remote_id is not None
         staged = work.staged
         identity = (staged.key, staged.workspace) if work.kind == CUSTOMER else None
+        wants_pass = self.mint_passes and identity is not None and result.status == 201
         await self.settle_queue.delivered(
-            Delivery(work.ledger_id, result.remote_id, result.attempts, identity))
+            Delivery(work.ledger_id, result.remote_id, result.attempts, identity, wants_pass))
         if identity is not None:
             plan.identities[identity] = result.remote_id
             self.identities[identity] = result.remote_id

@@ -1,0 +1,197 @@
+"""Wallet passes against the sandbox over real HTTP: minted once per created customer
+across reruns and restarts, exported, re-minted only when a link expired unused."""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import io
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from typer.testing import CliRunner
+
+from connector.cli import app
+from connector.commands.passes import export_rows, mint_command, plan_mints
+from connector.sync.orchestrator import run_passes_step, sticky_client
+from sandbox import RunningSandbox
+from sandbox.testing import SandboxAdmin
+from sandbox.testing import sticky_client as raw_sticky_client
+from state.passes import WANTED
+from state.schema import passes as passes_table
+from tests.support import CUSTOMER_HEADER, TEST_KEY, WS_ONLINE, drop_file, e164, phone
+from tests.sync.conftest import Harness
+
+PASSES_ON: dict[str, object] = {"mint_on_create": True}
+
+
+def customers(n: int, start: int = 0) -> list[list[object]]:
+    return [[f"c{i}", phone(i), f"c{i}@example.com", f"Name{i}", "", "", "", "", "", "",
+             ""] for i in range(start, start + n)]
+
+
+def passes_by_customer(admin: SandboxAdmin) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for p in admin.passes(WS_ONLINE):
+        out.setdefault(p["customer_id"], []).append(p["id"])
+    return out
+
+
+def test_a_pass_is_minted_once_per_created_customer_across_reruns_and_restarts(
+        make_harness: Callable[..., Harness], admin: SandboxAdmin) -> None:
+    h = make_harness(passes=PASSES_ON)
+    drop_file(h.drop, "customers_1.csv", CUSTOMER_HEADER, customers(3))
+    report, _ = h.run()
+    assert [p.minted for p in report.passes] == [3]
+    minted = passes_by_customer(admin)
+    assert len(minted) == 3 and all(len(ids) == 1 for ids in minted.values())
+
+    report, _ = h.run()  # nothing new: nothing minted
+    assert [p.minted for p in report.passes] == [0]
+    # a restart (new process: new store, new clients) with the same customers again
+    # (changed names) and one new customer
+    rows = customers(3)
+    for row in rows:
+        row[3] = f"Renamed{row[0]}"
+    drop_file(h.drop, "customers_2.csv", CUSTOMER_HEADER, rows + customers(1, start=3))
+    report, _ = h.run()
+    assert [p.minted for p in report.passes] == [1]
+    after = passes_by_customer(admin)
+    assert len(after) == 4 and all(len(ids) == 1 for ids in after.values())
+    assert {k: v for k, v in after.items() if k in minted} == minted
+
+    store = h.store()
+    try:
+        recorded = store.passes.all("t1")
+    finally:
+        store.close()
+    sandbox_passes = {p["id"]: p for p in admin.passes(WS_ONLINE)}
+    assert len(recorded) == 4
+    for record in recorded:
+        assert record.status == "minted"
+        assert record.pass_id in sandbox_passes
+        assert record.install_url == sandbox_passes[record.pass_id]["install_url"]
+        assert record.expires_at is not None and record.expires_at > datetime.now(UTC)
+
+
+def test_a_mint_whose_answer_was_lost_gets_the_same_pass_back(
+        make_harness: Callable[..., Harness], admin: SandboxAdmin) -> None:
+    """A crash after Sticky minted but before we recorded it: the row is still wanted;
+    the retry carries the same Idempotency-Key and Sticky answers with the same pass."""
+    h = make_harness(passes=PASSES_ON)
+    drop_file(h.drop, "customers_1.csv", CUSTOMER_HEADER, customers(1))
+    h.run()
+    store = h.store()
+    try:
+        (record,) = store.passes.all("t1")
+        # put the row back as it was before the answer was recorded
+        with store.engine.begin() as conn:
+            conn.execute(passes_table.update().values(status=WANTED, pass_id=None))
+
+        async def again() -> None:
+            async with sticky_client(h.settings) as sticky:
+                await run_passes_step(h.settings.tenants[0], store, sticky, "test-holder",
+                                      "manual", h.settings)
+        asyncio.run(again())
+        (after,) = store.passes.all("t1")
+    finally:
+        store.close()
+    assert after.pass_id == record.pass_id
+    assert len(admin.passes(WS_ONLINE)) == 1
+
+
+def test_no_pass_without_the_tenant_opting_in(harness: Harness, admin: SandboxAdmin) -> None:
+    drop_file(harness.drop, "customers_1.csv", CUSTOMER_HEADER, customers(2))
+    report, _ = harness.run()
+    assert report.passes == []
+    assert admin.passes() == []
+
+
+def test_a_customer_that_already_existed_in_sticky_gets_no_automatic_pass(
+        make_harness: Callable[..., Harness], admin: SandboxAdmin,
+        sandbox: RunningSandbox) -> None:
+    with raw_sticky_client(sandbox, WS_ONLINE, TEST_KEY) as client:
+        client.post("/v1/customers", json={"phone": e164(0)}).raise_for_status()
+    h = make_harness(passes=PASSES_ON)
+    drop_file(h.drop, "customers_1.csv", CUSTOMER_HEADER, customers(2))
+    report, _ = h.run()
+    assert [p.minted for p in report.passes] == [1]
+    existing = next(c["id"] for c in admin.customers(WS_ONLINE) if c["phone"] == e164(0))
+    assert existing not in passes_by_customer(admin)
+
+
+def test_on_demand_mint_then_never_twice_and_remint_only_when_expired_unused(
+        make_harness: Callable[..., Harness], admin: SandboxAdmin) -> None:
+    h = make_harness(passes={"mint_on_create": False})
+    drop_file(h.drop, "customers_1.csv", CUSTOMER_HEADER, customers(2))
+    report, _ = h.run()
+    assert [p.minted for p in report.passes] == [0]
+    decisions, outcome = asyncio.run(mint_command(h.settings, tenant_id=None,
+                                                  customers=["pos:c0"], remint=False))
+    assert [d.action for d in decisions] == ["queued"] and outcome.minted == 1
+    decisions, outcome = asyncio.run(mint_command(h.settings, tenant_id=None,
+                                                  customers=["pos:c0"], remint=True))
+    assert [d.action for d in decisions] == ["has_valid_pass"] and outcome.minted == 0
+    assert len(admin.passes(WS_ONLINE)) == 1
+
+    store = h.store()
+    try:
+        later = datetime.now(UTC) + timedelta(hours=25)
+        # expired unused, but no pass.installed subscription: an install would be unseen
+        with pytest.raises(Exception, match="cannot be told from an installed"):
+            plan_mints(store, h.settings.tenants[0], ["pos:c0"], remint=True,
+                       installs_reported=False, now=later)
+        decisions = plan_mints(store, h.settings.tenants[0], ["pos:c0"], remint=False,
+                               installs_reported=True, now=later)
+        assert [d.action for d in decisions] == ["expired_unused"]
+        decisions = plan_mints(store, h.settings.tenants[0], ["pos:c0"], remint=True,
+                               installs_reported=True, now=later)
+        assert [d.action for d in decisions] == ["reminted"]
+        (record,) = store.passes.wanted("t1")
+        assert record.generation == 1
+    finally:
+        store.close()
+
+
+def test_export_lists_the_valid_links_with_consent_flags(
+        make_harness: Callable[..., Harness], admin: SandboxAdmin) -> None:
+    h = make_harness(passes=PASSES_ON)
+    rows = customers(2)
+    rows[0][5] = "yes"  # sms_opt_in
+    rows[0][7] = "kiosk"  # opt_in_source
+    rows[0][8] = "2026-10-01T10:00:00Z"
+    drop_file(h.drop, "customers_1.csv", CUSTOMER_HEADER, rows)
+    h.run()
+    result = CliRunner().invoke(app, ["passes", "export", "--config",
+                                      str(h.root / "config.toml")])
+    assert result.exit_code == 0, result.output
+    exported = list(csv.DictReader(io.StringIO(result.stdout)))
+    sandbox_passes = {p["id"]: p for p in admin.passes(WS_ONLINE)}
+    assert len(exported) == 2
+    for row in exported:
+        minted = sandbox_passes[row["pass_id"]]
+        assert row["install_url"] == minted["install_url"]
+        assert row["install_url"].startswith("https://")
+        assert row["sticky_customer_id"] == minted["customer_id"]
+        assert row["status"] == "valid"
+    by_key = {r["customer_key"]: r for r in exported}
+    assert by_key["pos:c0"]["sms_consent"] == "true"
+    assert by_key["pos:c1"]["sms_consent"] == ""  # never inferred
+    assert by_key["pos:c0"]["phone"] == e164(0)
+
+    out = h.root / "links.csv"
+    result = CliRunner().invoke(app, ["passes", "export", "--config",
+                                      str(h.root / "config.toml"), "--out", str(out)])
+    assert result.exit_code == 0
+    assert out.stat().st_mode & 0o777 == 0o600
+
+    store = h.store()
+    try:
+        later = datetime.now(UTC) + timedelta(hours=25)
+        assert export_rows(store, h.settings, tenant_id=None, include_all=False,
+                           now=later) == []
+        every = export_rows(store, h.settings, tenant_id=None, include_all=True, now=later)
+        assert {r["status"] for r in every} == {"expired"}
+    finally:
+        store.close()
