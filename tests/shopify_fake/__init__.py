@@ -18,6 +18,7 @@ from tests.shopify_fake.fake import (
     GenerateSummary,
     RecordedRequest,
     ShopifyFake,
+    TagMutation,
 )
 from tests.shopify_fake.model import (
     Address,
@@ -52,5 +53,6 @@ __all__ = [
     "Refund",
     "RunningShopify",
     "ShopifyFake",
+    "TagMutation",
     "running_shopify",
 ]

@@ -33,7 +33,13 @@ from tests.shopify_fake.model import (
 from tests.shopify_fake.pagination import CursorRegistry
 from tests.shopify_fake.ratelimit import LeakyBucket
 
-DEFAULT_SCOPES = ("read_orders", "read_all_orders", "read_customers", "read_locations")
+DEFAULT_SCOPES = (
+    "read_orders",
+    "read_all_orders",
+    "read_customers",
+    "write_customers",
+    "read_locations",
+)
 SUPPORTED_VERSIONS = ("2026-01", "2026-04", "2026-07", "2026-10")
 ORDER_HISTORY_WITHOUT_READ_ALL_ORDERS = timedelta(days=60)
 
@@ -79,6 +85,24 @@ class RecordedRequest:
     @property
     def throttled(self) -> bool:
         return "THROTTLED" in self.error_codes
+
+
+@dataclass(frozen=True)
+class TagMutation:
+    """One ``tagsAdd``/``tagsRemove`` the fake executed (see :attr:`ShopifyFake.tag_mutations`)."""
+
+    customer_id: int | None
+    """The number of the ``id`` argument's gid (None when it is not a gid)."""
+    op: str
+    """``"add"`` or ``"remove"``."""
+    tags: tuple[str, ...]
+    """The tags asked for, as Shopify reads them: split on commas, trimmed, blanks dropped."""
+    changed: bool
+    """True when the customer's tags actually changed (and its ``updatedAt`` was bumped)."""
+    applied: tuple[str, ...] = ()
+    """The tags actually added (as given) or removed (as they were stored)."""
+    error: str | None = None
+    """``"ACCESS_DENIED"`` or the userError message when the mutation was refused."""
 
 
 @dataclass
@@ -189,6 +213,7 @@ class ShopifyFake:
         self.latency_seconds = 0.0
         # bookkeeping
         self._requests: list[RecordedRequest] = []
+        self._tag_mutations: list[TagMutation] = []
         self.downloads: list[str] = []
         self._ids = dict(_FIRST_IDS)
         self._order_number = 0
@@ -315,13 +340,26 @@ class ShopifyFake:
             return list(self._requests)
 
     def clear_requests(self) -> None:
+        """Forget the request log, the downloads and the tag mutations."""
         with self.lock:
             self._requests.clear()
+            self._tag_mutations.clear()
             self.downloads.clear()
 
     def record(self, entry: RecordedRequest) -> None:
         with self.lock:
             self._requests.append(entry)
+
+    @property
+    def tag_mutations(self) -> list[TagMutation]:
+        """Every ``tagsAdd``/``tagsRemove`` executed so far (a copy), oldest first,
+        including refused ones (``error`` set)."""
+        with self.lock:
+            return list(self._tag_mutations)
+
+    def record_tag_mutation(self, entry: TagMutation) -> None:
+        with self.lock:
+            self._tag_mutations.append(entry)
 
     def take_fault(self, name: str) -> bool:
         """Consume one unit of the ``server_errors_next``-style counter ``name``."""

@@ -57,6 +57,7 @@ ACCESS_SCOPE_DESCRIPTIONS = {
     "read_orders": "Read orders, transactions, and fulfillments",
     "read_all_orders": "Read all orders, not only the last 60 days",
     "read_customers": "Read customer details and customer groups",
+    "write_customers": "Modify customer details and customer groups",
     "read_locations": "Read locations",
 }
 
@@ -366,7 +367,7 @@ def connection(
     }
 
 
-def _access_denied(field: str, scope: str) -> GraphQLError:
+def access_denied(field: str, scope: str) -> GraphQLError:
     required = f"`{scope}` access scope."
     return GraphQLError(
         f"Access denied for {field} field. Required access: {required}",
@@ -380,7 +381,7 @@ def _access_denied(field: str, scope: str) -> GraphQLError:
 
 def _require(fake: ShopifyFake, field: str, scope: str) -> None:
     if not fake.has_scope(scope):
-        raise _access_denied(field, scope)
+        raise access_denied(field, scope)
 
 
 def _search(fake: ShopifyFake, query: str | None, fields: dict[str, FieldCompiler]) -> Any:
@@ -673,6 +674,16 @@ class _Root:
 
         return cancel(self.fake, self.ctx.base_url, id)
 
+    def tags_add(self, _info: GraphQLResolveInfo, id: str, tags: list[str]) -> View:
+        from tests.shopify_fake.tags import change_tags  # noqa: PLC0415 - cycle
+
+        return change_tags(self.fake, "add", id, tags)
+
+    def tags_remove(self, _info: GraphQLResolveInfo, id: str, tags: list[str]) -> View:
+        from tests.shopify_fake.tags import change_tags  # noqa: PLC0415 - cycle
+
+        return change_tags(self.fake, "remove", id, tags)
+
 
 def root_value(ctx: ExecContext) -> View:
     """The ``QueryRoot``/``Mutation`` object of one request."""
@@ -693,6 +704,8 @@ def root_value(ctx: ExecContext) -> View:
         "nodes": root.nodes,
         "bulkOperationRunQuery": root.bulk_run,
         "bulkOperationCancel": root.bulk_cancel,
+        "tagsAdd": root.tags_add,
+        "tagsRemove": root.tags_remove,
     }
 
 
