@@ -29,6 +29,12 @@ from connector.commands.dlq import (
 from connector.commands.passes import csv_text, export_rows, mint_command
 from connector.commands.run import run_command
 from connector.commands.status import collect_status, render_status
+from connector.commands.webhooks import (
+    loyalty_csv,
+    loyalty_rows,
+    process_command,
+    subscribe_command,
+)
 from connector.config import Settings, load_settings
 from connector.errors import ConfigurationError
 from connector.files import write_private
@@ -337,6 +343,72 @@ def passes_export(config: ConfigOption = None, tenant: TenantOption = None,
         return
     write_private(out, text)
     err_console.print(f"wrote {text.count(chr(10)) - 1} pass(es) to {out}")
+
+
+webhooks_app = typer.Typer(no_args_is_help=True, help=(
+    "Sticky webhooks: subscribe each workspace; the daemon receives, verifies and "
+    "applies them (docs/webhooks.md)."))
+app.add_typer(webhooks_app, name="webhooks")
+
+
+@webhooks_app.command("subscribe")
+def webhooks_subscribe(config: ConfigOption = None,
+                       workspace: Annotated[list[str] | None, typer.Option(
+                           "--workspace", help="only this workspace (repeatable)")] = None,
+                       ) -> None:
+    """Register [webhooks] url and events in each workspace (idempotent: a workspace
+    already subscribed the same way sends nothing). The signing secret Sticky returns
+    goes to [webhooks] secrets_file (mode 600), never to the screen or the logs."""
+    settings = _settings(config)
+    with _refused("error"):
+        done = asyncio.run(subscribe_command(settings, workspace))
+    for item in done:
+        console.print(f"{item.workspace}: {item.action} {item.subscription_id or ''} "
+                      f"→ {item.url}" + (f" ({item.note})" if item.note else ""),
+                      highlight=False)
+
+
+@webhooks_app.command("process")
+def webhooks_process(config: ConfigOption = None) -> None:
+    """Apply stored webhook events and send owed tier tags now (the daemon does this by
+    itself; this is for a daemon that is down, or after fixing a write-back error)."""
+    settings = _settings(config)
+    with _refused("error"):
+        applied, written = process_command(settings)
+    console.print("events: " + (", ".join(f"{k} {v}" for k, v in sorted(
+        applied.outcomes.items())) or "none waiting"))
+    console.print("tier write-back: " + (", ".join(f"{k} {v}" for k, v in sorted(
+        written.outcomes.items())) or "nothing owed"))
+    for line in written.errors:
+        err_console.print(f"[bold red]error[/]: {line}", highlight=False)
+    if written.errors:
+        raise typer.Exit(int(ExitCode.TARGET_UNREACHABLE))
+
+
+loyalty_app = typer.Typer(no_args_is_help=True, help=(
+    "What Sticky reported per customer through webhooks: tier, pass installs, journeys."))
+app.add_typer(loyalty_app, name="loyalty")
+
+
+@loyalty_app.command("export")
+def loyalty_export(config: ConfigOption = None, tenant: TenantOption = None,
+                   out: Annotated[Path | None, typer.Option(
+                       "--out", "-o", help="CSV file to write (default: standard output)")]
+                   = None) -> None:
+    """One CSV row per Sticky customer: tier (and the one before), when it changed,
+    points, its pass and whether it was installed, its last journey."""
+    settings = _settings(config)
+    with _refused("error"):
+        store = StateStore.open(settings.state.url)
+        try:
+            text = loyalty_csv(loyalty_rows(settings, store, tenant))
+        finally:
+            store.close()
+    if out is None:
+        typer.echo(text, nl=False)
+        return
+    write_private(out, text)
+    err_console.print(f"wrote {text.count(chr(10)) - 1} customer(s) to {out}")
 
 
 def main() -> None:

@@ -12,6 +12,8 @@
     │   ├── RateLimited               429, honour Retry-After
     │   ├── ServerError               5xx, 408, 425
     │   └── NetworkError              connect/read/protocol errors, dropped connections
+    ├── WebhookRefused            an incoming webhook failed verification: answer 400,
+    │                             store nothing, change nothing
     └── RecordProblem             settle this record, go on with the rest
         ├── SkipRecord                deliberately not sent (cancelled order, stale row...)
         ├── InvalidRecord             the source data cannot be trusted (rejected)
@@ -84,6 +86,15 @@ class ServerError(Retryable):
 
 class NetworkError(Retryable):
     pass
+
+
+class WebhookRefused(StickySyncError):
+    """An incoming webhook delivery that is not provably Sticky's, or not well formed;
+    ``reason`` is a short stable code (``bad_signature``, ``stale_timestamp``...)."""
+
+    def __init__(self, reason: str, message: str) -> None:
+        super().__init__(message)
+        self.reason = reason
 
 
 class RecordProblem(StickySyncError):

@@ -144,6 +144,17 @@ class Metrics:
             "read the source to the end (absent until one did)", src, registry=reg)
         self.quarantine_size = Gauge(
             PREFIX + "quarantine_size", "Open quarantined records", src, registry=reg)
+        self.webhooks_received = Counter(
+            PREFIX + "webhooks_received", "Webhook deliveries by workspace and outcome: "
+            "stored, duplicate (a retried delivery), or why refused (bad_signature, "
+            "stale_timestamp, malformed_event, no_secret, too_large...)",
+            ["workspace", "outcome"], registry=reg)
+        self.webhooks_applied = Counter(
+            PREFIX + "webhook_events_applied", "Stored webhook events processed, by "
+            "outcome (applied, ignored, failed)", ["outcome"], registry=reg)
+        self.write_backs = Counter(
+            PREFIX + "tier_write_backs", "Tier tags written back to sources, by outcome "
+            "(tagged, already_tagged, rejected, superseded)", ["outcome"], registry=reg)
         self.started = Gauge(
             PREFIX + "start_time_seconds", "Unix time the daemon started", registry=reg)
         self.started.set(time.time())
@@ -196,6 +207,15 @@ class Metrics:
             sent = counts.get("new", 0) + counts.get("changed", 0)
             if sent:
                 self.delivered.labels(*key, target, workspace).inc(sent)
+
+    def webhook_received(self, workspace: str, outcome: str) -> None:
+        self.webhooks_received.labels(workspace or "-", outcome).inc()
+
+    def webhook_applied(self, outcome: str, n: int = 1) -> None:
+        self.webhooks_applied.labels(outcome).inc(n)
+
+    def write_back(self, outcome: str, n: int = 1) -> None:
+        self.write_backs.labels(outcome).inc(n)
 
     def observe_organization(self, org: OrganizationOutcome) -> None:
         self.passes.labels(org.tenant, STEP, org.status).inc()

@@ -6,13 +6,12 @@ flags as the source gave them); the connector itself never messages anyone.
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TextIO
 
+from connector.commands.tables import csv_text as table_csv
+from connector.commands.tables import iso_z
 from connector.config import Settings, TenantSettings
 from connector.errors import ConfigurationError
 from connector.sync.leasing import holder_id
@@ -102,13 +101,13 @@ def _decide(store: StateStore, tenant: TenantSettings, customer: str, workspace:
         return decision("queued", f"Sticky refused it before: {current.last_error}")
     if current.status == INSTALLED:
         return decision("installed", f"pass {current.pass_id} installed "
-                        f"{_iso(current.installed_at)}; not minted again")
+                        f"{iso_z(current.installed_at)}; not minted again")
     if current.valid(now):
         return decision("has_valid_pass", f"pass {current.pass_id} valid until "
-                        f"{_iso(current.expires_at)}")
+                        f"{iso_z(current.expires_at)}")
     if not remint:
         return decision("expired_unused", f"pass {current.pass_id} expired "
-                        f"{_iso(current.expires_at)} unused; add --remint for a new link")
+                        f"{iso_z(current.expires_at)} unused; add --remint for a new link")
     if not installs_reported:
         raise ConfigurationError(
             f"--remint {customer}: installs are not reported to this connector (no "
@@ -116,7 +115,7 @@ def _decide(store: StateStore, tenant: TenantSettings, customer: str, workspace:
             "webhooks subscribe`), so an expired link cannot be told from an installed "
             "pass; not minting a second one")
     store.passes.want_remint(tenant.id, workspace, customer_id, now)
-    return decision("reminted", f"pass {current.pass_id} expired {_iso(current.expires_at)} "
+    return decision("reminted", f"pass {current.pass_id} expired {iso_z(current.expires_at)} "
                     "unused")
 
 
@@ -175,21 +174,13 @@ def export_rows(store: StateStore, settings: Settings, *, tenant_id: str | None,
                 "pass_id": record.pass_id or "", "status": _status(record, moment),
                 "install_url": record.install_url or "", "apple_url": record.apple_url or "",
                 "google_url": record.google_url or "",
-                "expires_at": _iso(record.expires_at), "minted_at": _iso(record.minted_at),
-                "installed_at": _iso(record.installed_at)})
+                "expires_at": iso_z(record.expires_at), "minted_at": iso_z(record.minted_at),
+                "installed_at": iso_z(record.installed_at)})
     return rows
 
 
-def write_csv(rows: Sequence[dict[str, str]], out: TextIO) -> None:
-    writer = csv.DictWriter(out, fieldnames=EXPORT_COLUMNS, lineterminator="\n")
-    writer.writeheader()
-    writer.writerows(rows)
-
-
 def csv_text(rows: Sequence[dict[str, str]]) -> str:
-    buffer = io.StringIO()
-    write_csv(rows, buffer)
-    return buffer.getvalue()
+    return table_csv(EXPORT_COLUMNS, rows)
 
 
 def _status(record: PassRecord, now: datetime) -> str:
@@ -201,7 +192,3 @@ def _status(record: PassRecord, now: datetime) -> str:
 def _flag(value: bool | None) -> str:
     return "" if value is None else ("true" if value else "false")
 
-
-def _iso(moment: datetime | None) -> str:
-    return "" if moment is None else moment.isoformat(timespec="seconds").replace(
-        "+00:00", "Z")

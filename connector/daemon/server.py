@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import socket
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any, Protocol
 
 import structlog
@@ -13,7 +13,7 @@ import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Route
 
 from connector.errors import ConfigurationError
 
@@ -31,7 +31,7 @@ class HealthSource(Protocol):
         """The metrics exposition and its content type."""
 
 
-def health_app(source: HealthSource) -> Starlette:
+def health_app(source: HealthSource, extra_routes: Sequence[BaseRoute] = ()) -> Starlette:
     # async endpoints: they run on the event loop, between the passes' steps, never on a
     # worker thread next to them
     async def healthz(request: Request) -> JSONResponse:
@@ -43,7 +43,7 @@ def health_app(source: HealthSource) -> Starlette:
         return Response(body, headers={"Content-Type": content_type})
 
     return Starlette(routes=[Route("/healthz", healthz, methods=["GET"]),
-                             Route("/metrics", metrics, methods=["GET"])])
+                             Route("/metrics", metrics, methods=["GET"]), *extra_routes])
 
 
 class _Server(uvicorn.Server):
@@ -73,6 +73,7 @@ class HealthServer:
 
     async def start(self) -> None:
         self._socket = _bind(self._host, self._port)
+        self._port = int(self._socket.getsockname()[1])  # port 0: the one the OS chose
         config = uvicorn.Config(self._app, log_config=None, log_level="warning",
                                 access_log=False, lifespan="off",
                                 timeout_graceful_shutdown=2)

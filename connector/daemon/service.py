@@ -28,10 +28,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 import structlog
+from starlette.applications import Starlette
 
 from connector.config import Settings, TenantSettings
 from connector.daemon.scheduler import add_pass_job, create_scheduler, trigger_for
 from connector.daemon.server import HealthServer, health_app
+from connector.daemon.webhooks import WebhookWorker
 from connector.delivery.sticker import StickerClient
 from connector.delivery.sticky import StickyClient
 from connector.errors import ConfigurationError
@@ -134,6 +136,10 @@ class Daemon:
         """Set on a second signal: cancel running passes without waiting."""
         self._scheduler = create_scheduler(settings.daemon.misfire_grace_seconds)
         self._server: HealthServer | None = None
+        self._webhook_server: HealthServer | None = None
+        self.webhooks = (WebhookWorker(settings, store, self.metrics)
+                         if settings.webhooks.url is not None else None)
+        """The webhook receiver and worker, when ``[webhooks] url`` is set."""
 
     # -- lifetime -----------------------------------------------------------------------
     def install_signal_handlers(self) -> Callable[[], None]:
@@ -163,26 +169,43 @@ class Daemon:
     async def run(self) -> Totals:
         """Serve until a stop is requested, then drain and shut down (clients and the
         store are the caller's to close)."""
-        cfg = self.settings.daemon
+        cfg, hooks = self.settings.daemon, self.settings.webhooks
+        own_port = self.webhooks is not None and hooks.port is not None
+        shared = self.webhooks.routes() if self.webhooks is not None and not own_port else []
+        if self.webhooks is not None and not own_port and not cfg.port:
+            raise ConfigurationError("webhooks.url is set but the daemon serves no HTTP: "
+                                     "set [daemon] port or [webhooks] port")
         if cfg.port:
-            self._server = HealthServer(health_app(self), cfg.host, cfg.port)
+            self._server = HealthServer(health_app(self, shared), cfg.host, cfg.port)
             await self._server.start()
         try:
+            if self.webhooks is not None:
+                if own_port:
+                    assert hooks.port is not None
+                    self._webhook_server = HealthServer(
+                        Starlette(routes=self.webhooks.routes()), hooks.host or cfg.host,
+                        hooks.port)
+                    await self._webhook_server.start()
+                self.webhooks.start()
             for job in self.jobs:
                 add_pass_job(self._scheduler, job.job_id,
                              trigger_for(job.schedule, job.timezone), self._job_runner(job))
             self._scheduler.start(paused=self.stop.is_set())
             log.info("daemon started",
                      sources=", ".join(f"{j.job_id} ({j.schedule})" for j in self.jobs),
-                     health=None if self._server is None else self._server.url)
+                     health=None if self._server is None else self._server.url,
+                     webhooks=self._webhook_url())
             await self.stop.wait()
             await self._drain()
         finally:
             if self._scheduler.running:
                 self._scheduler.shutdown(wait=False)
                 await asyncio.sleep(0)  # AsyncIOScheduler shuts down via call_soon
-            if self._server is not None:
-                await self._server.stop()
+            if self.webhooks is not None:
+                await self.webhooks.stop()
+            for server in (self._webhook_server, self._server):
+                if server is not None:
+                    await server.stop()
         return self.totals
 
     async def _drain(self) -> None:
@@ -282,6 +305,12 @@ class Daemon:
             self.metrics.refresh_state(self.store, [(j.tenant, j.source) for j in self.jobs])
         except Exception as exc:  # noqa: BLE001 - metrics must never stop a pass or a scrape
             log.warning("could not read cursor lag / quarantine size", error=str(exc))
+
+    def _webhook_url(self) -> str | None:
+        server = self._webhook_server or self._server
+        if self.webhooks is None or server is None:
+            return None
+        return server.url + self.settings.webhooks.route
 
     def _running_ids(self) -> str:
         return ", ".join(j.job_id for j in self.jobs if j.task is not None and not j.task.done())

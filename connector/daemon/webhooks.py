@@ -1,0 +1,75 @@
+"""The daemon's webhook side: the receiver's routes, and a worker that applies stored
+events (and delivers owed tier tags) whenever the receiver stored a new one, and every
+``SWEEP_SECONDS`` anyway (events stored by a previous life of the daemon, write-backs
+that failed for a while)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+
+import structlog
+from starlette.routing import Route
+
+from connector.config import Settings
+from connector.metrics import Metrics
+from connector.webhooks.processor import process_pending
+from connector.webhooks.receiver import Receiver
+from connector.webhooks.secrets import SecretBook
+from connector.webhooks.writeback import deliver_tier_tags, write_back_sources
+from state import StateStore
+
+log = structlog.get_logger("connector.webhooks")
+
+SWEEP_SECONDS = 60.0
+
+
+class WebhookWorker:
+    def __init__(self, settings: Settings, store: StateStore, metrics: Metrics) -> None:
+        self.settings = settings
+        self.store = store
+        self.metrics = metrics
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self.receiver = Receiver(settings.webhooks, store, SecretBook(settings.webhooks),
+                                 on_stored=self._wake.set,
+                                 on_outcome=metrics.webhook_received)
+
+    def routes(self) -> list[Route]:
+        return self.receiver.routes()
+
+    def start(self) -> None:
+        self._wake.set()  # apply what an earlier life stored
+        self._task = asyncio.create_task(self._loop(), name="webhook worker")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+    async def _loop(self) -> None:
+        while True:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), SWEEP_SECONDS)
+            self._wake.clear()
+            try:
+                await self.round()
+            except Exception as exc:  # the worker must outlive one bad round
+                log.error("webhook round failed", error=f"{type(exc).__name__}: {exc}",
+                          exc_info=True)
+
+    async def round(self) -> None:
+        """Apply stored events, then send owed tier tags (each on a worker thread)."""
+        report = await asyncio.to_thread(process_pending, self.settings, self.store)
+        for outcome, n in report.outcomes.items():
+            self.metrics.webhook_applied(outcome, n)
+        if report.outcomes:
+            log.info("webhook events applied", **dict(report.outcomes),
+                     write_backs_owed=report.write_backs_owed)
+        if write_back_sources(self.settings):
+            written = await asyncio.to_thread(deliver_tier_tags, self.settings, self.store)
+            for outcome, n in written.outcomes.items():
+                self.metrics.write_back(outcome, n)
+            if written.outcomes:
+                log.info("tier tags written back", **dict(written.outcomes))

@@ -1,0 +1,141 @@
+"""Applying stored webhook events, oldest first, each in one transaction with its
+consequences (``StateStore.apply_*``):
+
+- ``customer.tier_changed``: the customer's tier (unless a later change is already
+  recorded: deliveries can arrive out of order); with ``write_back_tier`` on a Shopify
+  source, a ``customer.tag`` entry owed in the ledger for each of that source's customers
+  behind the Sticky customer (delivered by :mod:`connector.webhooks.writeback`);
+- ``pass.installed``: the pass is marked installed (it will not be re-minted);
+- ``journey.entered``: the customer's last journey.
+
+Anything else is kept and marked ``ignored``; an event missing a field it needs is
+marked ``failed`` with the field named. Pure decisions live here; only ``state`` writes.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import structlog
+
+from connector.config import Settings, ShopifySourceSettings
+from connector.mapping.keys import content_hash, idempotency_key
+from connector.mapping.timestamps import parse_iso_utc
+from state import StagedEntry, StateStore
+from state.webhooks import InboxEvent
+
+log = structlog.get_logger("connector.webhooks")
+
+TIER_CHANGED = "customer.tier_changed"
+PASS_INSTALLED = "pass.installed"  # noqa: S105 - an event type
+JOURNEY_ENTERED = "journey.entered"
+WRITE_BACK_TARGET = "shopify"
+TAG_KIND = "customer.tag"
+
+
+class EventProblem(ValueError):
+    """A stored event that lacks what its type needs (marked failed, with the field)."""
+
+
+@dataclass(slots=True)
+class ProcessReport:
+    outcomes: Counter[str] = field(default_factory=Counter)
+    write_backs_owed: int = 0
+
+
+def _text(data: dict[str, Any], name: str, event: InboxEvent, *,
+          required: bool = True) -> str | None:
+    value = data.get(name)
+    if isinstance(value, str) and value.strip():
+        return value.strip()
+    if required:
+        raise EventProblem(f"{event.type} {event.event_id}: data.{name} is missing")
+    return None
+
+
+def _when(data: dict[str, Any], name: str, event: InboxEvent) -> datetime:
+    value = data.get(name)
+    parsed = parse_iso_utc(value) if isinstance(value, str) else None
+    return parsed or event.event_created_at or event.received_at
+
+
+def tier_tag_entries(settings: Settings, store: StateStore, workspace: str,
+                     customer_id: str, tier: str) -> list[tuple[str, str, StagedEntry]]:
+    """The tier tag owed to each write-back source's customer behind this Sticky
+    customer (a customer known only by phone has no source id to tag)."""
+    owed: list[tuple[str, str, StagedEntry]] = []
+    for tenant_id, customer_key in store.customers.keys_for_remote(workspace, customer_id):
+        source_name, _, source_id = customer_key.partition(":")
+        try:
+            tenant = settings.tenant(tenant_id)
+        except KeyError:
+            continue
+        source = next((s for s in tenant.sources if s.name == source_name), None)
+        if not isinstance(source, ShopifySourceSettings) or not source.write_back_tier:
+            continue
+        payload = {"customer_id": source_id, "tag": source.tier_tag_prefix + tier,
+                   "tier": tier, "prefix": source.tier_tag_prefix}
+        digest = content_hash(payload)
+        owed.append((tenant_id, WRITE_BACK_TARGET, StagedEntry(
+            workspace=source.name, kind=TAG_KIND, key=source_id, source=source.name,
+            payload_hash=digest, payload=payload, subject=customer_id,
+            idempotency_key=idempotency_key(tenant_id, source.name, TAG_KIND, source_id,
+                                            digest))))
+    return owed
+
+
+def apply_event(settings: Settings, store: StateStore, event: InboxEvent,
+                report: ProcessReport) -> None:
+    data = event.body.get("data")
+    data = data if isinstance(data, dict) else {}
+    try:
+        if event.type == TIER_CHANGED:
+            customer_id = _text(data, "customer_id", event)
+            tier = _text(data, "tier", event)
+            assert customer_id is not None and tier is not None
+            points = data.get("points_balance")
+            owed = tier_tag_entries(settings, store, event.workspace, customer_id, tier)
+            applied = store.apply_tier_change(
+                event, customer_id, tier, _text(data, "previous_tier", event, required=False),
+                event.event_created_at or event.received_at,
+                points if isinstance(points, int) else None, owed)
+            report.outcomes["applied" if applied else "ignored"] += 1
+            report.write_backs_owed += len(owed) if applied else 0
+        elif event.type == PASS_INSTALLED:
+            customer_id = _text(data, "customer_id", event)
+            pass_id = _text(data, "pass_id", event)
+            assert customer_id is not None and pass_id is not None
+            applied = store.apply_pass_install(
+                event, customer_id, pass_id, _when(data, "installed_at", event),
+                _text(data, "platform", event, required=False))
+            report.outcomes["applied" if applied else "ignored"] += 1
+        elif event.type == JOURNEY_ENTERED:
+            customer_id = _text(data, "customer_id", event)
+            journey = _text(data, "journey", event)
+            assert customer_id is not None and journey is not None
+            applied = store.apply_journey(event, customer_id, journey,
+                                          event.event_created_at or event.received_at)
+            report.outcomes["applied" if applied else "ignored"] += 1
+        else:
+            store.finish_webhook(event, "ignored", f"event type {event.type} is kept, "
+                                 "not acted on")
+            report.outcomes["ignored"] += 1
+    except EventProblem as problem:
+        log.warning("webhook event not applied", workspace=event.workspace,
+                    event_id=event.event_id, error=str(problem))
+        store.finish_webhook(event, "failed", str(problem))
+        report.outcomes["failed"] += 1
+
+
+def process_pending(settings: Settings, store: StateStore, limit: int = 200) -> ProcessReport:
+    """Apply every stored event not applied yet (in batches of ``limit``)."""
+    report = ProcessReport()
+    while True:
+        batch = store.webhooks.unprocessed(limit)
+        for event in batch:
+            apply_event(settings, store, event, report)
+        if len(batch) < limit:
+            return report

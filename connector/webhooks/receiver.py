@@ -1,0 +1,144 @@
+"""The webhook receiver: ``POST <route>`` with the workspace in the path.
+
+Order: size limit → signing secret of the workspace → signature and clock
+(:mod:`connector.webhooks.signature`) → a JSON object with an ``id`` and a ``type`` (and,
+when given, the path's workspace) → stored once in the state DB's inbox → 200. Nothing
+is applied here: the processor applies stored events afterwards, so the answer is fast
+and a crash after the 200 loses nothing.
+
+Answers: 200 stored (or already stored: a retried delivery); 400 refused (bad or stale
+signature, malformed event; nothing stored, nothing changed); 413 too large; 503 when it
+cannot be stored or verified right now (no secret configured yet, state DB unavailable):
+Sticky retries those.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import structlog
+from sqlalchemy.exc import SQLAlchemyError
+from starlette.requests import ClientDisconnect, Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from connector.config import WebhookSettings
+from connector.errors import WebhookRefused
+from connector.mapping.timestamps import parse_iso_utc
+from connector.webhooks.secrets import SecretBook
+from connector.webhooks.signature import HEADER, verify
+from state import StateStore
+
+log = structlog.get_logger("connector.webhooks")
+
+
+@dataclass(frozen=True, slots=True)
+class IncomingEvent:
+    workspace: str
+    event_id: str
+    type: str
+    body: dict[str, Any]
+    created_at: datetime | None
+
+
+def read_event(workspace: str, raw: bytes, header_workspace: str | None) -> IncomingEvent:
+    """The verified body as an event; :class:`WebhookRefused` naming what is wrong."""
+    try:
+        body = json.loads(raw)
+    except ValueError as exc:
+        raise WebhookRefused("malformed_event", "the body is not JSON") from exc
+    if not isinstance(body, dict):
+        raise WebhookRefused("malformed_event", "the body is not a JSON object")
+    event_id, event_type = body.get("id"), body.get("type")
+    if not isinstance(event_id, str) or not event_id or len(event_id) > 100:
+        raise WebhookRefused("malformed_event", "id: missing or not a string of 1-100")
+    if not isinstance(event_type, str) or not event_type or len(event_type) > 64:
+        raise WebhookRefused("malformed_event", f"event {event_id}: type is missing")
+    for claimed in (body.get("workspace"), header_workspace):
+        if claimed is not None and claimed != workspace:
+            raise WebhookRefused("wrong_workspace", f"event {event_id} is for workspace "
+                                 f"{claimed!r}, delivered to {workspace!r}")
+    created = body.get("created_at")
+    created_at = parse_iso_utc(created) if isinstance(created, str) else None
+    return IncomingEvent(workspace, event_id, event_type, body, created_at)
+
+
+class Receiver:
+    def __init__(self, settings: WebhookSettings, store: StateStore, secrets: SecretBook,
+                 on_stored: Callable[[], None] | None = None,
+                 on_outcome: Callable[[str, str], None] | None = None) -> None:
+        self.settings = settings
+        self.store = store
+        self.secrets = secrets
+        self.on_stored = on_stored
+        self.on_outcome = on_outcome
+
+    def routes(self) -> list[Route]:
+        return [Route(self.settings.route, self.endpoint, methods=["POST"])]
+
+    async def endpoint(self, request: Request) -> JSONResponse:
+        workspace = str(request.path_params.get("workspace", ""))
+        try:
+            raw = await self._body(request)
+        except ClientDisconnect:
+            return self._answer(workspace, "disconnected", 400, {"error": "disconnected"})
+        if raw is None:
+            return self._answer(workspace, "too_large", 413, {"error": "too_large"})
+        secret = self.secrets.secret(workspace)
+        if secret is None:
+            self.secrets.reload()  # `webhooks subscribe` may just have written it
+            secret = self.secrets.secret(workspace)
+        if secret is None:
+            log.error("webhook for a workspace without a signing secret", workspace=workspace,
+                      hint=f"run `sticky-sync webhooks subscribe` or set "
+                      f"{WebhookSettings.secret_env(workspace)}")
+            return self._answer(workspace, "no_secret", 503, {"error": "not_ready"})
+        try:
+            verify([secret], request.headers.get(HEADER), raw,
+                   tolerance=self.settings.tolerance_seconds)
+            event = read_event(workspace, raw, request.headers.get("sticky-workspace"))
+        except WebhookRefused as refused:
+            log.warning("webhook refused", workspace=workspace, reason=refused.reason,
+                        error=str(refused))
+            return self._answer(workspace, refused.reason, 400,
+                                {"error": refused.reason, "message": str(refused)})
+        try:
+            new = await asyncio.to_thread(self.store.webhooks.store_event, event.workspace,
+                                          event.event_id, event.type, event.body,
+                                          event.created_at)
+        except SQLAlchemyError as exc:
+            log.error("webhook not stored", workspace=workspace, event_id=event.event_id,
+                      error=type(exc).__name__)
+            return self._answer(workspace, "store_failed", 503, {"error": "not_stored"})
+        if new and self.on_stored is not None:
+            self.on_stored()
+        log.info("webhook stored" if new else "webhook repeated", workspace=workspace,
+                 event_id=event.event_id, type=event.type)
+        return self._answer(workspace, "stored" if new else "duplicate", 200,
+                            {"received": True, "duplicate": not new})
+
+    async def _body(self, request: Request) -> bytes | None:
+        """The body, or None once it exceeds the limit (not read any further)."""
+        limit = self.settings.max_body_bytes
+        declared = request.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > limit:
+            return None
+        chunks: list[bytes] = []
+        size = 0
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > limit:
+                return None
+            chunks.append(chunk)
+        return b"".join(chunks)
+
+    def _answer(self, workspace: str, outcome: str, status: int,
+                body: dict[str, Any]) -> JSONResponse:
+        if self.on_outcome is not None:
+            self.on_outcome(workspace, outcome)
+        return JSONResponse(body, status_code=status)
