@@ -34,7 +34,7 @@ def store(tmp_path: Path) -> Iterator[StateStore]:
 
 def settings(tmp_path: Path, **changes: object) -> WebhookSettings:
     return WebhookSettings(url="https://sync.example.com/hooks/{workspace}",
-                           secrets_file=tmp_path / "secrets.json", **changes)  # type: ignore[arg-type]
+                           secrets_file=tmp_path / "secrets.json", **changes)
 
 
 class Served:
