@@ -12,6 +12,8 @@ from connector.sync.lag import cursor_lag_seconds
 from connector.sync.organizations import KIND as STICKER_SETUP
 from connector.sync.organizations import STEP
 from connector.sync.organizations import TARGET as STICKER
+from connector.sync.passes import STEP as PASSES_STEP
+from connector.webhooks.processor import TAG_KIND, WRITE_BACK_TARGET
 from state import StateStore
 
 
@@ -51,8 +53,13 @@ def collect_status(settings: Settings) -> dict[str, Any]:
                             "needs_attention": [
                                 {"scope": i.scope, "kind": i.kind, "key": i.key,
                                  "message": i.message, "since": i.first_seen_at}
-                                for i in store.attention.open_items(tenant.id)]})
-        return {"tenants": tenants}
+                                for i in store.attention.open_items(tenant.id)],
+                            "passes": _passes(store, tenant),
+                            "loyalty": {
+                                "tiers": store.webhooks.tier_counts(tenant.all_workspaces),
+                                "tier_write_backs": store.ledger.counts_of(
+                                    tenant.id, WRITE_BACK_TARGET, TAG_KIND)}})
+        return {"tenants": tenants, "webhooks": _webhooks(store, settings)}
     finally:
         store.close()
 
@@ -77,6 +84,27 @@ def _organization(store: StateStore, tenant: TenantSettings) -> dict[str, Any] |
         "last_run": None if last is None else {
             "started_at": last.started_at, "outcome": last.outcome, "error": last.error},
     }
+
+
+def _passes(store: StateStore, tenant: TenantSettings) -> dict[str, Any] | None:
+    if tenant.passes is None:
+        return None
+    runs = store.runs.recent(tenant.id, PASSES_STEP, limit=1)
+    return {"counts": store.passes.counts(tenant.id),
+            "last_run": None if not runs else {
+                "started_at": runs[0].started_at, "outcome": runs[0].outcome,
+                "error": runs[0].error}}
+
+
+def _webhooks(store: StateStore, settings: Settings) -> dict[str, Any]:
+    return {
+        "url": settings.webhooks.url,
+        "subscriptions": [{"workspace": s.workspace, "url": s.url, "events": s.events,
+                           "subscription_id": s.subscription_id,
+                           "subscribed_at": s.updated_at}
+                          for s in store.webhooks.subscriptions()],
+        "inbox": store.webhooks.inbox_counts(),
+        "last_received_at": store.webhooks.last_received()}
 
 
 def _age(seconds: float | None) -> str:
@@ -133,3 +161,40 @@ def render_status(data: dict[str, Any], console: Console) -> None:
             console.print(f"[bold yellow]needs attention[/] ({item['scope']} {item['kind']} "
                           f"{item['key']}, since {item['since']:%Y-%m-%d %H:%M}): "
                           f"{item['message']}", soft_wrap=True, highlight=False)
+        _render_loyalty(tenant, console)
+    _render_webhooks(data.get("webhooks"), console)
+
+
+def _counts(counts: dict[str, int]) -> str:
+    return ", ".join(f"{k} {v}" for k, v in sorted(counts.items())) or "none"
+
+
+def _render_loyalty(tenant: dict[str, Any], console: Console) -> None:
+    passes = tenant.get("passes")
+    if passes is not None:
+        last = passes["last_run"]
+        console.print(f"wallet passes: {_counts(passes['counts'])}" + (
+            f"; last step {last['started_at']:%Y-%m-%d %H:%M} {last['outcome']}"
+            if last else "") + " (sticky-sync passes export)", highlight=False)
+    loyalty = tenant.get("loyalty") or {}
+    if loyalty.get("tiers"):
+        console.print(f"tiers reported by Sticky: {_counts(loyalty['tiers'])} "
+                      "(sticky-sync loyalty export)", highlight=False)
+    if loyalty.get("tier_write_backs"):
+        console.print(f"tier tags written back: {_counts(loyalty['tier_write_backs'])}",
+                      highlight=False)
+
+
+def _render_webhooks(hooks: dict[str, Any] | None, console: Console) -> None:
+    if not hooks or (not hooks["subscriptions"] and not hooks["inbox"]["received"]):
+        return
+    for sub in hooks["subscriptions"]:
+        console.print(f"webhooks {sub['workspace']}: {sub['subscription_id']} → {sub['url']} "
+                      f"({', '.join(sub['events'])})", highlight=False)
+    inbox = dict(hooks["inbox"])
+    received = inbox.pop("received")
+    deliveries = inbox.pop("deliveries")
+    last = hooks["last_received_at"]
+    console.print(f"webhook events: {received} received ({deliveries} deliveries); "
+                  f"{_counts(inbox)}" + (f"; last at {last:%Y-%m-%d %H:%M:%S}" if last
+                                          else ""), highlight=False)
