@@ -45,6 +45,25 @@ def build_parser() -> argparse.ArgumentParser:
     sticker.add_argument(
         "--no-sticker-rate-limit", action="store_true", help="disable Sticker rate limiting"
     )
+    webhooks = parser.add_argument_group("webhooks")
+    webhooks.add_argument(
+        "--webhook-time-scale",
+        type=float,
+        default=1.0,
+        help="multiply the retry schedule (6 attempts over 24 h at 1.0)",
+    )
+    webhooks.add_argument(
+        "--webhook-duplicates",
+        type=int,
+        default=1,
+        help="send every delivery attempt this many times (1..10)",
+    )
+    webhooks.add_argument(
+        "--webhook-timeout-seconds",
+        type=float,
+        default=10.0,
+        help="a delivery POST not answered within this many seconds fails",
+    )
     faults = parser.add_argument_group("faults")
     faults.add_argument("--latency-ms", type=float, default=0.0)
     faults.add_argument("--latency-jitter-ms", type=float, default=0.0)
@@ -97,6 +116,9 @@ def config_from_args(args: argparse.Namespace) -> SandboxConfig:
         faults=faults,
         sticker_api_keys=frozenset(args.sticker_api_keys) if args.sticker_api_keys else None,
         sticker_rate_limit=None if args.no_sticker_rate_limit else args.sticker_rate_limit,
+        webhook_time_scale=args.webhook_time_scale,
+        webhook_duplicates=args.webhook_duplicates,
+        webhook_timeout_seconds=args.webhook_timeout_seconds,
     )
 
 

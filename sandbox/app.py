@@ -3,6 +3,9 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import AsyncIterator
+
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -35,12 +38,21 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     return JSONResponse(body, status_code=status, headers=headers)
 
 
+@contextlib.asynccontextmanager
+async def _lifespan(app: Starlette) -> AsyncIterator[None]:
+    """On shutdown: cancel webhook deliveries and close their HTTP client."""
+    yield
+    await get_state(app).sticky_webhooks.aclose()
+
+
 def create_app(config: SandboxConfig | None = None) -> Starlette:
     config = config or SandboxConfig()
     state = SandboxState(config)
     install_drop_log_filter()
     sticky = ApiPipeline(
-        sticky_definition(state.sticky_store, config.api_keys), state.sticky, state.faults
+        sticky_definition(state.sticky_store, config.api_keys, state.sticky_webhooks),
+        state.sticky,
+        state.faults,
     )
     sticker = ApiPipeline(
         sticker_definition(state.sticker_store, config.sticker_api_keys, state.faults),
@@ -54,6 +66,7 @@ def create_app(config: SandboxConfig | None = None) -> Starlette:
             Mount(STICKER_PREFIX, app=sticker),
         ],
         exception_handlers={404: _http_error, 405: _http_error},
+        lifespan=_lifespan,
     )
     app.state.sandbox = state
     return app

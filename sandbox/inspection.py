@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import dataclasses
-import json
 from collections.abc import Awaitable, Callable, Iterable
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from sandbox.errors import INVALID_REQUEST
+from sandbox.admin_http import error_response as _error
+from sandbox.admin_http import json_object as _json_object
 from sandbox.faults import FaultError
 from sandbox.state import SandboxState
 from sandbox.stats import workspace_snapshot
@@ -23,25 +23,9 @@ from sandbox.sticky.views import (
     pass_inspection,
     webhook_inspection,
 )
+from sandbox.webhook_admin import webhook_routes
 
 PREFIX = "/_sandbox"
-
-
-def _error(code: str, message: str, param: str | None = None) -> JSONResponse:
-    body = {"type": INVALID_REQUEST, "code": code, "message": message, "param": param}
-    return JSONResponse(body, status_code=400)
-
-
-async def _json_object(request: Request) -> dict[str, object] | None:
-    """The body as an object ({} when empty), or None when it is not a JSON object."""
-    raw = await request.body()
-    if not raw.strip():
-        return {}
-    try:
-        data = json.loads(raw)
-    except ValueError:
-        return None
-    return data if isinstance(data, dict) else None
 
 
 def inspection_routes(state: SandboxState) -> list[Route]:
@@ -90,7 +74,13 @@ def inspection_routes(state: SandboxState) -> list[Route]:
         if not isinstance(reset_faults, bool):
             return _error("invalid_reset", "faults must be a boolean.", "faults")
         state.reset(faults=reset_faults)
-        return JSONResponse({"reset": True, "faults": state.faults.current.to_dict()})
+        return JSONResponse(
+            {
+                "reset": True,
+                "faults": state.faults.current.to_dict(),
+                "webhook_settings": state.sticky_webhooks.settings.to_dict(),
+            }
+        )
 
     async def health(request: Request) -> JSONResponse:
         return JSONResponse({"ok": True})
@@ -105,6 +95,7 @@ def inspection_routes(state: SandboxState) -> list[Route]:
         Route(f"{PREFIX}/faults", set_faults, methods=["POST"]),
         Route(f"{PREFIX}/reset", reset, methods=["POST"]),
         Route(f"{PREFIX}/health", health, methods=["GET"]),
+        *webhook_routes(state),
         *_sticker_routes(state),
     ]
 

@@ -30,7 +30,7 @@ def _uvicorn_config(app: Starlette, host: str, port: int, *, log_config: bool) -
         port=port,
         log_level="warning",
         access_log=False,
-        lifespan="off",
+        lifespan="on",  # shutdown closes the webhook dispatcher
         timeout_graceful_shutdown=2,
         **options,  # type: ignore[arg-type]
     )

@@ -13,6 +13,7 @@ from sandbox.ratelimit import RollingWindowLimiter
 from sandbox.stats import S, Stats, WorkspaceStats
 from sandbox.sticker.stats import StickerStats
 from sandbox.sticker.store import StickerStore
+from sandbox.sticky.dispatcher import WebhookDispatcher
 from sandbox.sticky.store import StickyStore
 
 
@@ -43,6 +44,7 @@ class SandboxState:
         self.config = config
         self.faults = FaultInjector(config.faults)
         self.sticky_store = StickyStore()
+        self.sticky_webhooks = WebhookDispatcher(self.sticky_store, config.webhook_settings)
         self.sticky: ApiRuntime[WorkspaceStats] = ApiRuntime.create(
             config.rate_limit, WorkspaceStats
         )
@@ -52,6 +54,9 @@ class SandboxState:
         )
 
     def reset(self, *, faults: bool = False) -> None:
+        """Clear data, counters and webhook events (cancelling pending deliveries); with
+        ``faults`` also restore the start faults and webhook settings."""
+        self.sticky_webhooks.reset(settings=faults)
         self.sticky_store.reset()
         self.sticky.reset()
         self.sticker_store.reset()

@@ -12,11 +12,16 @@ Example ``conftest.py``::
     def test_y(sticky_sandbox):
         with sticker_client(sticky_sandbox) as client:   # base URL .../sticker
             client.post("/v1/organizations/setup", json={...})
+
+Webhooks: ``SandboxAdmin.set_tier / install_pass / enter_journey`` emit events,
+``wait_for_deliveries()`` waits for their delivery and ``sandbox.sticky.signing.verify``
+checks a received ``Sticky-Signature``.
 """
 
 from __future__ import annotations
 
 import contextlib
+import time
 from collections.abc import Callable, Iterator
 from typing import Any, Literal, cast
 
@@ -169,6 +174,54 @@ class SandboxAdmin:
     def sticker_stats(self) -> dict[str, int]:
         """Sticker counters."""
         return cast(dict[str, int], self.stats()["sticker"])
+
+    # Webhooks. Error answers (400/404/409/410) raise httpx2.HTTPStatusError, whose
+    # ``response`` carries the status and the error body.
+
+    def set_tier(self, customer_id: str, tier: str) -> dict[str, Any]:
+        """Set a customer's tier (emits ``customer.tier_changed`` if it changed); the
+        customer plus ``event_id`` (None when unchanged)."""
+        return self._json("POST", f"/customers/{customer_id}/tier", {"tier": tier})
+
+    def install_pass(self, pass_id: str, platform: str = "apple") -> dict[str, Any]:
+        """Install a pass once (emits ``pass.installed``); the pass plus ``event_id``."""
+        return self._json("POST", f"/passes/{pass_id}/install", {"platform": platform})
+
+    def expire_pass(self, pass_id: str) -> dict[str, Any]:
+        """Move a pass's ``expires_at`` into the past."""
+        return self._json("POST", f"/passes/{pass_id}/expire", {})
+
+    def enter_journey(self, customer_id: str, journey: str) -> dict[str, Any]:
+        """Emit ``journey.entered``; the customer plus ``journey`` and ``event_id``."""
+        return self._json("POST", f"/customers/{customer_id}/journeys", {"journey": journey})
+
+    def webhook_events(self, workspace: str | None = None) -> list[dict[str, Any]]:
+        """Webhook events with their deliveries and attempts, in creation order."""
+        return self._data("/webhook_events", workspace)
+
+    def redeliver(self, event_id: str) -> dict[str, Any]:
+        """One extra attempt to each subscription, now; the event after it finished."""
+        return self._json("POST", f"/webhook_events/{event_id}/redeliver")
+
+    def webhook_settings(self, **changes: object) -> dict[str, Any]:
+        """Read (no arguments) or change time_scale, duplicates, timeout_seconds."""
+        if not changes:
+            return self._json("GET", "/webhooks/settings")
+        return self._json("POST", "/webhooks/settings", changes)
+
+    def wait_for_deliveries(
+        self, timeout: float = 10.0, workspace: str | None = None, interval: float = 0.02
+    ) -> list[dict[str, Any]]:
+        """Poll until no delivery is ``pending``; the events then. TimeoutError otherwise."""
+        deadline = time.monotonic() + timeout
+        while True:
+            events = self.webhook_events(workspace)
+            pending = [d for e in events for d in e["deliveries"] if d["state"] == "pending"]
+            if not pending:
+                return events
+            if time.monotonic() >= deadline:
+                raise TimeoutError(f"{len(pending)} webhook deliveries still pending")
+            time.sleep(interval)
 
 
 @contextlib.contextmanager

@@ -9,6 +9,7 @@ from sandbox.sticky.customers import CustomerHandlers
 from sandbox.sticky.events import EventHandlers
 from sandbox.sticky.passes import PassHandlers
 from sandbox.sticky.store import StickyStore
+from sandbox.sticky.webhook_events import WebhookEmitter
 from sandbox.sticky.webhooks import WebhookHandlers
 
 PREFIX = "/v1"
@@ -16,7 +17,7 @@ WORKSPACE_HEADER = "Sticky-Workspace"
 
 
 def sticky_definition(
-    store: StickyStore, api_keys: frozenset[str] | None
+    store: StickyStore, api_keys: frozenset[str] | None, webhooks: WebhookEmitter
 ) -> ApiDefinition[WorkspaceStats]:
     customers = CustomerHandlers(store)
     return ApiDefinition(
@@ -25,7 +26,7 @@ def sticky_definition(
         authenticate=bearer_key_authenticator(api_keys),
         routes={
             f"{PREFIX}/customers": {"POST": customers.create, "GET": customers.list},
-            f"{PREFIX}/events": {"POST": EventHandlers(store).create},
+            f"{PREFIX}/events": {"POST": EventHandlers(store, webhooks).create},
             f"{PREFIX}/passes": {"POST": PassHandlers(store).create},
             f"{PREFIX}/webhooks": {"POST": WebhookHandlers(store).create},
         },

@@ -1,4 +1,5 @@
-"""``POST /v1/events``: validate, record, and update points/tier."""
+"""``POST /v1/events``: validate, record, and update points/tier (a tier change emits
+``customer.tier_changed``)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from sandbox.sticky.loyalty import EVENT_TYPES, ORDER_EVENTS, apply_points, poin
 from sandbox.sticky.request import StickyRequest
 from sandbox.sticky.store import Customer, Event, StickyStore, WorkspaceData
 from sandbox.sticky.views import event_public
+from sandbox.sticky.webhook_events import TIER_CHANGED, WebhookEmitter, tier_changed
 from sandbox.validation import is_int, missing, reject_unknown
 
 FIELDS = ("type", "customer_id", "amount_cents", "items")
@@ -79,8 +81,9 @@ def _items(data: Mapping[str, object]) -> list[dict[str, object]]:
 
 
 class EventHandlers:
-    def __init__(self, store: StickyStore) -> None:
+    def __init__(self, store: StickyStore, webhooks: WebhookEmitter) -> None:
         self._store = store
+        self._webhooks = webhooks
 
     def create(self, request: StickyRequest) -> ApiResult:
         data = request.json_object()
@@ -92,6 +95,7 @@ class EventHandlers:
         items = _items(data)
 
         delta = points_for(event_type, amount)
+        previous_tier = customer.tier
         customer.points_balance = apply_points(customer.points_balance, delta)
         customer.tier = tier_for(customer.points_balance)
         event = Event(
@@ -107,4 +111,8 @@ class EventHandlers:
         )
         workspace.events.append(event)
         request.stats.events_created += 1
+        if customer.tier != previous_tier:
+            self._webhooks.emit(
+                request.workspace, TIER_CHANGED, tier_changed(customer, previous_tier)
+            )
         return ApiResult(201, event_public(event))

@@ -9,6 +9,7 @@ ORDER_EVENTS = frozenset({ORDER_COMPLETED, ORDER_REFUNDED})
 
 # (minimum balance, tier), highest first
 _TIERS = ((2500, "platinum"), (1000, "gold"), (250, "silver"), (0, "bronze"))
+TIERS = tuple(tier for _, tier in reversed(_TIERS))  # lowest first
 
 
 def points_for(event_type: str, amount_cents: int | None) -> int:

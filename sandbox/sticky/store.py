@@ -44,6 +44,8 @@ class Pass:
     idempotency_key: str | None
     created_at: datetime
     expires_at: datetime
+    installed_at: datetime | None = None  # set by the sandbox's install trigger (single use)
+    platform: str | None = None  # "apple" | "google" once installed
 
 
 @dataclass
@@ -94,6 +96,22 @@ class StickyStore:
             return list(self._workspaces.values())
         data = self._workspaces.get(name)
         return [] if data is None else [data]
+
+    def find_customer(self, customer_id: str) -> Customer | None:
+        """The customer with this id in any workspace."""
+        for data in self._workspaces.values():
+            customer = data.customers.get(customer_id)
+            if customer is not None:
+                return customer
+        return None
+
+    def find_pass(self, pass_id: str) -> Pass | None:
+        """The pass with this id in any workspace."""
+        for data in self._workspaces.values():
+            found = data.passes.get(pass_id)
+            if found is not None:
+                return found
+        return None
 
     def reset(self) -> None:
         self._workspaces.clear()

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
-from sandbox.ids import iso_z
+from datetime import datetime
+
+from sandbox.ids import iso_ms, iso_z
 from sandbox.sticky.store import Customer, Event, Pass, Webhook
+from sandbox.sticky.webhook_events import Attempt, Delivery, WebhookEvent
 
 WALLET_BASE = "https://wallet.sticky.co"
 GOOGLE_SAVE_BASE = "https://pay.google.com/gp/v/save/"
@@ -70,6 +73,8 @@ def pass_inspection(p: Pass) -> dict[str, object]:
         **pass_public(p),
         "idempotency_key": p.idempotency_key,
         "created_at": iso_z(p.created_at),
+        "installed_at": _optional_iso(p.installed_at),
+        "platform": p.platform,
     }
 
 
@@ -85,3 +90,32 @@ def webhook_public(w: Webhook) -> dict[str, object]:
 
 def webhook_inspection(w: Webhook) -> dict[str, object]:
     return {"workspace": w.workspace, **webhook_public(w), "idempotency_key": w.idempotency_key}
+
+
+def _optional_iso(moment: datetime | None) -> str | None:
+    return None if moment is None else iso_z(moment)
+
+
+def _attempt_inspection(a: Attempt) -> dict[str, object]:
+    return {"n": a.n, "at": iso_ms(a.at), "status": a.status, "error": a.error}
+
+
+def _delivery_inspection(d: Delivery) -> dict[str, object]:
+    return {
+        "subscription_id": d.subscription_id,
+        "url": d.url,
+        "state": d.state,
+        "next_attempt_at": None if d.next_attempt_at is None else iso_ms(d.next_attempt_at),
+        "attempts": [_attempt_inspection(a) for a in d.attempts],
+    }
+
+
+def webhook_event_inspection(e: WebhookEvent) -> dict[str, object]:
+    return {
+        "id": e.id,
+        "type": e.type,
+        "workspace": e.workspace,
+        "created_at": iso_z(e.created_at),
+        "body": e.payload,
+        "deliveries": [_delivery_inspection(d) for d in e.deliveries],
+    }

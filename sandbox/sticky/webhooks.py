@@ -1,4 +1,8 @@
-"""``POST /v1/webhooks``: store a subscription (delivery is not emulated yet)."""
+"""``POST /v1/webhooks``: store a subscription.
+
+Delivery (signed POSTs with retries) is emulated by :mod:`sandbox.sticky.dispatcher`; every
+subscription of a workspace whose ``events`` list an event's type gets it.
+"""
 
 from __future__ import annotations
 

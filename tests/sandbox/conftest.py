@@ -15,6 +15,7 @@ from sandbox.testing import (
     sticker_client,
     sticky_client,
 )
+from tests.sandbox.webhook_receiver import WebhookReceiver
 
 sandbox = sandbox_fixture(scope="session")
 
@@ -49,3 +50,13 @@ def sticker(sandbox: RunningSandbox) -> Iterator[httpx2.Client]:
     """Authenticated Sticker client (base URL ``…/sticker``)."""
     with sticker_client(sandbox) as client:
         yield client
+
+
+@pytest.fixture
+def receiver() -> Iterator[WebhookReceiver]:
+    """A local webhook endpoint recording what it receives (``receiver.url``)."""
+    hook = WebhookReceiver()
+    try:
+        yield hook
+    finally:
+        hook.close()

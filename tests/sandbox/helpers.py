@@ -30,3 +30,15 @@ def assert_error(
     assert set(body) == {"type", "code", "message", "param"}
     assert (body["type"], body["code"], body["param"]) == (type_, code, param), body
     assert isinstance(body["message"], str) and body["message"]
+
+
+ALL_WEBHOOK_EVENTS = ["customer.tier_changed", "pass.installed", "journey.entered"]
+
+
+def subscribe(client: httpx2.Client, url: str, events: list[str] | None = None) -> dict[str, Any]:
+    """Create a webhook subscription (all three event types by default)."""
+    body = {"url": url, "events": ALL_WEBHOOK_EVENTS if events is None else events}
+    response = client.post("/v1/webhooks", json=body)
+    assert response.status_code == 201, response.text
+    result: dict[str, Any] = response.json()
+    return result
