@@ -58,6 +58,10 @@ def render_pass(report: PassReport, traffic: Traffic, console: Console) -> None:
         console.print(wire)
     if report.organizations:
         render_organizations(report, console)
+    for p in report.passes:
+        console.print(f"wallet passes {p.tenant}: {p.status}, minted {p.minted}, re-minted "
+                      f"{p.reminted}, refused {p.rejected}" + (f" ({p.error})" if p.error
+                                                               else ""), highlight=False)
     for line in total.aborted:
         console.print(f"[bold red]aborted[/]: {line}")
     console.print(f"duration {total.duration:.2f}s, exit code {int(report.exit_code)}")

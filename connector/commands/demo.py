@@ -12,10 +12,13 @@ from pathlib import Path
 
 from rich.console import Console
 
+from connector.commands.passes import csv_text, export_rows
 from connector.commands.run import run_command
 from connector.config import API_KEY_ENV, STICKER_KEY_ENV, load_settings
+from connector.files import write_private
 from connector.sync.orchestrator import ExitCode
 from sandbox import running_sandbox
+from state import StateStore
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 SAMPLE_DROP = EXAMPLES / "drop"
@@ -52,6 +55,9 @@ name = "pos-export"
 drop_dir = "./drop"
 schedule = "every 5m"
 stable_seconds = 0
+
+[tenants.passes]
+mint_on_create = true
 
 [tenants.sticker]
 internal_org_id = "kendalls"
@@ -99,6 +105,15 @@ async def demo_command(workdir: Path, console: Console) -> ExitCode:
                       "again; in the overlapping export only new and changed rows are sent. "
                       "The store opened since (004) cannot be added to the existing Sticker "
                       "organization by the API: it is listed as needs-attention.")
+        store = StateStore.open(settings.state.url)
+        try:
+            links = export_rows(store, settings, tenant_id=None, include_all=False)
+        finally:
+            store.close()
+        write_private(workdir / "pass-links.csv", csv_text(links))
+        console.print(f"{len(links)} wallet pass install links (one per customer created, "
+                      f"never two) are in {workdir}/pass-links.csv for the retailer's own "
+                      "messaging tool; the connector messages nobody.")
     console.print(f"\nState DB, config and rejected-row reports are in {workdir}/ "
                   f"(see {workdir}/drop/rejected/).")
     del first  # quarantined sample rows are expected: the demo itself succeeded

@@ -43,6 +43,8 @@ async def run_command(settings: Settings, *, source: str | None, json_out: bool,
             "sources": [{"tenant": o.tenant, "source": o.source, "status": o.status,
                          "error": o.error, **o.summary.as_dict()} for o in report.outcomes],
             "organizations": [o.as_dict() for o in report.organizations],
+            "passes": [{"tenant": p.tenant, "status": p.status, "error": p.error,
+                        **p.as_dict()} for p in report.passes],
             "total": report.total.as_dict(sticky.traffic),
         }))
     else:
