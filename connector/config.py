@@ -385,6 +385,10 @@ class TenantPassesSettings(_Section):
     remint_expired: bool = False
     """Mint again when a link expired unused (needs ``pass.installed`` webhooks, else
     an installed pass cannot be told from an unused one)."""
+    max_remints: int = Field(3, ge=1, le=100)
+    """With ``remint_expired``: new links per customer at most (a customer who never
+    installs does not get a fresh link every day for ever); ``passes mint --remint``
+    is not limited."""
 
 
 SourceSettings = Annotated[CsvSourceSettings | ShopifySourceSettings | PosSourceSettings,

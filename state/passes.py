@@ -115,13 +115,17 @@ class Passes:
             return done.rowcount == 1
 
     def expired_unused(self, tenant: str, now: datetime | None = None,
-                       limit: int = 500) -> list[PassRecord]:
+                       limit: int = 500, below_generation: int | None = None,
+                       ) -> list[PassRecord]:
+        """Minted links past their expiry (never reported installed); with
+        ``below_generation``, only those re-minted fewer times than that."""
         moment = now or utcnow()
+        query = select(passes).where(passes.c.tenant == tenant, passes.c.status == MINTED,
+                                     passes.c.expires_at <= moment)
+        if below_generation is not None:
+            query = query.where(passes.c.generation < below_generation)
         with self._engine.connect() as conn:
-            rows = conn.execute(select(passes).where(
-                passes.c.tenant == tenant, passes.c.status == MINTED,
-                passes.c.expires_at <= moment).order_by(passes.c.expires_at)
-                .limit(limit)).all()
+            rows = conn.execute(query.order_by(passes.c.expires_at).limit(limit)).all()
         return [_record(r) for r in rows]
 
     def wanted(self, tenant: str, limit: int = 500) -> list[PassRecord]:

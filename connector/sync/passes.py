@@ -87,8 +87,9 @@ class PassMinter:
         stays wanted); a refused mint is recorded ``rejected`` with Sticky's reason."""
         cfg = self.tenant.passes
         if cfg is not None and cfg.remint_expired:
-            for record in await asyncio.to_thread(self.store.passes.expired_unused,
-                                                  self.tenant.id, now):
+            for record in await asyncio.to_thread(
+                    self.store.passes.expired_unused, self.tenant.id, now,
+                    below_generation=cfg.max_remints):
                 await asyncio.to_thread(self.store.passes.want_remint, self.tenant.id,
                                         record.workspace, record.customer_id, now)
         tried: set[tuple[str, str, int]] = set()

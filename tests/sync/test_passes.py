@@ -8,19 +8,31 @@ import csv
 import io
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
 from connector.cli import app
 from connector.commands.passes import export_rows, mint_command, plan_mints
+from connector.errors import ConfigurationError
 from connector.sync.orchestrator import run_passes_step, sticky_client
+from connector.sync.passes import PassMinter
 from sandbox import RunningSandbox
 from sandbox.testing import SandboxAdmin
 from sandbox.testing import sticky_client as raw_sticky_client
 from state.passes import WANTED
 from state.schema import passes as passes_table
-from tests.support import CUSTOMER_HEADER, TEST_KEY, WS_ONLINE, drop_file, e164, phone
+from tests.support import (
+    CUSTOMER_HEADER,
+    TEST_KEY,
+    WS_ONLINE,
+    drop_file,
+    e164,
+    phone,
+    settings_for,
+    write_config,
+)
 from tests.sync.conftest import Harness
 
 PASSES_ON: dict[str, object] = {"mint_on_create": True}
@@ -195,3 +207,45 @@ def test_export_lists_the_valid_links_with_consent_flags(
         assert {r["status"] for r in every} == {"expired"}
     finally:
         store.close()
+
+
+def test_automatic_reminting_replaces_only_expired_unused_links_up_to_the_limit(
+        make_harness: Callable[..., Harness], admin: SandboxAdmin) -> None:
+    h = make_harness(passes={"mint_on_create": True, "remint_expired": True,
+                             "max_remints": 1})
+    drop_file(h.drop, "customers_1.csv", CUSTOMER_HEADER, customers(2))
+    h.run()
+    store = h.store()
+    try:
+        first = {r.customer_id: r for r in store.passes.all("t1")}
+        installed_id, unused_id = sorted(first)
+        with store.engine.begin() as conn:  # Sticky reported one install
+            store.passes.mark_installed(WS_ONLINE, installed_id,
+                                        str(first[installed_id].pass_id),
+                                        datetime.now(UTC), "apple", conn)
+
+        async def step(now: datetime) -> int:
+            async with sticky_client(h.settings) as sticky:
+                outcome = await PassMinter(h.settings.tenants[0], store, sticky).run(now)
+            return outcome.reminted
+
+        later = datetime.now(UTC) + timedelta(hours=25)
+        assert asyncio.run(step(later)) == 1
+        assert asyncio.run(step(later + timedelta(hours=25))) == 0  # max_remints = 1
+        after = {r.customer_id: r for r in store.passes.all("t1")}
+    finally:
+        store.close()
+    assert after[installed_id].pass_id == first[installed_id].pass_id
+    assert after[installed_id].status == "installed"
+    assert after[unused_id].generation == 1
+    assert after[unused_id].pass_id != first[unused_id].pass_id
+    assert passes_by_customer(admin)[unused_id] == [first[unused_id].pass_id,
+                                                    after[unused_id].pass_id]
+    assert passes_by_customer(admin)[installed_id] == [first[installed_id].pass_id]
+
+
+def test_reminting_without_install_reports_is_refused_at_config_load(tmp_path: Path) -> None:
+    path = write_config(tmp_path, "http://127.0.0.1:9", passes={"remint_expired": True},
+                        webhooks={"events": ["customer.tier_changed"]})
+    with pytest.raises(ConfigurationError, match=r"pass\.installed"):
+        settings_for(path)
