@@ -286,6 +286,16 @@ def dlq_discard(ids: SelectIds = None, all_open: SelectAll = False,
     console.print(f"discarded {count} quarantined record(s)")
 
 
+def _emit_csv(text: str, out: Path | None, what: str) -> None:
+    """An export to standard output, or to ``out`` with mode 600 (personal data)."""
+    if out is None:
+        typer.echo(text, nl=False)
+        return
+    with _refused("error"):
+        write_private(out, text)
+    err_console.print(f"wrote {text.count(chr(10)) - 1} {what} to {out}")
+
+
 passes_app = typer.Typer(no_args_is_help=True, help=(
     "Wallet passes (opt-in per tenant with [tenants.passes]): mint on demand, export the "
     "install links for the retailer's own messaging tool. Nobody is messaged from here."))
@@ -338,11 +348,7 @@ def passes_export(config: ConfigOption = None, tenant: TenantOption = None,
                                         include_all=include_all))
         finally:
             store.close()
-    if out is None:
-        typer.echo(text, nl=False)
-        return
-    write_private(out, text)
-    err_console.print(f"wrote {text.count(chr(10)) - 1} pass(es) to {out}")
+    _emit_csv(text, out, "pass(es)")
 
 
 webhooks_app = typer.Typer(no_args_is_help=True, help=(
@@ -404,11 +410,7 @@ def loyalty_export(config: ConfigOption = None, tenant: TenantOption = None,
             text = loyalty_csv(loyalty_rows(settings, store, tenant))
         finally:
             store.close()
-    if out is None:
-        typer.echo(text, nl=False)
-        return
-    write_private(out, text)
-    err_console.print(f"wrote {text.count(chr(10)) - 1} customer(s) to {out}")
+    _emit_csv(text, out, "customer(s)")
 
 
 def main() -> None:

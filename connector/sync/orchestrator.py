@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from enum import IntEnum
+from typing import Any, Protocol, TypeVar
 
 import structlog
 
@@ -250,58 +251,73 @@ async def run_backfill(settings: Settings, store: StateStore, sticky: StickyClie
     return report
 
 
+class _StepOutcome(Protocol):
+    status: str
+    error: str | None
+
+    def as_dict(self) -> dict[str, Any]: ...
+
+
+_O = TypeVar("_O", bound=_StepOutcome)
+
+
+async def _leased_step(tenant: TenantSettings, store: StateStore, step: str, holder: str,
+                       trigger: str, ttl: float,
+                       begin: Callable[[int], tuple[Awaitable[_O], Callable[[], _O]]],
+                       busy: Callable[[str], _O], run_outcome: Callable[[_O], str]) -> _O:
+    """A tenant-wide step (Sticker organization, passes) under its own lease and run
+    record: ``begin(run_id)`` gives the work and how to read its outcome so far (used
+    when it aborts); another holder makes it ``busy(message)``."""
+    if not claim_lease(store, tenant.id, step, holder, ttl):
+        message = busy_message(store, tenant.id, step)
+        log.info("step busy: another process runs it", tenant=tenant.id, step=step,
+                 detail=message)
+        return busy(message)
+    run_id = store.runs.start(tenant.id, step, trigger)
+    keeper = asyncio.create_task(keep_lease(store, tenant.id, step, holder, ttl))
+    work, so_far = begin(run_id)
+    try:
+        with structlog.contextvars.bound_contextvars(run_id=run_id, tenant=tenant.id,
+                                                     source=step):
+            outcome = await work
+    except AbortRun as exc:
+        outcome = so_far()
+        outcome.status, outcome.error = "aborted", str(exc)
+        log.error("step aborted", tenant=tenant.id, step=step, error=str(exc))
+    finally:
+        keeper.cancel()
+        store.leases.release(tenant.id, step, holder)
+    store.runs.finish(run_id, run_outcome(outcome), outcome.as_dict(), error=outcome.error)
+    return outcome
+
+
 async def _run_organization(tenant: TenantSettings, store: StateStore,
                             sticker: StickerClient, holder: str,
                             trigger: str, ttl: float) -> OrganizationOutcome:
-    if not claim_lease(store, tenant.id, STEP, holder, ttl):
-        message = busy_message(store, tenant.id, STEP)
-        log.warning("organization step busy", tenant=tenant.id, detail=message)
-        org_id = tenant.internal_org_id or tenant.id
-        return OrganizationOutcome(tenant.id, org_id, status="busy", error=message)
-    run_id = store.runs.start(tenant.id, STEP, trigger)
-    keeper = asyncio.create_task(keep_lease(store, tenant.id, STEP, holder, ttl))
-    step = OrganizationSync(tenant, store, sticker, run_id)
-    try:
-        with structlog.contextvars.bound_contextvars(run_id=run_id, tenant=tenant.id,
-                                                     source=STEP):
-            outcome = await step.sync()
-    except AbortRun as exc:
-        outcome = step.outcome
-        outcome.status, outcome.error = "aborted", str(exc)
-        log.error("organization step aborted", tenant=tenant.id, error=str(exc))
-    finally:
-        keeper.cancel()
-        store.leases.release(tenant.id, STEP, holder)
-    store.runs.finish(run_id, {"aborted": "aborted", "rejected": "failed"}.get(
-        outcome.status, "ok"), outcome.as_dict(), error=outcome.error)
-    return outcome
+    def begin(run_id: int) -> tuple[Awaitable[OrganizationOutcome],
+                                    Callable[[], OrganizationOutcome]]:
+        step = OrganizationSync(tenant, store, sticker, run_id)
+        return step.sync(), lambda: step.outcome
+
+    return await _leased_step(
+        tenant, store, STEP, holder, trigger, ttl, begin,
+        busy=lambda message: OrganizationOutcome(
+            tenant.id, tenant.internal_org_id or tenant.id, status="busy", error=message),
+        run_outcome=lambda o: {"aborted": "aborted", "rejected": "failed"}.get(o.status, "ok"))
 
 
 async def run_passes_step(tenant: TenantSettings, store: StateStore, sticky: StickyClient,
                           holder: str, trigger: str, settings: Settings) -> PassesOutcome:
     """Mint the tenant's wanted passes under the step's own lease (busy: another process
     is minting them; nothing to do here)."""
-    ttl = settings.state.lease_ttl_seconds
-    if not claim_lease(store, tenant.id, PASSES_STEP, holder, ttl):
-        return PassesOutcome(tenant.id, status="busy",
-                             error=busy_message(store, tenant.id, PASSES_STEP))
-    run_id = store.runs.start(tenant.id, PASSES_STEP, trigger)
-    keeper = asyncio.create_task(keep_lease(store, tenant.id, PASSES_STEP, holder, ttl))
-    minter = PassMinter(tenant, store, sticky, settings.sticky.max_in_flight_per_workspace)
-    try:
-        with structlog.contextvars.bound_contextvars(run_id=run_id, tenant=tenant.id,
-                                                     source=PASSES_STEP):
-            outcome = await minter.run()
-    except AbortRun as exc:
-        outcome = minter.outcome
-        outcome.status, outcome.error = "aborted", str(exc)
-        log.error("passes step aborted", tenant=tenant.id, error=str(exc))
-    finally:
-        keeper.cancel()
-        store.leases.release(tenant.id, PASSES_STEP, holder)
-    store.runs.finish(run_id, "aborted" if outcome.status == "aborted" else "ok",
-                      outcome.as_dict(), error=outcome.error)
-    return outcome
+    def begin(run_id: int) -> tuple[Awaitable[PassesOutcome], Callable[[], PassesOutcome]]:
+        minter = PassMinter(tenant, store, sticky, settings.sticky.max_in_flight_per_workspace)
+        return minter.run(), lambda: minter.outcome
+
+    return await _leased_step(
+        tenant, store, PASSES_STEP, holder, trigger, settings.state.lease_ttl_seconds, begin,
+        busy=lambda message: PassesOutcome(tenant.id, status="busy", error=message),
+        run_outcome=lambda o: "aborted" if o.status == "aborted" else "ok")
 
 
 async def _run_source(tenant: TenantSettings, source: SourceSettings, adapter: Adapter,
