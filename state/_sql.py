@@ -41,7 +41,9 @@ def insert_ignore(conn: Connection, table: Table, rows: Sequence[dict[str, Any]]
     insert = _DIALECT_INSERTS.get(conn.dialect.name)
     if insert is None:
         raise NotImplementedError(f"state DB dialect {conn.dialect.name!r} is not supported")
+    statement = insert(table).on_conflict_do_nothing().returning(
+        *table.primary_key.columns)
     added = 0
-    for row in rows:  # rowcount of an executemany is not reliable on every driver
-        added += conn.execute(insert(table).on_conflict_do_nothing(), row).rowcount
+    for row in rows:  # rowcount is not reliable here on every driver (psycopg: -1)
+        added += conn.execute(statement, row).first() is not None
     return added

@@ -207,14 +207,14 @@ class Passes:
         """By status, with minted links split into ``valid`` and ``expired``."""
         moment = now or utcnow()
         with self._engine.connect() as conn:
-            rows = conn.execute(select(passes.c.status, passes.c.expires_at <= moment,
-                                       func.count()).where(passes.c.tenant == tenant)
-                                .group_by(passes.c.status, passes.c.expires_at <= moment)
-                                ).all()
-        out: dict[str, int] = {}
-        for status, expired, n in rows:
-            name = str(status)
-            if name == MINTED:
-                name = "expired" if expired else "valid"
-            out[name] = out.get(name, 0) + int(n)
-        return out
+            rows = conn.execute(select(passes.c.status, func.count()).where(
+                passes.c.tenant == tenant).group_by(passes.c.status)).all()
+            expired = conn.execute(select(func.count()).where(
+                passes.c.tenant == tenant, passes.c.status == MINTED,
+                passes.c.expires_at <= moment)).scalar_one()
+        out = {str(status): int(n) for status, n in rows}
+        minted = out.pop(MINTED, 0)
+        if minted:
+            out["valid"] = minted - int(expired)
+            out["expired"] = int(expired)
+        return {k: v for k, v in out.items() if v}
