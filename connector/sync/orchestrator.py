@@ -25,7 +25,7 @@ from connector.sync.leasing import busy_message, claim_lease, holder_id, keep_le
 from connector.sync.organizations import STEP, OrganizationOutcome, OrganizationSync
 from connector.sync.organizations import TARGET as STICKER_TARGET
 from connector.sync.passes import STEP as PASSES_STEP
-from connector.sync.passes import PassesOutcome, PassMinter
+from connector.sync.passes import PassesOutcome, PassMinter, has_pass_work
 from connector.sync.replay import (
     AUTO_RETRY_LIMIT,
     AUTO_RETRY_MAX_ATTEMPTS,
@@ -310,6 +310,9 @@ async def run_passes_step(tenant: TenantSettings, store: StateStore, sticky: Sti
                           holder: str, trigger: str, settings: Settings) -> PassesOutcome:
     """Mint the tenant's wanted passes under the step's own lease (busy: another process
     is minting them; nothing to do here)."""
+    if not has_pass_work(tenant, store):
+        return PassesOutcome(tenant.id)  # nothing to mint: no lease, no run record
+
     def begin(run_id: int) -> tuple[Awaitable[PassesOutcome], Callable[[], PassesOutcome]]:
         minter = PassMinter(tenant, store, sticky, settings.sticky.max_in_flight_per_workspace)
         return minter.run(), lambda: minter.outcome

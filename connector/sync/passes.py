@@ -72,6 +72,17 @@ def read_minted(body: dict[str, Any], what: str) -> MintedPass:
                       google if isinstance(google, str) else None, expires_at)
 
 
+def has_pass_work(tenant: TenantSettings, store: StateStore,
+                  now: datetime | None = None) -> bool:
+    """Whether the passes step has anything to do: a wanted pass, or (when the tenant
+    re-mints) a link that expired unused."""
+    if store.passes.wanted(tenant.id, limit=1):
+        return True
+    cfg = tenant.passes
+    return bool(cfg is not None and cfg.remint_expired and store.passes.expired_unused(
+        tenant.id, now, limit=1, below_generation=cfg.max_remints))
+
+
 class PassMinter:
     def __init__(self, tenant: TenantSettings, store: StateStore, sticky: StickyClient,
                  max_in_flight: int = 8) -> None:
