@@ -136,3 +136,46 @@ async def test_a_tier_change_reaches_the_receiver_is_stored_once_and_tags_shopif
         await worker.stop()
         await server.stop()
         store.close()
+
+
+async def test_deliveries_missed_while_the_receiver_is_down_arrive_by_sticky_retries(
+        make_harness: Callable[..., Harness], admin: SandboxAdmin, fake: ShopifyFake,
+        shop: RunningShopify) -> None:
+    """Sticky retries (6 attempts over 24 h, compressed here): a receiver that was down
+    for the first attempts still gets the event, once."""
+    fake.add_customer("Ada", "Lovelace", phone=PHONE)
+    port = free_port()
+    h = make_harness(
+        sources=shopify_source(shop.base_url),
+        webhooks={"url": f"http://127.0.0.1:{port}/webhooks/sticky/{{workspace}}",
+                  "secrets_file": "./webhook-secrets.json"})
+    await h.run_async()
+    await subscribe_command(h.settings, [WS_ONLINE])
+    [customer] = await asyncio.to_thread(admin.customers, WS_ONLINE)
+    # gaps of 86400/31 s x 2^n x scale: 1.4 s, 2.8 s, 5.6 s...
+    await asyncio.to_thread(admin.webhook_settings, time_scale=0.0005, timeout_seconds=2.0)
+    answer = await asyncio.to_thread(admin.set_tier, customer["id"], "silver")
+
+    def attempts() -> list[dict[str, Any]]:
+        [event] = [e for e in admin.webhook_events(WS_ONLINE) if e["id"] == answer["event_id"]]
+        return [a for d in event["deliveries"] for a in d["attempts"]]
+
+    await until(lambda: len(attempts()) >= 1, "a first (failed) attempt")
+    assert attempts()[0]["status"] is None  # nobody listening: a connection error
+    store = StateStore.open(h.settings.state.url)
+    worker = WebhookWorker(h.settings, store, Metrics())
+    server = HealthServer(Starlette(routes=worker.routes()), "127.0.0.1", port)
+    await server.start()
+    worker.start()
+    try:
+        await until(lambda: store.webhooks.facts(WS_ONLINE, customer["id"]), "the tier",
+                    timeout=20.0)
+        statuses = [a["status"] for a in attempts()]
+        assert statuses[-1] == 200 and statuses.count(200) == 1
+        assert all(s is None for s in statuses[:-1])
+        [stored] = store.webhooks.events()
+        assert stored.deliveries == 1 and stored.outcome == "applied"
+    finally:
+        await worker.stop()
+        await server.stop()
+        store.close()
