@@ -8,6 +8,7 @@ from rich.console import Console
 from connector.config import CsvSourceSettings, Settings
 from connector.errors import AbortRun, ConfigurationError, StickySyncError
 from connector.sync.orchestrator import ExitCode, sticker_client, sticky_client
+from connector.webhooks.secrets import SecretBook, fingerprint
 from state import StateStore
 
 
@@ -21,8 +22,15 @@ async def check_command(settings: Settings, console: Console) -> ExitCode:
     failures = 0
     _say(console, True, "configuration")
     try:
-        StateStore.open(settings.state.url).close()
+        store = StateStore.open(settings.state.url)
         _say(console, True, f"state DB ({settings.state.url.split('@')[-1]})")
+        try:
+            failures += _check_webhooks(settings, store, console)
+        finally:
+            store.close()
+    except ConfigurationError as exc:
+        failures += 1
+        _say(console, False, str(exc))
     except Exception as exc:  # noqa: BLE001 - report any driver error as a failed check
         failures += 1
         _say(console, False, f"state DB: {type(exc).__name__}: {exc}")
@@ -58,3 +66,30 @@ async def check_command(settings: Settings, console: Console) -> ExitCode:
         console.print(f"{failures} check(s) failed")
         return ExitCode.TARGET_UNREACHABLE
     return ExitCode.OK
+
+
+def _check_webhooks(settings: Settings, store: StateStore, console: Console) -> int:
+    """With ``[webhooks] url``: each workspace subscribed, with its signing secret at hand
+    and the same one the subscription was made with. Returns the failures."""
+    hooks = settings.webhooks
+    if hooks.url is None:
+        return 0
+    secrets = SecretBook(hooks)
+    failures = 0
+    for workspace in sorted({w for t in settings.tenants for w in t.all_workspaces}):
+        sub = store.webhooks.subscription(workspace)
+        secret = secrets.secret(workspace)
+        problem = None
+        if sub is None or sub.url != hooks.url_for(workspace) or sorted(sub.events) != sorted(
+                hooks.events):
+            problem = "not subscribed as configured: run `sticky-sync webhooks subscribe`"
+        elif secret is None:
+            problem = (f"no signing secret: set {hooks.secret_env(workspace)} or run "
+                       "`sticky-sync webhooks subscribe` again")
+        elif sub.secret_fingerprint and fingerprint(secret) != sub.secret_fingerprint:
+            problem = ("the signing secret at hand is not the one this subscription was "
+                       "made with: deliveries would be refused")
+        failures += problem is not None
+        _say(console, problem is None, f"webhooks {workspace}: " + (
+            problem or f"subscribed ({sub.subscription_id if sub else '-'}), secret present"))
+    return failures

@@ -129,3 +129,28 @@ def test_run_and_status_show_the_organization_and_what_needs_attention(
     status = runner.invoke(app, ["status", "--config", config])
     assert "Sticker organization t1: set up as" in status.output
     assert "needs attention (sticker location_missing 002" in status.output
+
+
+def test_check_reports_webhook_subscriptions_and_their_secrets(
+        make_harness: Callable[..., Harness]) -> None:
+    harness = make_harness(webhooks={
+        "url": "http://127.0.0.1:9/webhooks/sticky/{workspace}",
+        "secrets_file": "./hooks.json"})
+    config = str(harness.root / "config.toml")
+    result = runner.invoke(app, ["check", "--config", config])
+    assert result.exit_code == 4
+    assert "webhooks ws_test_online: not subscribed as configured" in result.output
+    result = runner.invoke(app, ["webhooks", "subscribe", "--config", config])
+    assert result.exit_code == 0, result.output
+    result = runner.invoke(app, ["check", "--config", config])
+    assert result.exit_code == 0, result.output
+    assert "ok   webhooks ws_test_online: subscribed" in result.output
+    secrets = json.loads((harness.root / "hooks.json").read_text())
+    for secret in secrets.values():
+        assert secret not in result.output
+    # a secret from elsewhere that is not the subscription's: deliveries would be refused
+    secrets["ws_test_online"] = "whsec_not_that_one"
+    (harness.root / "hooks.json").write_text(json.dumps(secrets))
+    result = runner.invoke(app, ["check", "--config", config])
+    assert result.exit_code == 4
+    assert "not the one this subscription was made with" in result.output
