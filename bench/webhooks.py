@@ -45,7 +45,7 @@ def _serve(state_url: str, secrets_file: str, port_out: multiprocessing.Queue[in
     hooks = WebhookSettings(url="http://127.0.0.1/hooks/{workspace}",
                             secrets_file=Path(secrets_file))
     store = StateStore.open(state_url)
-    receiver = Receiver(hooks, store, SecretBook(hooks, {hooks.secret_env(WS): SECRET}))
+    receiver = Receiver(hooks, store, SecretBook(hooks, {hooks.secret_env(WS): SECRET}), [WS])
 
     async def main() -> None:
         server = HealthServer(Starlette(routes=receiver.routes()), "127.0.0.1", 0)

@@ -31,8 +31,9 @@ class WebhookWorker:
         self.metrics = metrics
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        workspaces = {w for t in settings.tenants for w in t.all_workspaces}
         self.receiver = Receiver(settings.webhooks, store, SecretBook(settings.webhooks),
-                                 on_stored=self._wake.set,
+                                 workspaces, on_stored=self._wake.set,
                                  on_outcome=metrics.webhook_received)
 
     def routes(self) -> list[Route]:

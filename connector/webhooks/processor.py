@@ -46,14 +46,16 @@ class ProcessReport:
     write_backs_owed: int = 0
 
 
-def _text(data: dict[str, Any], name: str, event: InboxEvent, *,
-          required: bool = True) -> str | None:
+def _optional(data: dict[str, Any], name: str) -> str | None:
     value = data.get(name)
-    if isinstance(value, str) and value.strip():
-        return value.strip()
-    if required:
+    return value.strip() if isinstance(value, str) and value.strip() else None
+
+
+def _required(data: dict[str, Any], name: str, event: InboxEvent) -> str:
+    value = _optional(data, name)
+    if value is None:
         raise EventProblem(f"{event.type} {event.event_id}: data.{name} is missing")
-    return None
+    return value
 
 
 def _when(data: dict[str, Any], name: str, event: InboxEvent) -> datetime:
@@ -93,29 +95,26 @@ def apply_event(settings: Settings, store: StateStore, event: InboxEvent,
     data = data if isinstance(data, dict) else {}
     try:
         if event.type == TIER_CHANGED:
-            customer_id = _text(data, "customer_id", event)
-            tier = _text(data, "tier", event)
-            assert customer_id is not None and tier is not None
+            customer_id = _required(data, "customer_id", event)
+            tier = _required(data, "tier", event)
             points = data.get("points_balance")
             owed = tier_tag_entries(settings, store, event.workspace, customer_id, tier)
             applied = store.apply_tier_change(
-                event, customer_id, tier, _text(data, "previous_tier", event, required=False),
+                event, customer_id, tier, _optional(data, "previous_tier"),
                 event.event_created_at or event.received_at,
                 points if isinstance(points, int) else None, owed)
             report.outcomes["applied" if applied else "ignored"] += 1
             report.write_backs_owed += len(owed) if applied else 0
         elif event.type == PASS_INSTALLED:
-            customer_id = _text(data, "customer_id", event)
-            pass_id = _text(data, "pass_id", event)
-            assert customer_id is not None and pass_id is not None
+            customer_id = _required(data, "customer_id", event)
+            pass_id = _required(data, "pass_id", event)
             applied = store.apply_pass_install(
                 event, customer_id, pass_id, _when(data, "installed_at", event),
-                _text(data, "platform", event, required=False))
+                _optional(data, "platform"))
             report.outcomes["applied" if applied else "ignored"] += 1
         elif event.type == JOURNEY_ENTERED:
-            customer_id = _text(data, "customer_id", event)
-            journey = _text(data, "journey", event)
-            assert customer_id is not None and journey is not None
+            customer_id = _required(data, "customer_id", event)
+            journey = _required(data, "journey", event)
             applied = store.apply_journey(event, customer_id, journey,
                                           event.event_created_at or event.received_at)
             report.outcomes["applied" if applied else "ignored"] += 1

@@ -7,7 +7,8 @@ is applied here: the processor applies stored events afterwards, so the answer i
 and a crash after the 200 loses nothing.
 
 Answers: 200 stored (or already stored: a retried delivery); 400 refused (bad or stale
-signature, malformed event; nothing stored, nothing changed); 413 too large; 503 when it
+signature, malformed event; nothing stored, nothing changed); 404 a workspace that is not
+configured; 413 too large; 503 when it
 cannot be stored or verified right now (no secret configured yet, state DB unavailable):
 Sticky retries those.
 """
@@ -16,7 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -70,9 +71,13 @@ def read_event(workspace: str, raw: bytes, header_workspace: str | None) -> Inco
 
 class Receiver:
     def __init__(self, settings: WebhookSettings, store: StateStore, secrets: SecretBook,
+                 workspaces: Collection[str],
                  on_stored: Callable[[], None] | None = None,
                  on_outcome: Callable[[str, str], None] | None = None) -> None:
+        """``workspaces``: the configured ones; a path naming another is answered 404
+        (and counted under workspace ``-``, so strangers cannot grow the metrics)."""
         self.settings = settings
+        self.workspaces = frozenset(workspaces)
         self.store = store
         self.secrets = secrets
         self.on_stored = on_stored
@@ -83,6 +88,8 @@ class Receiver:
 
     async def endpoint(self, request: Request) -> JSONResponse:
         workspace = str(request.path_params.get("workspace", ""))
+        if workspace not in self.workspaces:
+            return self._answer("-", "unknown_workspace", 404, {"error": "unknown_workspace"})
         try:
             raw = await self._body(request)
         except ClientDisconnect:

@@ -51,6 +51,7 @@ async def served(tmp_path: Path, store: StateStore) -> AsyncIterator[Served]:
     outcomes: list[tuple[str, str]] = []
     hooks = settings(tmp_path, max_body_bytes=4096)
     receiver = Receiver(hooks, store, SecretBook(hooks, {hooks.secret_env(WS): SECRET}),
+                        [WS, "ws_no_secret"],
                         on_outcome=lambda ws, outcome: outcomes.append((ws, outcome)))
     server = HealthServer(Starlette(routes=receiver.routes()), "127.0.0.1", 0)
     await server.start()
@@ -138,11 +139,16 @@ async def test_a_signed_but_malformed_event_is_refused(
     assert store.webhooks.events() == []
 
 
-async def test_too_large_and_unknown_workspace(served: Served, store: StateStore) -> None:
+async def test_too_large_unknown_workspace_and_missing_secret(
+        served: Served, store: StateStore) -> None:
     big = event_body(padding="x" * 5000)
     response = await post(served.url(), big, sign(SECRET, big))
     assert response.status_code == 413
     body = event_body()
-    response = await post(served.url("ws_unknown"), body, sign(SECRET, body))
-    assert response.status_code == 503  # no secret for it: Sticky will retry later
+    response = await post(served.url("ws_no_secret"), body, sign(SECRET, body))
+    assert response.status_code == 503  # configured, no secret yet: Sticky retries later
+    response = await post(served.url("ws_somebody_else"), body, sign(SECRET, body))
+    assert response.status_code == 404
     assert store.webhooks.events() == []
+    assert served.outcomes == [(WS, "too_large"), ("ws_no_secret", "no_secret"),
+                               ("-", "unknown_workspace")]
