@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import socket
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -169,3 +170,11 @@ def pos_source(spec: Path | str, base_url: str, *, name: str = "pos-api",
         lines.append("vars = { " + ", ".join(f"{k} = {_toml_value(v)}"
                                             for k, v in variables.items()) + " }")
     return "[[tenants.sources]]\n" + "\n".join(lines) + "\n"
+
+
+def free_port() -> int:
+    """A loopback port free at the moment (for a server whose URL must be known before it
+    starts, e.g. in a config file)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])

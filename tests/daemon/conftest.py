@@ -7,7 +7,6 @@ import contextlib
 import json
 import os
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -35,12 +34,6 @@ admin = admin_fixture()
 @pytest.fixture(autouse=True)
 def _fresh_sandbox(admin: SandboxAdmin) -> None:
     admin.reset(faults=True)
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def csv_source(schedule: str, batch_size: int) -> str:

@@ -19,7 +19,6 @@ from sandbox.testing import SandboxAdmin
 from tests.daemon.conftest import (
     DaemonProcess,
     daemon_runs,
-    free_port,
     run_once,
     write_daemon_config,
 )
@@ -29,6 +28,7 @@ from tests.support import (
     WS_DOWNTOWN,
     WS_EASTSIDE,
     drop_file,
+    free_port,
     phone,
 )
 

@@ -19,8 +19,15 @@ import httpx2
 from connector.webhooks.signature import sign
 from sandbox import RunningSandbox
 from sandbox.testing import SandboxAdmin
-from tests.daemon.conftest import DaemonProcess, child_env, csv_source, free_port
-from tests.support import CUSTOMER_HEADER, WS_ONLINE, drop_file, phone, write_config
+from tests.daemon.conftest import DaemonProcess, child_env, csv_source
+from tests.support import (
+    CUSTOMER_HEADER,
+    WS_ONLINE,
+    drop_file,
+    free_port,
+    phone,
+    write_config,
+)
 
 
 def cli(config: Path, *args: str) -> subprocess.CompletedProcess[str]:

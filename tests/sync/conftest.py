@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -15,7 +16,15 @@ from connector.sync.orchestrator import PassReport, run_pass, sticker_client, st
 from sandbox import RunningSandbox
 from sandbox.testing import SandboxAdmin, admin_fixture, sandbox_fixture
 from state import StateStore
-from tests.support import STICKER_TEST_KEY, TEST_KEY, settings_for, write_config
+from tests.shopify_fake import ShopifyFake, running_shopify
+from tests.shopify_fake.server import RunningShopify
+from tests.support import (
+    SHOPIFY_TOKEN_ENV,
+    STICKER_TEST_KEY,
+    TEST_KEY,
+    settings_for,
+    write_config,
+)
 
 sandbox = sandbox_fixture(scope="session")
 
@@ -72,3 +81,17 @@ def make_harness(tmp_path: Path, sandbox: RunningSandbox,
 @pytest.fixture
 def harness(make_harness: Callable[..., Harness]) -> Harness:
     return make_harness()
+
+
+@pytest.fixture
+def fake() -> ShopifyFake:
+    """A Shopify fake whose clock starts two hours ago (a module may override it)."""
+    return ShopifyFake(now=datetime.now(UTC).replace(microsecond=0) - timedelta(hours=2))
+
+
+@pytest.fixture
+def shop(fake: ShopifyFake, monkeypatch: pytest.MonkeyPatch) -> Iterator[RunningShopify]:
+    """``fake`` served over loopback HTTP, its token in the environment."""
+    with running_shopify(fake) as running:
+        monkeypatch.setenv(SHOPIFY_TOKEN_ENV, running.token)
+        yield running

@@ -21,7 +21,7 @@ from connector.sync.orchestrator import PassReport, run_backfill, sticky_client
 from sandbox import RunningSandbox, SandboxConfig
 from sandbox.testing import SandboxAdmin, sandbox_server
 from state import StateStore
-from tests.shopify_fake import Order, ShopifyFake, running_shopify
+from tests.shopify_fake import Order, ShopifyFake
 from tests.shopify_fake.server import RunningShopify
 from tests.support import (
     SHOPIFY_TOKEN_ENV,
@@ -73,13 +73,6 @@ def sandbox_events(admin: SandboxAdmin) -> list[dict[str, object]]:
 @pytest.fixture
 def fake() -> ShopifyFake:
     return ShopifyFake(now=datetime.now(UTC).replace(microsecond=0) - timedelta(hours=1))
-
-
-@pytest.fixture
-def shop(fake: ShopifyFake, monkeypatch: pytest.MonkeyPatch) -> Iterator[RunningShopify]:
-    with running_shopify(fake) as running:
-        monkeypatch.setenv(SHOPIFY_TOKEN_ENV, running.token)
-        yield running
 
 
 def test_backfill_joins_line_items_and_never_resends(

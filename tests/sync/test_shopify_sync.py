@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 
 from sandbox.testing import SandboxAdmin
-from tests.shopify_fake import Location, ShopifyFake, running_shopify
+from tests.shopify_fake import Location, ShopifyFake
 from tests.shopify_fake.server import RunningShopify
 from tests.support import (
     SHOPIFY_TOKEN_ENV,
@@ -23,18 +23,6 @@ from tests.sync.conftest import Harness
 
 def _real_now() -> datetime:
     return datetime.now(UTC).replace(microsecond=0)
-
-
-@pytest.fixture
-def fake() -> ShopifyFake:
-    return ShopifyFake(now=_real_now() - timedelta(hours=2))
-
-
-@pytest.fixture
-def shop(fake: ShopifyFake, monkeypatch: pytest.MonkeyPatch) -> Iterator[RunningShopify]:
-    with running_shopify(fake) as running:
-        monkeypatch.setenv(SHOPIFY_TOKEN_ENV, running.token)
-        yield running
 
 
 def _harness(make_harness: Callable[..., Harness], shop: RunningShopify,

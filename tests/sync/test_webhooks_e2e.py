@@ -6,13 +6,10 @@ once in the Shopify fake; a pass install is recorded."""
 from __future__ import annotations
 
 import asyncio
-import socket
 import time
-from collections.abc import Callable, Iterator
-from datetime import UTC, datetime, timedelta
+from collections.abc import Callable
 from typing import Any
 
-import pytest
 from starlette.applications import Starlette
 
 from connector.commands.webhooks import subscribe_command
@@ -21,30 +18,12 @@ from connector.daemon.webhooks import WebhookWorker
 from connector.metrics import Metrics
 from sandbox.testing import SandboxAdmin
 from state import StateStore
-from tests.shopify_fake import ShopifyFake, TagMutation, running_shopify
+from tests.shopify_fake import ShopifyFake, TagMutation
 from tests.shopify_fake.server import RunningShopify
-from tests.support import SHOPIFY_TOKEN_ENV, WS_ONLINE, shopify_source
+from tests.support import WS_ONLINE, free_port, shopify_source
 from tests.sync.conftest import Harness
 
 PHONE = "+14155550123"
-
-
-@pytest.fixture
-def fake() -> ShopifyFake:
-    return ShopifyFake(now=datetime.now(UTC).replace(microsecond=0) - timedelta(hours=2))
-
-
-@pytest.fixture
-def shop(fake: ShopifyFake, monkeypatch: pytest.MonkeyPatch) -> Iterator[RunningShopify]:
-    with running_shopify(fake) as running:
-        monkeypatch.setenv(SHOPIFY_TOKEN_ENV, running.token)
-        yield running
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 async def until(check: Callable[[], Any], what: str, timeout: float = 15.0) -> Any:
