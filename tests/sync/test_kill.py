@@ -106,3 +106,34 @@ def test_without_idempotency_duplicates_are_bounded_by_requests_in_flight(
     duplicates = len(events) - N_ORDERS
     kills = 3
     assert 0 <= duplicates <= kills * IN_FLIGHT * len(WORKSPACES)
+
+
+def test_a_run_killed_while_minting_passes_leaves_one_pass_per_customer(
+        make_harness: object, admin: SandboxAdmin) -> None:
+    harness = make_harness(sticky={"max_in_flight_per_workspace": IN_FLIGHT},  # type: ignore[operator]
+                           passes={"mint_on_create": True})
+    drop_sample(harness.drop)
+    config = harness.root / "config.toml"
+    admin.set_faults(latency_ms=5)  # minting takes a while: room to kill in the middle
+    proc = start_run(config)
+    deadline = time.monotonic() + 90
+    minted = 0
+    while proc.poll() is None and time.monotonic() < deadline:
+        minted = sum(len(admin.passes(ws)) for ws in WORKSPACES)
+        if minted >= 20:
+            break
+        time.sleep(0.02)
+    assert proc.poll() is None, "the run must still be minting when it is killed"
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=30)
+    if proc.stderr is not None:
+        proc.stderr.close()
+    customers = {c["id"] for ws in WORKSPACES for c in admin.customers(ws)}
+    assert 20 <= minted < len(customers)
+
+    final = start_run(config)
+    _, stderr = final.communicate(timeout=120)
+    assert final.returncode == 0, stderr.decode()[-2000:]
+    per_customer = Counter(p["customer_id"] for ws in WORKSPACES for p in admin.passes(ws))
+    assert set(per_customer) == customers  # every customer created here has a pass
+    assert max(per_customer.values()) == 1  # and none has two
