@@ -99,3 +99,30 @@ def test_the_daemon_receives_verifies_and_applies_sticky_webhooks(
 
     daemon.signal(signal.SIGTERM)
     assert daemon.wait() == 0, daemon.log_text()
+
+
+def test_the_receiver_on_its_own_port_keeps_metrics_off_it(
+        tmp_path: Path, sandbox: RunningSandbox,
+        start_daemon: Callable[[Path, int], DaemonProcess]) -> None:
+    port, hooks_port = free_port(), free_port()
+    config = write_config(tmp_path, sandbox.base_url, sources=csv_source("every 1h", 50))
+    with config.open("a", encoding="utf-8") as fh:
+        fh.write(f"\n[daemon]\nport = {port}\n\n[webhooks]\n"
+                 f'url = "https://sync.example.com/hooks/{{workspace}}"\n'
+                 f'host = "127.0.0.1"\nport = {hooks_port}\n'
+                 'secrets_file = "./hooks.json"\n')
+    (tmp_path / "hooks.json").write_text(json.dumps({WS_ONLINE: "whsec_own_port"}))
+    daemon = start_daemon(config, port)
+    body = json.dumps({"id": "whe_1", "type": "journey.entered", "workspace": WS_ONLINE,
+                       "data": {"customer_id": "cus_1", "journey": "welcome"}}).encode()
+    hooks = f"http://127.0.0.1:{hooks_port}"
+    good = httpx2.post(f"{hooks}/hooks/{WS_ONLINE}", content=body,
+                       headers={"Sticky-Signature": sign("whsec_own_port", body)})
+    assert good.status_code == 200 and good.json() == {"received": True, "duplicate": False}
+    assert httpx2.get(f"{hooks}/metrics").status_code == 404
+    assert httpx2.get(f"{hooks}/healthz").status_code == 404
+    on_health = httpx2.post(f"{daemon.url}/hooks/{WS_ONLINE}", content=body,
+                            headers={"Sticky-Signature": sign("whsec_own_port", body)})
+    assert on_health.status_code == 404
+    daemon.signal(signal.SIGTERM)
+    assert daemon.wait() == 0, daemon.log_text()
