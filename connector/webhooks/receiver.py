@@ -32,7 +32,7 @@ from connector.config import WebhookSettings
 from connector.errors import WebhookRefused
 from connector.mapping.timestamps import parse_iso_utc
 from connector.webhooks.secrets import SecretBook
-from connector.webhooks.signature import HEADER, verify
+from connector.webhooks.signature import HEADER, TIMESTAMP_HEADER, verify
 from state import StateStore
 
 log = structlog.get_logger("connector.webhooks")
@@ -107,7 +107,8 @@ class Receiver:
             return self._answer(workspace, "no_secret", 503, {"error": "not_ready"})
         try:
             verify([secret], request.headers.get(HEADER), raw,
-                   tolerance=self.settings.tolerance_seconds)
+                   tolerance=self.settings.tolerance_seconds,
+                   timestamp_header=request.headers.get(TIMESTAMP_HEADER))
             event = read_event(workspace, raw, request.headers.get("sticky-workspace"))
         except WebhookRefused as refused:
             log.warning("webhook refused", workspace=workspace, reason=refused.reason,
