@@ -46,9 +46,39 @@ class ProcessReport:
     write_backs_owed: int = 0
 
 
+ALIASES: dict[str, tuple[str, ...]] = {
+    "customer_id": ("customer_id", "customer.id"),
+    "tier": ("tier", "new_tier", "current_tier"),
+    "previous_tier": ("previous_tier", "old_tier", "from_tier"),
+    "pass_id": ("pass_id", "pass.id"),
+}
+"""Other spellings of a field a sender may use (the doc shows no event body); the first
+found wins. ``customer.id`` is a field inside a nested object."""
+
+
+def event_data(body: dict[str, Any]) -> dict[str, Any]:
+    """The event's fields: ``data``, or ``data.object`` when the sender nests them."""
+    data = body.get("data")
+    if not isinstance(data, dict):
+        return {}
+    nested = data.get("object")
+    return {**nested, **{k: v for k, v in data.items() if k != "object"}} if isinstance(
+        nested, dict) else data
+
+
+def _lookup(data: dict[str, Any], path: str) -> object:
+    value: object = data
+    for part in path.split("."):
+        value = value.get(part) if isinstance(value, dict) else None
+    return value
+
+
 def _optional(data: dict[str, Any], name: str) -> str | None:
-    value = data.get(name)
-    return value.strip() if isinstance(value, str) and value.strip() else None
+    for path in ALIASES.get(name, (name,)):
+        value = _lookup(data, path)
+        if isinstance(value, str) and value.strip():
+            return value.strip()
+    return None
 
 
 def _required(data: dict[str, Any], name: str, event: InboxEvent) -> str:
@@ -91,8 +121,7 @@ def tier_tag_entries(settings: Settings, store: StateStore, workspace: str,
 
 def apply_event(settings: Settings, store: StateStore, event: InboxEvent,
                 report: ProcessReport) -> None:
-    data = event.body.get("data")
-    data = data if isinstance(data, dict) else {}
+    data = event_data(event.body)
     try:
         if event.type == TIER_CHANGED:
             customer_id = _required(data, "customer_id", event)

@@ -19,7 +19,7 @@ import asyncio
 import json
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import structlog
@@ -47,26 +47,40 @@ class IncomingEvent:
     created_at: datetime | None
 
 
-def read_event(workspace: str, raw: bytes, header_workspace: str | None) -> IncomingEvent:
-    """The verified body as an event; :class:`WebhookRefused` naming what is wrong."""
+def read_event(workspace: str, raw: bytes, header_workspace: str | None,
+               header_event_id: str | None = None) -> IncomingEvent:
+    """The verified body as an event; :class:`WebhookRefused` naming what is wrong.
+
+    The id is the body's ``id``, else the ``Sticky-Event-Id`` header; the type is the
+    body's ``type``, else its ``event`` (the doc shows no body: both spellings occur in
+    the wild). The time is ``created_at`` (or ``created``, ISO-8601 or unix seconds)."""
     try:
         body = json.loads(raw)
     except ValueError as exc:
         raise WebhookRefused("malformed_event", "the body is not JSON") from exc
     if not isinstance(body, dict):
         raise WebhookRefused("malformed_event", "the body is not a JSON object")
-    event_id, event_type = body.get("id"), body.get("type")
+    event_id = body.get("id") if isinstance(body.get("id"), str) else header_event_id
+    event_type = body.get("type") if isinstance(body.get("type"), str) else body.get("event")
     if not isinstance(event_id, str) or not event_id or len(event_id) > 100:
-        raise WebhookRefused("malformed_event", "id: missing or not a string of 1-100")
+        raise WebhookRefused("malformed_event", "id: missing (no id in the body nor a "
+                             "Sticky-Event-Id header) or not a string of 1-100")
     if not isinstance(event_type, str) or not event_type or len(event_type) > 64:
         raise WebhookRefused("malformed_event", f"event {event_id}: type is missing")
     for claimed in (body.get("workspace"), header_workspace):
         if claimed is not None and claimed != workspace:
             raise WebhookRefused("wrong_workspace", f"event {event_id} is for workspace "
                                  f"{claimed!r}, delivered to {workspace!r}")
-    created = body.get("created_at")
-    created_at = parse_iso_utc(created) if isinstance(created, str) else None
-    return IncomingEvent(workspace, event_id, event_type, body, created_at)
+    return IncomingEvent(workspace, event_id, event_type, body, _created_at(body))
+
+
+def _created_at(body: dict[str, Any]) -> datetime | None:
+    value = body.get("created_at", body.get("created"))
+    if isinstance(value, str):
+        return parse_iso_utc(value)
+    if isinstance(value, int | float) and not isinstance(value, bool) and 0 < value < 10**11:
+        return datetime.fromtimestamp(value, UTC)
+    return None
 
 
 class Receiver:
@@ -109,7 +123,8 @@ class Receiver:
             verify([secret], request.headers.get(HEADER), raw,
                    tolerance=self.settings.tolerance_seconds,
                    timestamp_header=request.headers.get(TIMESTAMP_HEADER))
-            event = read_event(workspace, raw, request.headers.get("sticky-workspace"))
+            event = read_event(workspace, raw, request.headers.get("sticky-workspace"),
+                               request.headers.get("sticky-event-id"))
         except WebhookRefused as refused:
             log.warning("webhook refused", workspace=workspace, reason=refused.reason,
                         error=str(refused))

@@ -109,3 +109,18 @@ def test_journeys_unknown_types_and_bad_events(store: StateStore) -> None:
     assert "data.tier" in failed.detail
     assert store.webhooks.inbox_counts() == {"received": 3, "deliveries": 3, "applied": 1,
                                              "ignored": 1, "failed": 1}
+
+
+def test_other_spellings_of_the_fields_are_read(store: StateStore) -> None:
+    """Sticky's doc shows no event body: nested objects and other common names work."""
+    store.webhooks.store_event(WS, "e1", "customer.tier_changed", {
+        "id": "e1", "type": "customer.tier_changed",
+        "data": {"object": {"customer": {"id": "cus_9"}, "new_tier": "gold",
+                            "old_tier": "silver"}}}, T0)
+    store.webhooks.store_event(WS, "e2", "journey.entered", {
+        "event": "journey.entered", "data": {"customer": {"id": "cus_9"},
+                                             "journey": "vip"}}, T0)
+    assert process_pending(config(), store).outcomes == {"applied": 2}
+    facts = store.webhooks.facts(WS, "cus_9")
+    assert facts is not None
+    assert (facts.tier, facts.previous_tier, facts.last_journey) == ("gold", "silver", "vip")

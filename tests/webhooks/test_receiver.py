@@ -152,3 +152,16 @@ async def test_too_large_unknown_workspace_and_missing_secret(
     assert store.webhooks.events() == []
     assert served.outcomes == [(WS, "too_large"), ("ws_no_secret", "no_secret"),
                                ("-", "unknown_workspace")]
+
+
+async def test_the_event_id_may_come_from_the_header_and_the_type_as_event(
+        served: Served, store: StateStore) -> None:
+    body = json.dumps({"event": "journey.entered", "created": 1764745200,
+                       "data": {"customer_id": "cus_1", "journey": "welcome"}}).encode()
+    async with httpx2.AsyncClient() as client:
+        response = await client.post(served.url(), content=body, headers={
+            "Sticky-Signature": sign(SECRET, body), "Sticky-Event-Id": "whe_from_header"})
+    assert response.status_code == 200
+    [stored] = store.webhooks.events()
+    assert (stored.event_id, stored.type) == ("whe_from_header", "journey.entered")
+    assert stored.event_created_at is not None and stored.event_created_at.year == 2025
