@@ -22,6 +22,9 @@ from state import StateStore
 log = structlog.get_logger("connector.webhooks")
 
 SUBSCRIBE_KIND = "webhook.subscribe"
+SECRET_FIELDS = ("secret", "signing_secret", "webhook_secret")
+"""Where the answer to POST /v1/webhooks may carry the signing secret (the doc shows no
+response; ``secret`` is what the sandbox, like Stripe, answers)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,9 +72,10 @@ async def subscribe_command(settings: Settings,
                     continue
                 key = subscribe_key(workspace, url, events)
                 result = await sticky.subscribe_webhook(workspace, url, events, key)
-                new_secret = result.body.get("secret")
+                new_secret = next((v for k in SECRET_FIELDS
+                                   if isinstance(v := result.body.get(k), str) and v), None)
                 note = ""
-                if isinstance(new_secret, str) and new_secret:
+                if new_secret is not None:
                     secrets.save(workspace, new_secret)
                     secret = new_secret
                 elif secret is None:

@@ -80,9 +80,11 @@ class StickyClient:
 
     async def subscribe_webhook(self, workspace: str, url: str, events: list[str],
                                 idempotency_key: str) -> Delivered:
-        """``POST /v1/webhooks``: the body holds the subscription (and its secret)."""
+        """``POST /v1/webhooks``: the body holds the subscription (and its secret). The
+        doc shows no response, so an answer without an id is accepted (``remote_id``
+        None)."""
         return await self._post("/v1/webhooks", workspace, {"url": url, "events": events},
-                                idempotency_key)
+                                idempotency_key, require_id=False)
 
     async def check_access(self, workspace: str) -> None:
         """One cheap authenticated read; raises AuthenticationFailed / NetworkError..."""
@@ -98,7 +100,7 @@ class StickyClient:
         await call_with_retry(send, RetryPolicy(max_attempts=2, budget_seconds=20))
 
     async def _post(self, path: str, workspace: str, payload: dict[str, Any],
-                    idempotency_key: str) -> Delivered:
+                    idempotency_key: str, *, require_id: bool = True) -> Delivered:
         what = f"POST {path} [{workspace}]"
         headers = {WORKSPACE_HEADER: workspace, "Idempotency-Key": idempotency_key}
         log = AttemptLog()
@@ -116,8 +118,10 @@ class StickyClient:
             body = _read_body(response)
             remote_id = body.get("id")
             if not isinstance(remote_id, str) or not remote_id:
-                raise ServerError(f"{what}: {response.status_code} without an id in the body",
-                                  status=response.status_code)
+                if require_id:
+                    raise ServerError(f"{what}: {response.status_code} without an id in the "
+                                      "body", status=response.status_code)
+                remote_id = None
             return Delivered(remote_id=remote_id, status=response.status_code,
                              attempts=log.attempts,
                              replayed=response.headers.get("Idempotent-Replayed") == "true",
