@@ -152,6 +152,9 @@ class Metrics:
         self.webhooks_applied = Counter(
             PREFIX + "webhook_events_applied", "Stored webhook events processed, by "
             "outcome (applied, ignored, failed)", ["outcome"], registry=reg)
+        self.wallet_passes = Counter(
+            PREFIX + "wallet_passes", "Wallet passes by outcome: minted, reminted, rejected "
+            "(refused by Sticky)", ["tenant", "outcome"], registry=reg)
         self.write_backs = Counter(
             PREFIX + "tier_write_backs", "Tier tags written back to sources, by outcome "
             "(tagged, already_tagged, rejected, superseded)", ["outcome"], registry=reg)
@@ -185,6 +188,10 @@ class Metrics:
             self.observe_source(outcome)
         for org in report.organizations:
             self.observe_organization(org)
+        for step in report.passes:
+            for name, n in step.as_dict().items():
+                if n:
+                    self.wallet_passes.labels(step.tenant, name).inc(n)
 
     def observe_source(self, outcome: SourceOutcome) -> None:
         key = (outcome.tenant, outcome.source)

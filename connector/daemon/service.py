@@ -335,6 +335,8 @@ class Daemon:
             "status": "draining" if draining else "ok",
             "uptime_seconds": round(self.totals.uptime, 1),
             "passes": self.totals.passes, "sources": sources}
+        if self.webhooks is not None:
+            body["webhooks"] = self.webhooks.health()
         if self.organizations:
             body["organizations"] = [
                 {"tenant": tenant, "last_status": status, "at": _iso(at)}

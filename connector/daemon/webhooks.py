@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from datetime import UTC, datetime
+from typing import Any
 
 import structlog
 from starlette.routing import Route
@@ -31,6 +33,9 @@ class WebhookWorker:
         self.metrics = metrics
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        self.last_round_at: datetime | None = None
+        self.last_error: str | None = None
+        """What the last round could not do (a write-back stopped, a round failed)."""
         workspaces = {w for t in settings.tenants for w in t.all_workspaces}
         self.receiver = Receiver(settings.webhooks, store, SecretBook(settings.webhooks),
                                  workspaces, on_stored=self._wake.set,
@@ -57,8 +62,9 @@ class WebhookWorker:
             try:
                 await self.round()
             except Exception as exc:  # the worker must outlive one bad round
-                log.error("webhook round failed", error=f"{type(exc).__name__}: {exc}",
-                          exc_info=True)
+                self.last_error = f"{type(exc).__name__}: {exc}"
+                log.error("webhook round failed", error=self.last_error, exc_info=True)
+            self.last_round_at = datetime.now(UTC)
 
     async def round(self) -> None:
         """Apply stored events, then send owed tier tags (each on a worker thread)."""
@@ -68,9 +74,17 @@ class WebhookWorker:
         if report.outcomes:
             log.info("webhook events applied", **dict(report.outcomes),
                      write_backs_owed=report.write_backs_owed)
+        self.last_error = None
         if write_back_sources(self.settings):
             written = await asyncio.to_thread(deliver_tier_tags, self.settings, self.store)
             for outcome, n in written.outcomes.items():
                 self.metrics.write_back(outcome, n)
             if written.outcomes:
                 log.info("tier tags written back", **dict(written.outcomes))
+            self.last_error = "; ".join(written.errors) or None
+
+    def health(self) -> dict[str, Any]:
+        return {"path": self.settings.webhooks.route,
+                "last_round_at": None if self.last_round_at is None
+                else self.last_round_at.isoformat(timespec="seconds"),
+                "last_error": self.last_error}

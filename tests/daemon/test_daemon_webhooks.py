@@ -96,6 +96,10 @@ def test_the_daemon_receives_verifies_and_applies_sticky_webhooks(
             f'workspace="{WS_ONLINE}"}} 1.0') in metrics.text
     assert ('sticky_sync_webhooks_received_total{outcome="stale_timestamp",'
             f'workspace="{WS_ONLINE}"}} 1.0') in metrics.text
+    assert 'sticky_sync_wallet_passes_total{outcome="minted",tenant="t1"} 3.0' in metrics.text
+    hooks_health = daemon.health()["webhooks"]
+    assert hooks_health["path"] == "/webhooks/sticky/{workspace}"
+    assert hooks_health["last_round_at"] is not None and hooks_health["last_error"] is None
 
     daemon.signal(signal.SIGTERM)
     assert daemon.wait() == 0, daemon.log_text()
