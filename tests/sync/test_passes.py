@@ -192,6 +192,10 @@ def test_export_lists_the_valid_links_with_consent_flags(
     assert by_key["pos:c1"]["sms_consent"] == ""  # never inferred
     assert by_key["pos:c0"]["phone"] == e164(0)
 
+    status = CliRunner().invoke(app, ["status", "--config", str(h.root / "config.toml")])
+    assert status.exit_code == 0, status.output
+    assert "wallet passes: valid 2;" in " ".join(status.output.split())
+
     out = h.root / "links.csv"
     result = CliRunner().invoke(app, ["passes", "export", "--config",
                                       str(h.root / "config.toml"), "--out", str(out)])
