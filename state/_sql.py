@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import contextlib
+from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -47,3 +48,21 @@ def insert_ignore(conn: Connection, table: Table, rows: Sequence[dict[str, Any]]
     for row in rows:  # rowcount is not reliable here on every driver (psycopg: -1)
         added += conn.execute(statement, row).first() is not None
     return added
+
+
+@contextlib.contextmanager
+def full_sync(conn: Connection) -> Iterator[None]:
+    """On SQLite, commits made on ``conn`` inside the block fsync the WAL
+    (``synchronous=FULL``); the connection goes back to ``NORMAL`` after. The pragma is
+    set on the driver connection outside any transaction (SQLite ignores it inside one).
+    Other backends are durable at commit already."""
+    if conn.dialect.name != "sqlite":
+        yield
+        return
+    raw = conn.connection.driver_connection
+    assert raw is not None
+    raw.execute("PRAGMA synchronous=FULL")
+    try:
+        yield
+    finally:
+        raw.execute("PRAGMA synchronous=NORMAL")

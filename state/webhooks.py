@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, Row, func, select, update
 
-from state._sql import insert_ignore, upsert, utcnow
+from state._sql import full_sync, insert_ignore, upsert, utcnow
 from state.schema import loyalty, webhook_events, webhook_subscriptions
 
 
@@ -104,8 +104,13 @@ class Webhooks:
     # -- inbox ------------------------------------------------------------------------
     def store_event(self, workspace: str, event_id: str, event_type: str,
                     body: dict[str, Any], event_created_at: datetime | None) -> bool:
-        """Keep a verified event once; True when it is new (a repeat only counts)."""
-        with self._engine.begin() as conn:
+        """Keep a verified event once; True when it is new (a repeat only counts).
+
+        Durable when it returns, power loss included: the receiver answers 2xx only
+        then, and Sticky will not send it again. On SQLite this commit is made with
+        ``synchronous=FULL`` (the WAL is fsynced), where the rest of the state DB uses
+        ``NORMAL`` (durable across a crash of the process, not of the machine)."""
+        with self._engine.connect() as conn, full_sync(conn), conn.begin():
             added = insert_ignore(conn, webhook_events, [{
                 "workspace": workspace, "event_id": event_id, "type": event_type,
                 "body": body, "event_created_at": event_created_at,

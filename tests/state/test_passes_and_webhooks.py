@@ -5,7 +5,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 from state import StagedEntry, StateStore
+from state._sql import full_sync
 from state.passes import MintedPass
 from state.store import Delivery
 
@@ -88,3 +91,14 @@ def test_subscriptions_round_trip(store: StateStore) -> None:
     [sub] = store.webhooks.subscriptions()
     assert sub.subscription_id == "we_2" and sub.events == ["pass.installed",
                                                             "customer.tier_changed"]
+
+
+def test_the_inbox_commits_with_a_full_sync_on_sqlite(store: StateStore) -> None:
+    if store.engine.dialect.name != "sqlite":
+        pytest.skip("PostgreSQL commits are durable already")
+    with store.engine.connect() as conn:
+        raw = conn.connection.driver_connection
+        assert raw is not None
+        with full_sync(conn):
+            assert raw.execute("PRAGMA synchronous").fetchone() == (2,)  # FULL
+        assert raw.execute("PRAGMA synchronous").fetchone() == (1,)  # NORMAL again
