@@ -35,6 +35,15 @@ _FATAL_STATUSES = {401: "the access token was refused", 402: "the shop is frozen
                    423: "the shop is locked"}
 
 
+class QueryRefused(SourceUnreadable):
+    """Shopify answered a query with GraphQL errors; ``codes`` are their
+    ``extensions.code`` values (``ACCESS_DENIED``...)."""
+
+    def __init__(self, message: str, codes: frozenset[str]) -> None:
+        super().__init__(message)
+        self.codes = codes
+
+
 class CostExceeded(Exception):
     """The query's requested cost is over Shopify's single-query maximum."""
 
@@ -199,7 +208,8 @@ class ShopifyGraphQL:
         if "INTERNAL_SERVER_ERROR" in codes:
             return "INTERNAL_SERVER_ERROR"
         if errors:
-            raise SourceUnreadable(f"Shopify refused query {name}: {_messages(errors)}")
+            raise QueryRefused(f"Shopify refused query {name}: {_messages(errors)}",
+                               frozenset(codes))
         data = payload.get("data")
         if not isinstance(data, dict):
             raise SourceUnreadable(f"Shopify query {name}: the answer has no data")

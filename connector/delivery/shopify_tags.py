@@ -16,7 +16,8 @@ Throttling, 5xx, ``INTERNAL_SERVER_ERROR`` and network errors are retried inside
 :class:`~adapters.shopify.client.ShopifyGraphQL`; what it cannot fix arrives here as
 ``SourceUnreadable`` (an :class:`~connector.errors.AbortRun`) and is mapped:
 
-* ``ACCESS_DENIED`` (the app lacks ``write_customers``, or ``read_customers`` for the read)
+* a :class:`~adapters.shopify.client.QueryRefused` whose codes include ``ACCESS_DENIED``
+  (the app lacks ``write_customers``, or ``read_customers`` for the read)
   → :class:`~connector.errors.AuthenticationFailed` saying to grant ``write_customers``;
 * anything else stays ``SourceUnreadable`` (the run stops; nothing to quarantine).
 
@@ -36,7 +37,7 @@ from typing import Any
 
 import structlog
 
-from adapters.shopify.client import ShopifyGraphQL
+from adapters.shopify.client import QueryRefused, ShopifyGraphQL
 from connector.errors import AuthenticationFailed, InvalidRecord, RejectedByTarget, SourceUnreadable
 
 log = structlog.get_logger("connector.delivery.shopify_tags")
@@ -164,11 +165,8 @@ class ShopifyTagWriter:
             variables["tags"] = list(tags)
         try:
             return self.graphql.execute(name, query, variables).data
-        except SourceUnreadable as exc:
-            # ShopifyGraphQL folds GraphQL errors into SourceUnreadable with Shopify's
-            # messages (not their codes); ACCESS_DENIED ones read "Access denied for
-            # <field> field. Required access: `<scope>` access scope."
-            if "access denied for" in str(exc).lower():
+        except QueryRefused as exc:
+            if "ACCESS_DENIED" in exc.codes:
                 raise AuthenticationFailed(
                     f"Shopify refused to {what} customer {gid}: the app lacks an access "
                     f"scope; grant {REQUIRED_SCOPE} (it includes read_customers) to the "
