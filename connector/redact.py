@@ -11,6 +11,8 @@ _EMAIL = re.compile(
     r"(?<![\w.+-])([A-Za-z0-9._%+-])[A-Za-z0-9._%+-]*@([A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+)")
 _PHONE = re.compile(r"(?<![\w+(])[+(]?\d[\d\s().-]{5,}\d(?![\w])")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}")
+_GID = re.compile(r"gid://[\w-]+/\w+/\d+")
+"""A Shopify global id: its number (often 13 digits) is an id, not a phone number."""
 
 
 def _mask_phone_match(match: re.Match[str]) -> str:
@@ -25,4 +27,11 @@ def scrub(text: str) -> str:
     text = _KEY.sub(lambda m: f"{m.group(1)}_{m.group(2) or ''}***", text)
     text = _BEARER.sub(lambda m: f"{m.group(1)} ***", text)
     text = _EMAIL.sub(lambda m: f"{m.group(1)}***@{m.group(2)}", text)
-    return _PHONE.sub(_mask_phone_match, text)
+    out: list[str] = []
+    end = 0
+    for gid in _GID.finditer(text):  # ids kept whole, the text around them scrubbed
+        out.append(_PHONE.sub(_mask_phone_match, text[end:gid.start()]))
+        out.append(gid.group(0))
+        end = gid.end()
+    out.append(_PHONE.sub(_mask_phone_match, text[end:]))
+    return "".join(out)
