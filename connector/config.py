@@ -506,6 +506,11 @@ class Settings(BaseSettings):
                     "from an unused one, and the customer would get a second pass")
         return self
 
+    @property
+    def all_workspaces(self) -> list[str]:
+        """Every Sticky workspace any tenant sends to, sorted."""
+        return sorted({ws for t in self.tenants for ws in t.all_workspaces})
+
     def tenant(self, tenant_id: str) -> TenantSettings:
         for tenant in self.tenants:
             if tenant.id == tenant_id:

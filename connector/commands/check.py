@@ -76,7 +76,7 @@ def _check_webhooks(settings: Settings, store: StateStore, console: Console) -> 
         return 0
     secrets = SecretBook(hooks)
     failures = 0
-    for workspace in sorted({w for t in settings.tenants for w in t.all_workspaces}):
+    for workspace in settings.all_workspaces:
         sub = store.webhooks.subscription(workspace)
         secret = secrets.secret(workspace)
         problem = None

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 import structlog
 
+from connector.commands.passes import choose_tenant
 from connector.commands.tables import csv_text as table_csv
 from connector.commands.tables import iso_z
 from connector.config import Settings
@@ -36,10 +37,6 @@ class Subscribed:
     note: str = ""
 
 
-def all_workspaces(settings: Settings) -> list[str]:
-    return sorted({ws for t in settings.tenants for ws in t.all_workspaces})
-
-
 def subscribe_key(workspace: str, url: str, events: Sequence[str]) -> str:
     """Same workspace, URL and events → same key: a repeat after a lost answer (or a
     lost state DB) is answered by Sticky with the same subscription."""
@@ -52,8 +49,8 @@ async def subscribe_command(settings: Settings,
     """Register ``webhooks.url`` for ``webhooks.events`` in each workspace, unless the
     same subscription is recorded and its secret is at hand."""
     hooks = settings.webhooks
-    chosen = list(workspaces) if workspaces else all_workspaces(settings)
-    unknown = sorted(set(chosen) - set(all_workspaces(settings)))
+    chosen = list(workspaces) if workspaces else settings.all_workspaces
+    unknown = sorted(set(chosen) - set(settings.all_workspaces))
     if unknown:
         raise ConfigurationError(f"--workspace: not a configured workspace: {unknown}")
     secrets = SecretBook(hooks)
@@ -116,9 +113,7 @@ def loyalty_rows(settings: Settings, store: StateStore,
                  tenant_id: str | None = None) -> list[dict[str, str]]:
     """One row per Sticky customer Sticky told us about (tier, journey) or that has a
     pass, in the configured (or the named tenant's) workspaces."""
-    tenants = [t for t in settings.tenants if tenant_id is None or t.id == tenant_id]
-    if tenant_id is not None and not tenants:
-        raise ConfigurationError(f"--tenant {tenant_id}: no such tenant")
+    tenants = [choose_tenant(settings, tenant_id)] if tenant_id else settings.tenants
     workspaces = sorted({ws for t in tenants for ws in t.all_workspaces})
     facts = {(f.workspace, f.customer_id): f for f in store.webhooks.all_facts(workspaces)}
     passes = {(p.workspace, p.customer_id): p for t in tenants

@@ -15,10 +15,10 @@ from starlette.routing import Route
 
 from connector.config import Settings
 from connector.metrics import Metrics
-from connector.webhooks.processor import process_pending
+from connector.webhooks.processor import process_pending, write_back_sources
 from connector.webhooks.receiver import Receiver
 from connector.webhooks.secrets import SecretBook
-from connector.webhooks.writeback import deliver_tier_tags, write_back_sources
+from connector.webhooks.writeback import deliver_tier_tags
 from state import StateStore
 
 log = structlog.get_logger("connector.webhooks")
@@ -36,9 +36,8 @@ class WebhookWorker:
         self.last_round_at: datetime | None = None
         self.last_error: str | None = None
         """What the last round could not do (a write-back stopped, a round failed)."""
-        workspaces = {w for t in settings.tenants for w in t.all_workspaces}
         self.receiver = Receiver(settings.webhooks, store, SecretBook(settings.webhooks),
-                                 workspaces, on_stored=self._wake.set,
+                                 settings.all_workspaces, on_stored=self._wake.set,
                                  on_outcome=metrics.webhook_received)
 
     def routes(self) -> list[Route]:

@@ -94,11 +94,19 @@ def _when(data: dict[str, Any], name: str, event: InboxEvent) -> datetime:
     return parsed or event.event_created_at or event.received_at
 
 
+def write_back_sources(settings: Settings) -> list[tuple[str, ShopifySourceSettings]]:
+    """(tenant id, source) of every Shopify source with ``write_back_tier``."""
+    return [(t.id, s) for t in settings.tenants for s in t.sources
+            if isinstance(s, ShopifySourceSettings) and s.write_back_tier]
+
+
 def tier_tag_entries(settings: Settings, store: StateStore, workspace: str,
                      customer_id: str, tier: str) -> list[tuple[str, str, StagedEntry]]:
     """The tier tag owed to each write-back source's customer behind this Sticky
     customer (a customer known only by phone has no source id to tag)."""
     owed: list[tuple[str, str, StagedEntry]] = []
+    if not write_back_sources(settings):
+        return owed  # no source takes tiers back: no identity look-up per event
     for tenant_id, customer_key in store.customers.keys_for_remote(workspace, customer_id):
         source_name, _, source_id = customer_key.partition(":")
         try:

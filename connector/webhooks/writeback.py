@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 import structlog
 
 from adapters.shopify.client import ShopifyGraphQL
-from connector.config import Settings, ShopifySourceSettings
+from connector.config import Settings
 from connector.delivery.shopify_tags import ShopifyTagWriter, customer_gid
 from connector.errors import (
     AbortRun,
@@ -27,7 +27,7 @@ from connector.errors import (
     RejectedByTarget,
     Retryable,
 )
-from connector.webhooks.processor import TAG_KIND, WRITE_BACK_TARGET
+from connector.webhooks.processor import TAG_KIND, WRITE_BACK_TARGET, write_back_sources
 from state import StateStore
 
 log = structlog.get_logger("connector.webhooks")
@@ -37,11 +37,6 @@ log = structlog.get_logger("connector.webhooks")
 class WriteBackReport:
     outcomes: Counter[str] = field(default_factory=Counter)
     errors: list[str] = field(default_factory=list)
-
-
-def write_back_sources(settings: Settings) -> list[tuple[str, ShopifySourceSettings]]:
-    return [(t.id, s) for t in settings.tenants for s in t.sources
-            if isinstance(s, ShopifySourceSettings) and s.write_back_tier]
 
 
 def deliver_tier_tags(settings: Settings, store: StateStore,
