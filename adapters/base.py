@@ -68,6 +68,9 @@ class Adapter(ABC):
         self.name = name
         self.notices: list[str] = []
         """Warning codes about the source itself (not a record), shown in the summary."""
+        self.remarks: list[str] = []
+        """Sentences about the source that a person must read (what looks wrong, what
+        to check), shown in the run summary under "notes"."""
 
     @property
     def expected_records(self) -> int | None:

@@ -50,6 +50,10 @@ class CustomerRecord:
     store_id: str | None = None
     updated_at: str | None = None
     raw: Mapping[str, str] = field(default_factory=dict)
+    id_space: str | None = None
+    """Whose ids ``customer_id`` is one of: by default this source's; a POS's org-wide
+    customer list shares one space between that POS's sources (``org:<pos>``), so the
+    same customer read by two store sources is one customer."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +71,8 @@ class OrderRecord:
     items: str | tuple[LineItem, ...] | None = None
     status: str | None = None
     raw: Mapping[str, str] = field(default_factory=dict)
+    customer_id_space: str | None = None
+    """The id space of ``customer_id`` (see :attr:`CustomerRecord.id_space`)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,7 +4,7 @@ sandbox (own process, rate limit off) over loopback keep-alive connections.
     .venv/bin/python bench/http_clients.py [--requests 3000]
 
 Prints, per client and concurrency: requests/s and client CPU milliseconds per request.
-The connector imports whichever is faster from ``connector/delivery/_http.py``.
+The connector imports whichever is faster from ``connector/http/lib.py``.
 """
 
 from __future__ import annotations

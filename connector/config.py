@@ -192,6 +192,15 @@ class StickerSettings(_ApiSettings):
     retry_budget_seconds: float = Field(120.0, gt=0)
 
 
+def _zone_name(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValueError(f"{value!r} is not an IANA time zone such as "
+                         "America/Los_Angeles") from exc
+    return value
+
+
 def _record_problem_as_value_error(call: Callable[[], _T]) -> _T:
     try:
         return call()
@@ -356,6 +365,16 @@ class PosSourceSettings(_Section):
     spec: Path
     base_url: str | None = None
     vars: dict[str, str] = Field(default_factory=dict)
+    secrets: dict[str, Annotated[str, Field(pattern=r"^[A-Z_][A-Z0-9_]*$")]] = Field(
+        default_factory=dict)
+    """Secret role (the description's ``[secrets]``) → the environment variable that
+    holds it for this source (one key per store)."""
+    timezone: str | None = None
+    """The store's zone, when the description leaves it to the store (default: the
+    tenant's)."""
+    start_date: date | None = None
+    """Where a first read starts when the API needs a lower bound (default: the
+    description's ``initial``, else 2000-01-01)."""
     schedule: str = "every 5m"
     batch_size: int = Field(250, ge=1, le=10_000)
     timeout_seconds: float = Field(30.0, gt=0)
@@ -367,11 +386,38 @@ class PosSourceSettings(_Section):
         parse_schedule(value)
         return value
 
-    @field_validator("spec")
+    @field_validator("timezone")
     @classmethod
-    def _spec(cls, value: Path) -> Path:
-        load_spec(value)  # a bad description fails at config load, naming its keys
-        return value
+    def _tz(cls, value: str | None) -> str | None:
+        return None if value is None else _zone_name(value)
+
+    @model_validator(mode="after")
+    def _fits_description(self) -> PosSourceSettings:
+        # A bad description fails at config load, naming its keys; so do vars and
+        # secrets that the description does not know, and vars it needs but lacks.
+        try:
+            spec = load_spec(self.spec)
+        except ValueError as exc:
+            raise ValueError(f"spec: {exc}") from exc
+        used = spec.used_vars()
+        known = used | set(spec.vars)
+        unknown = sorted(set(self.vars) - known)
+        if unknown:
+            raise ValueError(
+                f"vars: {', '.join(unknown)} not used by {self.spec.name} (it uses: "
+                f"{', '.join(sorted(known)) or 'none'}); check the spelling")
+        missing = sorted(used - set(self.vars))
+        if missing:
+            raise ValueError(
+                f"vars: {', '.join(missing)} must be set: {self.spec.name} uses "
+                + ", ".join(f"{{{m}}}" + (f" ({spec.vars[m]})" if m in spec.vars else "")
+                            for m in missing))
+        roles = sorted(set(self.secrets) - set(spec.secrets))
+        if roles:
+            raise ValueError(f"secrets: {', '.join(roles)} is not a secret role of "
+                             f"{self.spec.name} (its roles: "
+                             f"{', '.join(sorted(spec.secrets)) or 'none'})")
+        return self
 
     def description(self) -> PosSpec:
         return load_spec(self.spec)
@@ -417,12 +463,7 @@ class TenantSettings(_Section):
     @field_validator("timezone")
     @classmethod
     def _tz(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError) as exc:
-            raise ValueError(f"{value!r} is not an IANA time zone such as "
-                             "America/Los_Angeles") from exc
-        return value
+        return _zone_name(value)
 
     @model_validator(mode="after")
     def _unique_sources(self) -> TenantSettings:

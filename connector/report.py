@@ -8,6 +8,7 @@ from typing import Any
 
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from connector.delivery.traffic import Traffic
 from connector.sync.dry_run import DryRun
@@ -62,6 +63,8 @@ def render_pass(report: PassReport, traffic: Traffic, console: Console) -> None:
         console.print(f"wallet passes {p.tenant}: {p.status}, minted {p.minted}, re-minted "
                       f"{p.reminted}, refused {p.rejected}" + (f" ({p.error})" if p.error
                                                                else ""), highlight=False)
+    for line in total.notes:
+        console.print(Text("note: ", style="bold yellow") + Text(line), soft_wrap=True)
     for line in total.aborted:
         console.print(f"[bold red]aborted[/]: {line}")
     console.print(f"duration {total.duration:.2f}s, exit code {int(report.exit_code)}")
@@ -150,6 +153,8 @@ def render_dry_run(dry: DryRun, console: Console) -> None:
                       f"{group['workspace']} ({shown} of {group['would_send']}, masked)")
         for payload in group["payloads"]:
             console.print_json(json.dumps(payload))
+    for line in total.notes:
+        console.print(Text("note: ", style="bold yellow") + Text(line), soft_wrap=True)
     for line in total.aborted:
         console.print(f"[bold red]aborted[/]: {line}")
     for note in dry.notes:

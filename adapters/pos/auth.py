@@ -1,33 +1,76 @@
-"""Authentication styles for POS APIs: secrets come from the environment only.
+"""Authentication styles for POS APIs, and where their secrets come from.
+
+Secrets are read from the environment only. A description names each secret by *role*
+(``[secrets] location_key = { env = "DUTCHIE_LOCATION_KEY" }``) and a source may say
+which variable holds it for that source (``secrets = { location_key = "DUTCHIE_KEY_2" }``):
+one config then serves many stores whose POS issues one key per store (Dutchie,
+domain.md §0.4, §1.1). A reference that is not a role is the variable's own name.
 
 OAuth2 (client credentials, password grant, or a POS's own token form such as Treez's
-``gettokens``) fetches a token from ``token_url``, caches it until shortly before it
-expires, and fetches a new one on expiry or on a 401.
+``gettokens``) fetches a token from ``token_url`` through the same retry policy as any
+request (5xx, 429 and network errors are retried with backoff; only a refusal of the
+credentials aborts), caches it until shortly before it expires, and fetches a new one on
+expiry or on a 401.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Generator, Mapping
+from collections.abc import Callable, Generator, Mapping
 from dataclasses import dataclass
 
-import httpx2 as httpx
-
-from adapters.pos.spec import AuthSpec
+from adapters.http import SOURCE_POLICY, SourceHttp, json_body
+from adapters.pos.spec import SECRET_SLOTS, AuthSpec, PosSpec
 from connector.errors import ConfigurationError, SourceUnreadable
-from connector.redact import scrub
+from connector.http.lib import httpx
+from connector.http.retry import RetryPolicy
 
 EARLY_REFRESH_SECONDS = 30.0
 
 
-def secret(environ: Mapping[str, str], name: str | None, what: str) -> str:
-    if name is None:
-        return ""
-    value = environ.get(name, "").strip()
-    if not value:
-        raise ConfigurationError(f"{what}: the environment variable {name} is not set "
-                                 "(secrets are never read from the config file)")
-    return value
+@dataclass(frozen=True, slots=True)
+class SecretSource:
+    """Where one secret reference of a description is read from, for one source."""
+
+    ref: str
+    role: str | None
+    env: str
+    optional: bool = False
+
+    def describe(self) -> str:
+        where = f"environment variable {self.env}"
+        return f"secret {self.role!r} ({where})" if self.role else where
+
+
+def secret_sources(spec: PosSpec, overrides: Mapping[str, str]) -> dict[str, SecretSource]:
+    """Every secret reference of ``spec`` → where this source reads it."""
+    found: dict[str, SecretSource] = {}
+    for _, ref in spec.auth.references():
+        declared = spec.secrets.get(ref)
+        if declared is None:
+            found[ref] = SecretSource(ref, None, ref)
+        else:
+            found[ref] = SecretSource(ref, ref, overrides.get(ref, declared.env),
+                                      declared.optional)
+    return found
+
+
+def unset_secrets(sources: Mapping[str, SecretSource],
+                  environ: Mapping[str, str]) -> list[SecretSource]:
+    return [s for s in sources.values()
+            if not s.optional and not environ.get(s.env, "").strip()]
+
+
+def read_secrets(source: str, sources: Mapping[str, SecretSource],
+                 environ: Mapping[str, str]) -> dict[str, str]:
+    """reference → value; a missing required secret is a configuration error naming the
+    role and the variable (all of them at once)."""
+    missing = unset_secrets(sources, environ)
+    if missing:
+        raise ConfigurationError(
+            f"source {source}: " + "; ".join(f"{s.describe()} is not set" for s in missing)
+            + " (secrets are read from the environment, never from the config file)")
+    return {ref: environ.get(s.env, "").strip() for ref, s in sources.items()}
 
 
 @dataclass(slots=True)
@@ -39,41 +82,49 @@ class _Token:
 class PosAuth(httpx.Auth):
     """An httpx ``Auth`` flow for every style the description can name."""
 
-    def __init__(self, spec: AuthSpec, environ: Mapping[str, str], source: str,
-                 token_url: str | None = None) -> None:
-        """``token_url``: the spec's, resolved against the base URL and the vars."""
+    def __init__(self, spec: AuthSpec, secrets: Mapping[str, str], source: str,
+                 token_url: str | None = None, *, timeout_seconds: float = 30.0,
+                 policy: RetryPolicy = SOURCE_POLICY,
+                 sleep: Callable[[float], None] = time.sleep,
+                 credentials_hint: str = "") -> None:
+        """``secrets``: reference → value (:func:`read_secrets`); ``token_url``: the
+        spec's, resolved against the base URL and the vars."""
         self.spec = spec
         self.source = source
         self.token_url = token_url or spec.token_url
-        self._env = environ
+        self._secrets = secrets
         self._token: _Token | None = None
         self.token_requests = 0
-        what = f"source {source}: auth"
-        # Read every secret now: a missing one is a configuration error before any work.
-        self._values = {name: secret(environ, getattr(spec, name), what)
-                        for name in ("token_env", "value_env", "username_env",
-                                     "password_env", "client_id_env", "client_secret_env")
-                        if getattr(spec, name) is not None}
-        self._form = {k: secret(environ, v, f"{what}.form.{k}") for k, v in spec.form.items()}
-        self._headers = {k: secret(environ, v, f"{what}.headers.{k}")
-                         for k, v in spec.headers.items()}
+        self._token_http: SourceHttp | None = None
+        if spec.kind == "oauth2":
+            self._token_http = SourceHttp(source, timeout_seconds=timeout_seconds,
+                                          policy=policy, sleep=sleep,
+                                          credentials_hint=credentials_hint)
+
+    def _secret(self, slot: str) -> str:
+        ref = self.spec.secret_ref(slot)
+        return "" if ref is None else self._secrets.get(ref, "")
+
+    def close(self) -> None:
+        if self._token_http is not None:
+            self._token_http.close()
 
     def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response,
                                                               None]:
-        request.headers.update(self._headers)
+        request.headers.update({name: self._secrets.get(ref, "")
+                                for name, ref in self.spec.headers.items()})
         spec = self.spec
         if spec.kind == "bearer":
-            request.headers["Authorization"] = f"Bearer {self._values['token_env']}"
+            request.headers["Authorization"] = f"Bearer {self._secret('token')}"
         elif spec.kind == "header":
             assert spec.header is not None
-            request.headers[spec.header] = spec.prefix + self._values["value_env"]
+            request.headers[spec.header] = spec.prefix + self._secret("value")
         elif spec.kind == "basic":
             request.headers["Authorization"] = httpx.BasicAuth(
-                self._values["username_env"], self._values.get("password_env", "")
-            )._auth_header
+                self._secret("username"), self._secret("password"))._auth_header
         elif spec.kind == "query":
             assert spec.param is not None
-            request.url = request.url.copy_merge_params({spec.param: self._values["value_env"]})
+            request.url = request.url.copy_merge_params({spec.param: self._secret("value")})
         if spec.kind != "oauth2":
             yield request
             return
@@ -92,35 +143,34 @@ class PosAuth(httpx.Auth):
 
     def _fetch(self) -> _Token:
         spec = self.spec
-        assert self.token_url is not None
-        form: dict[str, str] = dict(self._form)
+        assert self.token_url is not None and self._token_http is not None
+        form = {name: self._secrets.get(ref, "") for name, ref in spec.form.items()}
         if spec.grant_type != "form":
             form["grant_type"] = spec.grant_type
-        for field, name in (("client_id", "client_id_env"),
-                            ("client_secret", "client_secret_env")):
-            if name in self._values:
-                form[field] = self._values[name]
+        for slot in ("client_id", "client_secret"):
+            if spec.secret_ref(slot) is not None:
+                form[slot] = self._secret(slot)
         if spec.grant_type == "password":
-            form["username"] = self._values["username_env"]
-            form["password"] = self._values["password_env"]
+            form["username"] = self._secret("username")
+            form["password"] = self._secret("password")
         self.token_requests += 1
-        try:
-            response = httpx.post(self.token_url, data=form, timeout=30.0)
-        except httpx.TransportError as exc:
-            raise SourceUnreadable(f"source {self.source}: token request failed: "
-                                   f"{type(exc).__name__}") from exc
-        if response.status_code != 200:
-            raise SourceUnreadable(f"source {self.source}: the token endpoint answered "
-                                   f"{response.status_code}: {scrub(response.text[:200])}")
-        try:
-            body = response.json()
-            value = str(body[spec.token_field])
-        except (ValueError, KeyError, TypeError) as exc:
+        response = self._token_http.request(
+            "POST", self.token_url, what="token request", data=form,
+            refused=frozenset({400}))
+        body = json_body(response, f"source {self.source}: token request")
+        value = body.get(spec.token_field) if isinstance(body, dict) else None
+        if not isinstance(value, str | int) or isinstance(value, bool) or not str(value):
+            keys = sorted(body)[:10] if isinstance(body, dict) else type(body).__name__
             raise SourceUnreadable(f"source {self.source}: the token endpoint's answer has "
-                                   f"no {spec.token_field!r}") from exc
+                                   f"no {spec.token_field!r} (found: {keys})")
         try:
             lifetime = float(body.get(spec.expires_field) or 3600)
         except (TypeError, ValueError):
             lifetime = 3600.0
+        lifetime = min(max(lifetime, 1.0), 30 * 86_400.0)
         early = min(EARLY_REFRESH_SECONDS, lifetime / 4)
-        return _Token(value, time.monotonic() + lifetime - early)
+        return _Token(str(value), time.monotonic() + lifetime - early)
+
+
+__all__ = ["SECRET_SLOTS", "PosAuth", "SecretSource", "read_secrets", "secret_sources",
+           "unset_secrets"]

@@ -1,21 +1,29 @@
-"""Reading values out of POS JSON: dotted paths, first-present alternatives, text.
+"""Reading values out of POS JSON: dotted paths, candidate lists, record selectors, text.
 
 Adapters hand text to the mapping layer, which parses it; here only what the description
 says about the *source* is applied: cents → dollars, epoch milliseconds → ISO, sentinels
-("N/A", year-1900 dates, a ``"0"`` id) → nothing.
+("N/A", year-1900 dates, a ``"0"`` id) → nothing, and among several candidate paths the
+first whose value is *usable* for the field (a valid phone, a readable time...) wins.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from adapters.pos.spec import FieldSpec, Transform
+from adapters.pos.spec import AUTO, FieldSpec, Transform
 
-_YEAR_1900 = re.compile(r"^(1900-01-01|01/01/1900|0001-01-01)")
+_YEAR_1900 = re.compile(r"^(1900-01-01|01/01/1900|1/1/1900|0001-01-01)")
+
+ENVELOPE_KEYS = ("data", "values", "results", "items", "records", "rows", "content",
+                 "customers", "members", "orders", "transactions", "tickets", "ticketList",
+                 "locations", "stores", "shops")
+"""Where ``records = "auto"`` looks for the list in an object body, in this order."""
+
+Usable = Callable[[str], bool]
 
 
 def dig(record: Any, path: str) -> Any:
@@ -45,20 +53,34 @@ def text(value: Any) -> str | None:
     return result or None
 
 
-def field(record: Any, spec: FieldSpec | None, sentinels: Sequence[str] = ()) -> str | None:
-    """The first present value among the spec's paths, transformed, as text."""
+def paths_of(spec: FieldSpec) -> list[str]:
+    raw = spec.path if isinstance(spec, Transform) else spec
+    return [raw] if isinstance(raw, str) else list(raw)
+
+
+def field(record: Any, spec: FieldSpec | None, sentinels: Sequence[str] = (),
+          usable: Usable | None = None) -> str | None:
+    """The value of the first candidate path that is present and, when ``usable`` is
+    given, usable after its transforms; failing that, the first present value (so the
+    mapping layer rejects it with the field named); else the transform's default."""
     if spec is None:
         return None
     transform = spec if isinstance(spec, Transform) else None
-    raw_paths: str | list[str] = transform.path if transform is not None else (
-        spec if isinstance(spec, str | list) else [])
-    paths: list[str] = [raw_paths] if isinstance(raw_paths, str) else list(raw_paths)
     stop = set(sentinels) | set(transform.sentinels if transform else ())
-    for path in paths:
-        value = text(dig(record, path))
-        if value is None or value in stop or _YEAR_1900.match(value):
+    first: str | None = None
+    for path in paths_of(spec):
+        raw = text(dig(record, path))
+        if raw is None or raw in stop or _YEAR_1900.match(raw):
             continue
-        return _apply(value, transform) if transform is not None else value
+        value = _apply(raw, transform) if transform is not None else raw
+        if value is None:
+            continue
+        if usable is None or usable(value):
+            return value
+        if first is None:
+            first = value
+    if first is not None:
+        return first
     return transform.default if transform is not None else None
 
 
@@ -71,16 +93,23 @@ def _apply(value: str, transform: Transform) -> str | None:
         except (ValueError, OverflowError, OSError):
             return value  # left for the mapping layer to reject with the field named
     if transform.cents or transform.absolute:
-        try:
-            amount = Decimal(value)
-        except InvalidOperation:
-            return value
-        if transform.cents:
-            amount = amount / 100
-        if transform.absolute:
-            amount = abs(amount)
-        return f"{amount:.2f}"
+        return scale(value, cents=transform.cents, absolute=transform.absolute)
     return value
+
+
+def scale(value: str, *, cents: bool = False, absolute: bool = False) -> str:
+    """``"1299"`` in cents → ``"12.99"``; text that is not a number is left as it is."""
+    try:
+        amount = Decimal(value.replace(",", "").replace("$", ""))
+    except InvalidOperation:
+        return value
+    if not amount.is_finite():
+        return value
+    if cents:
+        amount = amount / 100
+    if absolute:
+        amount = abs(amount)
+    return f"{amount:.2f}"
 
 
 def matches(record: Any, conditions: Mapping[str, Sequence[str]]) -> bool:
@@ -93,9 +122,53 @@ def matches(record: Any, conditions: Mapping[str, Sequence[str]]) -> bool:
     return bool(conditions)
 
 
-def select(body: Any, path: str, *, single: bool = False) -> list[Any] | None:
-    """The records list at ``path`` (empty path: the body itself), or ``None``."""
-    found = dig(body, path) if path else body
-    if single:
-        return [found] if isinstance(found, dict) else None
-    return found if isinstance(found, list) else None
+def _auto(body: Any) -> list[Any] | None:
+    if isinstance(body, list):
+        return body
+    if not isinstance(body, Mapping):
+        return None
+    for key in ENVELOPE_KEYS:
+        value = body.get(key)
+        if isinstance(value, list):
+            return value
+    nested = body.get("data")
+    if isinstance(nested, Mapping):  # {"status": "ok", "data": {"customers": [...]}}
+        return _auto(nested)
+    return None
+
+
+def select(body: Any, selectors: Sequence[str], *, single: bool = False) -> list[Any] | None:
+    """The records at the first selector that finds them, or ``None``.
+
+    A selector is a dotted path, ``""`` (the body itself) or ``"auto"``; with ``single``
+    the body (at the selector) is one record."""
+    for selector in selectors:
+        if single:
+            found = dig(body, selector) if selector not in ("", AUTO) else body
+            if isinstance(found, Mapping):
+                return [found]
+            continue
+        if selector == AUTO:
+            records = _auto(body)
+        else:
+            found = dig(body, selector) if selector else body
+            records = found if isinstance(found, list) else None
+        if records is not None:
+            return records
+    return None
+
+
+def describe(body: Any) -> str:
+    """What a body holds, for an error that says where the records were not found."""
+    if isinstance(body, Mapping):
+        parts = []
+        for key in list(body)[:12]:
+            value = body[key]
+            kind = ("list" if isinstance(value, list) else "object" if isinstance(
+                value, Mapping) else "null" if value is None else type(value).__name__)
+            inner = f" with keys {sorted(value)[:8]}" if isinstance(value, Mapping) else ""
+            parts.append(f"{key} ({kind}{inner})")
+        return "an object with keys " + ", ".join(parts) if parts else "an empty object"
+    if isinstance(body, list):
+        return f"a list of {len(body)}"
+    return f"a {type(body).__name__}"

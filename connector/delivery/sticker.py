@@ -13,13 +13,13 @@ from typing import Any
 
 from pydantic import SecretStr
 
-from connector.delivery._http import httpx
 from connector.delivery.limits import WorkspaceLimiters, WorkspacePace
-from connector.delivery.responses import raise_for_response, read_error_body, transport_errors
-from connector.delivery.retry import AttemptLog, RetryPolicy, call_with_retry
 from connector.delivery.traffic import Traffic
 from connector.delivery.transport import PacedTransport
 from connector.errors import NetworkError, ServerError
+from connector.http.lib import httpx
+from connector.http.responses import raise_for_response, read_error_body, transport_errors
+from connector.http.retry import AttemptLog, RetryPolicy, call_with_retry
 
 SETUP_PATH = "/v1/organizations/setup"
 LANE = "sticker"

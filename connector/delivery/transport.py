@@ -4,10 +4,10 @@ workspace. The client code above it never knows."""
 
 from __future__ import annotations
 
-from connector.delivery._http import httpx
 from connector.delivery.limits import WorkspaceLimiters
-from connector.delivery.retry_after import parse_retry_after
 from connector.delivery.traffic import Traffic
+from connector.http.lib import httpx
+from connector.http.retry_after import parse_retry_after
 
 WORKSPACE_HEADER = "Sticky-Workspace"
 

@@ -41,7 +41,8 @@ def map_customer(record: CustomerRecord, ctx: MappingContext) -> MappedCustomer:
         # Not bad data: Sticky keys customers by phone, so one without a phone is skipped.
         raise SkipRecord("no_phone", str(problem), field=problem.field) from problem
     source_id = clean(record.customer_id)
-    key = customer_key(ctx.source, source_id) if source_id else phone_customer_key(phone)
+    key = (customer_key(record.id_space or ctx.source, source_id) if source_id
+           else phone_customer_key(phone))
     try:
         email = normalize_email(record.email)
     except InvalidRecord:

@@ -22,7 +22,7 @@ COMPLETED_STATUSES = frozenset({
 })
 NOT_COMPLETED_STATUSES = frozenset({
     "cancelled", "canceled", "void", "voided", "declined", "rejected", "failed", "pending",
-    "open", "draft", "processing", "on_hold", "abandoned", "in_progress",
+    "open", "draft", "processing", "on_hold", "abandoned", "in_progress", "not_completed",
 })
 
 
@@ -83,7 +83,8 @@ def map_order(record: OrderRecord, ctx: MappingContext) -> MappedOrder:
     return MappedOrder(
         key=order_key(ctx.source, order_id),
         workspace=ctx.workspace_for(clean(record.store_id)),
-        customer_key=customer_key(ctx.source, source_customer) if source_customer else None,
+        customer_key=customer_key(record.customer_id_space or ctx.source, source_customer)
+        if source_customer else None,
         phone=phone, amount_cents=amount, items=tuple(items), warnings=tuple(warnings),
         source_customer=source_customer,
     )

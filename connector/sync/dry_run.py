@@ -32,12 +32,12 @@ import structlog
 from pydantic import SecretStr
 
 from connector.config import Settings
-from connector.delivery._http import httpx
 from connector.delivery.limits import WorkspacePace
-from connector.delivery.retry import RetryPolicy
 from connector.delivery.sticker import LANE, SetupOutcome, StickerClient, StickerEndpoint
 from connector.delivery.sticky import Delivered, StickyClient, StickyEndpoint
 from connector.delivery.traffic import Traffic
+from connector.http.lib import httpx
+from connector.http.retry import RetryPolicy
 from connector.mapping.masking import mask_email, mask_phone
 from connector.redact import scrub
 from connector.sync.orchestrator import ExitCode, PassReport, run_backfill, run_pass

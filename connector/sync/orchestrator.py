@@ -14,10 +14,10 @@ import structlog
 from adapters.base import Adapter
 from connector.config import Settings, SourceSettings, TenantSettings
 from connector.delivery.limits import WorkspacePace
-from connector.delivery.retry import RetryPolicy
 from connector.delivery.sticker import StickerClient, StickerEndpoint
 from connector.delivery.sticky import StickyClient, StickyEndpoint
 from connector.errors import AbortRun, ConfigurationError
+from connector.http.retry import RetryPolicy
 from connector.mapping.context import MappingContext
 from connector.sources import build_adapter, build_backfill
 from connector.sync.due import is_due
@@ -218,7 +218,7 @@ def _with_due_replays(store: StateStore, tenant: TenantSettings,
                       source: SourceSettings) -> Adapter:
     """The source's adapter, followed by its quarantined records whose reason can clear
     by itself (``AUTO_RETRY_REASONS``) and whose backoff has passed."""
-    adapter = build_adapter(source)
+    adapter = build_adapter(source, tenant)
     due = store.issues.due_for_retry(tenant.id, source.name, AUTO_RETRY_REASONS,
                                      datetime.now(UTC), AUTO_RETRY_MAX_ATTEMPTS,
                                      AUTO_RETRY_LIMIT)
@@ -242,7 +242,7 @@ async def run_backfill(settings: Settings, store: StateStore, sticky: StickyClie
         raise ConfigurationError(f"--source {source_name}: no source has that name")
     tenant, source = found[0]
     report = PassReport()
-    outcome = await _run_source(tenant, source, build_backfill(source, since, until), store,
+    outcome = await _run_source(tenant, source, build_backfill(source, since, until, tenant), store,
                                 sticky, settings, holder_id(), "backfill", dry_run=dry_run,
                                 on_batch=on_batch)
     report.outcomes.append(outcome)

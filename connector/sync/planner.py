@@ -141,8 +141,12 @@ class BatchPlanner:
                 continue
             ticket.warnings.extend(warnings)
             profiles[mapped.key] = changed[mapped.key] = profile
-            # An update goes to every workspace the customer already lives in.
-            for workspace in sorted({mapped.workspace, *homes.get(mapped.key, ())}):
+            # An update goes to every workspace the customer already lives in; a row
+            # that names no store (an org-wide list) adds no workspace to those.
+            lives_in = homes.get(mapped.key, set())
+            targets = lives_in if lives_in and mapped.profile.store_id is None else {
+                mapped.workspace, *lives_in}
+            for workspace in sorted(targets):
                 ticket.needs.append(self._customer_work(plan, profile, workspace,
                                                         from_row=True))
 

@@ -100,6 +100,7 @@ class FollowedByReplays(Adapter):
         self.first = first
         self.replay = replay
         self.notices = first.notices
+        self.remarks = first.remarks
 
     def read(self, state: SourceState, batch_size: int) -> Iterator[Batch]:
         yield from self.first.read(state, batch_size)

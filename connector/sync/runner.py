@@ -16,6 +16,7 @@ from connector.mapping.context import MappingContext
 from connector.sync.planner import TARGET, BatchPlan, BatchPlanner
 from connector.sync.sender import BatchSender
 from connector.sync.source_state import BoundSourceState
+from connector.sync.state_thread import ReaderThread
 from connector.sync.summary import RunSummary
 from connector.sync.work import CUSTOMER, Ticket, Work, WorkState
 from state import QUARANTINED, REJECTED, SKIPPED, RecordIssue, RecordRef, StateStore
@@ -111,20 +112,25 @@ class SourceRunner:
     async def run(self) -> RunSummary:
         """Read and plan ahead, send per workspace, commit in order.
 
-        - Reading the source and planning run on the state thread (as do all DB writes),
-          up to ``READ_AHEAD`` batches ahead of the oldest uncommitted one, in slices of
-          ``PLAN_SLICE`` records so that settling responses never waits long behind them.
+        - The source is read on a reader thread (its page fetches and backoff sleeps
+          never hold up settlement); planning runs on the state thread (as do all DB
+          writes), up to ``READ_AHEAD`` batches ahead of the oldest uncommitted one, in
+          slices of ``PLAN_SLICE`` records so that settling responses never waits long
+          behind them.
         - Each workspace has a *lane* that sends its share of each batch, batch after
           batch: a workspace with less to do in a batch goes on with the next one instead
           of idling until the busiest workspace is done.
         - A batch is checkpointed once every lane is done with it, strictly in order.
         """
-        state = BoundSourceState(self.store, self.ctx.tenant, self.ctx.source)
+        state = BoundSourceState(self.store, self.ctx.tenant, self.ctx.source,
+                                 via=self.db.run_sync)
         batches = iter(self.adapter.read(state, self.batch_size))
+        reader = ReaderThread()
         window = asyncio.Semaphore(READ_AHEAD)
         inflight: asyncio.Queue[_InFlight | BaseException | None] = asyncio.Queue()
         lanes: dict[str, _Lane] = {}
-        producer = asyncio.ensure_future(self._produce(batches, window, inflight, lanes))
+        producer = asyncio.ensure_future(self._produce(batches, reader, window, inflight,
+                                                       lanes))
         try:
             while (item := await inflight.get()) is not None:
                 if isinstance(item, BaseException):
@@ -149,11 +155,14 @@ class SourceRunner:
                 lane.queue.put_nowait(None)
             await asyncio.gather(*(lane.task for lane in lanes.values() if lane.task),
                                  return_exceptions=True)
+            reader.close()
         self.summary.warnings.update(self.adapter.notices)
+        self.summary.notes.extend(self.adapter.remarks)
         self.summary.finish()
         return self.summary
 
-    async def _produce(self, batches: Iterator[Batch], window: asyncio.Semaphore,
+    async def _produce(self, batches: Iterator[Batch], reader: ReaderThread,
+                       window: asyncio.Semaphore,
                        inflight: asyncio.Queue[_InFlight | BaseException | None],
                        lanes: dict[str, _Lane]) -> None:
         try:
@@ -162,7 +171,7 @@ class SourceRunner:
                 if self.stop is not None and self.stop.is_set():
                     self.summary.stopped = True
                     break
-                batch = await self.db.call(next, batches, None)
+                batch = await reader.call(next, batches, None)
                 if batch is None:
                     break
                 plan = BatchPlan()

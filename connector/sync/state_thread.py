@@ -3,12 +3,17 @@
 The event loop then only moves HTTP: a commit that waits for the disk (or for SQLite's
 WAL checkpoint) never delays a paced request, and since a single thread does every
 write there is no contention for SQLite's write lock inside the process.
+
+Source adapters are read on a thread of their own (:class:`ReaderThread`), so a slow
+page or a backoff sleep between a source's retries never holds up settlement; what an
+adapter asks of the state DB is run on the state thread (:meth:`StateThread.run_sync`).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextvars
+import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
@@ -18,17 +23,51 @@ P = ParamSpec("P")
 T = TypeVar("T")
 
 
-class StateThread:
-    def __init__(self) -> None:
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sticky-state")
+class _Worker:
+    """One named worker thread, called from the event loop with the caller's context
+    variables (so log lines written there carry the run's tenant, source and run id)."""
+
+    def __init__(self, name: str) -> None:
+        self._local = threading.local()
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix=name,
+                                            initializer=self._mark)
+
+    def _mark(self) -> None:
+        self._local.mine = True
+
+    def on_it(self) -> bool:
+        return bool(getattr(self._local, "mine", False))
 
     async def call(self, fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T:
-        """Run ``fn`` on the state thread, with the caller's context variables (so log
-        lines written there carry the run's bound tenant, source and run id)."""
         loop = asyncio.get_running_loop()
         context = contextvars.copy_context()
         return await loop.run_in_executor(
             self._executor, partial(context.run, fn, *args, **kwargs))
 
+
+class StateThread(_Worker):
+    def __init__(self) -> None:
+        super().__init__("sticky-state")
+
+    def run_sync(self, fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T:
+        """Run ``fn`` on the state thread from another thread (a source's reader) and
+        wait for it; called on the state thread itself, just run it."""
+        if self.on_it():
+            return fn(*args, **kwargs)
+        context = contextvars.copy_context()
+        return self._executor.submit(partial(context.run, fn, *args, **kwargs)).result()
+
     def close(self) -> None:
         self._executor.shutdown(wait=True)
+
+
+class ReaderThread(_Worker):
+    """Where a source adapter's ``read`` generator runs."""
+
+    def __init__(self) -> None:
+        super().__init__("sticky-read")
+
+    def close(self) -> None:
+        # A read blocked in a source's backoff sleep is not waited for: the run is over
+        # (its batch was never planned), and the thread ends when the sleep does.
+        self._executor.shutdown(wait=False, cancel_futures=True)

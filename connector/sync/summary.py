@@ -24,6 +24,8 @@ class RunSummary:
     quarantined: Counter[str] = field(default_factory=Counter)
     warnings: Counter[str] = field(default_factory=Counter)
     aborted: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    """What a person should read about a source (an amount unit that looks wrong...)."""
     targets: dict[tuple[str, str], Counter[str]] = field(default_factory=dict)
     """(target, workspace) → payloads by outcome: new, changed (sent), unchanged,
     rejected (refused by the target or a dependency). Records rejected or skipped before
@@ -56,6 +58,7 @@ class RunSummary:
         self.quarantined.update(other.quarantined)
         self.warnings.update(other.warnings)
         self.aborted.extend(other.aborted)
+        self.notes.extend(n for n in other.notes if n not in self.notes)
         for key, counts in other.targets.items():
             self.targets.setdefault(key, Counter()).update(counts)
         self.stopped = self.stopped or other.stopped
@@ -74,6 +77,7 @@ class RunSummary:
             "quarantined": dict(self.quarantined),
             "warnings": dict(self.warnings),
             "aborted": list(self.aborted),
+            "notes": list(self.notes),
             "targets": {f"{target}/{workspace}": dict(counts)
                         for (target, workspace), counts in sorted(self.targets.items())},
             "duration_seconds": round(self.duration, 3),

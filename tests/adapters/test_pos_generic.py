@@ -166,7 +166,7 @@ def test_sentinels_become_nothing(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(("fault", "expected"), [
     ("html_error_next", "not JSON"),
-    ("missing_selector_next", "has no record list at 'data'"),
+    ("missing_selector_next", r"has no record list at \['data'\]"),
 ])
 def test_a_malformed_page_stops_the_run_without_moving_the_cursor(
         tmp_path: Path, fault: str, expected: str) -> None:
@@ -184,7 +184,7 @@ def test_a_malformed_page_stops_the_run_without_moving_the_cursor(
             next(batches)
     cursor = state.cursors["customers"]
     assert cursor["done"] is False and cursor["page"] == 2  # resumes at the failed page
-    assert cursor["since"] == "2000-01-01T00:00:00Z"  # the watermark did not move
+    assert cursor["since"] is None and cursor["watermark"] is None  # still a first read
 
 
 def test_a_looping_cursor_stops_the_run(tmp_path: Path) -> None:

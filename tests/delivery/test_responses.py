@@ -8,8 +8,6 @@ from typing import Any
 import httpx2
 import pytest
 
-from connector.delivery.responses import raise_for_response
-from connector.delivery.retry_after import parse_retry_after
 from connector.errors import (
     AuthenticationFailed,
     RateLimited,
@@ -17,6 +15,8 @@ from connector.errors import (
     ServerError,
     StickySyncError,
 )
+from connector.http.responses import raise_for_response
+from connector.http.retry_after import parse_retry_after
 
 
 def response(status: int, body: Any = None, headers: dict[str, str] | None = None

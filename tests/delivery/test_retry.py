@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from connector.delivery.retry import AttemptLog, RetryPolicy, call_with_retry
 from connector.errors import NetworkError, RateLimited, RejectedByTarget, ServerError
+from connector.http.retry import AttemptLog, RetryPolicy, call_with_retry
 
 
 class Script:

@@ -25,10 +25,12 @@ from tests.sync.conftest import Harness
 
 SPEC = """
 name = "generic"
+timezone = "UTC"
 [auth]
 kind = "bearer"
 token_env = "POS_TEST_TOKEN"
 [streams.orders]
+amounts = "dollars"
 path = "/api/orders"
 records = "data"
 [streams.orders.pagination]

@@ -22,6 +22,7 @@ name = "generic"
 kind = "bearer"
 token_env = "POS_TEST_TOKEN"
 [streams.orders]
+amounts = "dollars"
 path = "/api/orders"
 records = "data"
 [streams.orders.pagination]

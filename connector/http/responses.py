@@ -14,8 +14,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from connector.delivery._http import httpx
-from connector.delivery.retry_after import parse_retry_after
 from connector.errors import (
     AuthenticationFailed,
     NetworkError,
@@ -23,9 +21,10 @@ from connector.errors import (
     RejectedByTarget,
     ServerError,
 )
+from connector.http.lib import httpx
+from connector.http.retry_after import parse_retry_after
+from connector.http.statuses import Action, action_for
 from connector.redact import scrub
-
-RETRYABLE_STATUSES = frozenset({408, 425, 500, 502, 503, 504})
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +50,10 @@ def read_error_body(response: httpx.Response) -> ErrorBody:
         data = data["error"]
     if not isinstance(data, dict):
         return _EMPTY
+    if isinstance(data.get("error"), str) and "code" not in data:
+        # OAuth 2 (RFC 6749 §5.2): {"error": "invalid_client", "error_description": ...}
+        data = {**data, "code": data["error"],
+                "message": data.get("error_description") or data.get("message")}
 
     def text(key: str) -> str | None:
         value = data.get(key)
@@ -88,22 +91,23 @@ def field_path(parts: list[Any]) -> str:
 
 
 def raise_for_response(response: httpx.Response, what: str) -> None:
-    """Return on 2xx; otherwise raise the error class that says what to do next."""
+    """Return on 2xx; otherwise raise the error class that says what to do next
+    (:func:`connector.http.statuses.action_for`)."""
     status = response.status_code
     if 200 <= status < 300:
         return
     body = read_error_body(response)
+    action = action_for(status, body.code)
     detail = scrub(f"{status} {body.type or 'error'}/{body.code or 'unknown'}: "
                    f"{body.message or response.reason_phrase}" + "".join(
                        f"; {where}: {problem}" for where, problem in body.details))
-    if status in {401, 403}:
+    if action is Action.REFUSED_CREDENTIALS:
         raise AuthenticationFailed(f"{what}: the target refused the credentials ({detail})")
     retry_after = parse_retry_after(response.headers.get("Retry-After"))
-    if status == 429:
+    if action is Action.RATE_LIMITED:
         raise RateLimited(f"{what}: rate limited ({detail})", retry_after=retry_after,
                           status=status)
-    if status in RETRYABLE_STATUSES or status >= 500 or (
-            status == 409 and body.code == "idempotency_key_in_use"):
+    if action is Action.RETRY:
         raise ServerError(f"{what}: {detail}", retry_after=retry_after, status=status)
     reason = body.code or f"http_{status}"
     raise RejectedByTarget(reason, f"{what}: rejected by the target ({detail})",

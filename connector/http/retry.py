@@ -1,0 +1,111 @@
+"""Retrying one request: jittered exponential backoff on transient failures, the server's
+``Retry-After`` when it gave one. One policy for every client: the async targets
+(:func:`call_with_retry`) and the synchronous source adapters
+(:func:`call_with_retry_sync`).
+
+Waits caused by rate limiting (429) do not count as failed attempts: only the overall
+time budget bounds them. A fresh retrying object is built per call because tenacity's
+retry objects keep per-call state and are not safe to share between concurrent calls.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from tenacity import (
+    AsyncRetrying,
+    RetryCallState,
+    Retrying,
+    retry_if_exception_type,
+    wait_exponential_jitter,
+)
+
+from connector.errors import RateLimited, Retryable
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class RetryPolicy:
+    max_attempts: int = 8
+    budget_seconds: float = 300.0
+    backoff_multiplier: float = 0.25
+    backoff_max: float = 10.0
+    sleep: Callable[[float], Awaitable[None]] | None = None
+    """Async callers: the sleep to use (tests); sync callers pass theirs to the call."""
+
+
+@dataclass(slots=True)
+class AttemptLog:
+    attempts: int = 0
+    failures: int = 0
+    rate_limited: int = 0
+    last_wait: float = 0.0
+
+
+def _controls(policy: RetryPolicy, attempts: AttemptLog,
+              on_retry: Callable[[Retryable, float], None] | None
+              ) -> dict[str, Any]:
+    """tenacity's ``retry``/``stop``/``wait`` arguments for ``policy``."""
+    backoff = wait_exponential_jitter(multiplier=policy.backoff_multiplier,
+                                      max=policy.backoff_max, jitter=policy.backoff_multiplier)
+
+    def _stop(state: RetryCallState) -> bool:
+        exc = state.outcome.exception() if state.outcome else None
+        if isinstance(exc, RateLimited):
+            attempts.rate_limited += 1
+        else:
+            attempts.failures += 1
+        return (attempts.failures >= policy.max_attempts
+                or (state.seconds_since_start or 0.0) >= policy.budget_seconds)
+
+    def _wait(state: RetryCallState) -> float:
+        exc = state.outcome.exception() if state.outcome else None
+        if isinstance(exc, Retryable) and exc.retry_after is not None:
+            # A small jitter keeps many waiting requests from returning in one burst.
+            wait = exc.retry_after + random.uniform(0, 0.05)
+        else:
+            wait = float(backoff(state))
+        attempts.last_wait = wait
+        if on_retry is not None and isinstance(exc, Retryable):
+            on_retry(exc, wait)
+        return wait
+
+    return {"retry": retry_if_exception_type(Retryable), "stop": _stop, "wait": _wait,
+            "reraise": True}
+
+
+async def call_with_retry(send: Callable[[], Awaitable[T]], policy: RetryPolicy,
+                          log: AttemptLog | None = None, *,
+                          on_retry: Callable[[Retryable, float], None] | None = None) -> T:
+    """Run ``send`` until it succeeds, raises a non-retryable error, or the policy stops.
+
+    On stop the last :class:`Retryable` is re-raised as is.
+    """
+    attempts = log if log is not None else AttemptLog()
+    retrying = AsyncRetrying(**_controls(policy, attempts, on_retry))
+    if policy.sleep is not None:
+        retrying = retrying.copy(sleep=policy.sleep)
+    async for attempt in retrying:
+        with attempt:
+            attempts.attempts += 1
+            return await send()
+    raise AssertionError("unreachable: tenacity either returned or raised")
+
+
+def call_with_retry_sync(send: Callable[[], T], policy: RetryPolicy,
+                         log: AttemptLog | None = None, *,
+                         sleep: Callable[[float], None] = time.sleep,
+                         on_retry: Callable[[Retryable, float], None] | None = None) -> T:
+    """:func:`call_with_retry` for synchronous callers (the source adapters, which run on
+    their own reader thread)."""
+    attempts = log if log is not None else AttemptLog()
+    for attempt in Retrying(sleep=sleep, **_controls(policy, attempts, on_retry)):
+        with attempt:
+            attempts.attempts += 1
+            return send()
+    raise AssertionError("unreachable: tenacity either returned or raised")
