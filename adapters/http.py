@@ -54,15 +54,19 @@ class SourceHttp:
                  policy: RetryPolicy = SOURCE_POLICY,
                  sleep: Callable[[float], None] = time.sleep,
                  transport: httpx.BaseTransport | None = None,
-                 credentials_hint: str = "") -> None:
+                 credentials_hint: str = "",
+                 on_retry: Callable[[Retryable, float], None] | None = None) -> None:
         """``credentials_hint``: what to check when the credentials are refused (the
-        environment variables that hold them), appended to that error."""
+        environment variables that hold them), appended to that error. ``on_retry(error,
+        wait)``: told of each retry the policy decided (after it is logged), e.g. to count
+        throttled answers apart from failures."""
         self.source = source
         self.policy = policy
         self.credentials_hint = credentials_hint
         self.requests = 0
         self.retries = 0
         self._sleep = sleep
+        self._on_retry = on_retry
         self._client = httpx.Client(
             base_url=base_url, auth=auth, timeout=timeout_seconds, transport=transport,
             headers={"Accept": "application/json", "User-Agent": USER_AGENT,
@@ -76,6 +80,14 @@ class SourceHttp:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+    @property
+    def client(self) -> httpx.Client:
+        """The underlying client, for a ``send`` given to :meth:`call` that must read the
+        answer itself (a streamed download, statuses with source-specific meanings); use
+        :func:`~connector.http.responses.transport_errors` and
+        :func:`~connector.http.responses.raise_for_response` there."""
+        return self._client
 
     def url(self, path: str) -> str:
         return str(self._client.base_url.join(path)) if path.startswith("/") else path
@@ -136,6 +148,8 @@ class SourceHttp:
             self.retries += 1
             log.warning("source request failed; retrying", request=label,
                         error=scrub(str(exc)), wait_seconds=round(wait, 2))
+            if self._on_retry is not None:
+                self._on_retry(exc, wait)
         return note
 
 

@@ -18,6 +18,7 @@ from connector.commands.backfill import backfill_command
 from connector.commands.check import check_command
 from connector.commands.daemon import daemon_command
 from connector.commands.demo import demo_command
+from connector.commands.discover import discover_command
 from connector.commands.dlq import (
     discard_command,
     issue_summary,
@@ -137,9 +138,30 @@ def backfill(source: Annotated[str, typer.Option(help="the source to backfill")]
 
 @app.command()
 def check(config: ConfigOption = None) -> None:
-    """Validate the configuration, then try the credentials against each workspace."""
+    """Validate the configuration, then contact everything it names and send nothing:
+    the state DB, every source (credentials, one page of each stream, the fields on it;
+    Shopify scopes and API version; the drop folders), each Sticky workspace and its
+    webhook subscription.
+
+    Exit codes: 0 everything checked out, 2 a fix is needed in the configuration (a key,
+    an environment variable, a folder), 4 a source or target is unreachable or refuses.
+    """
     settings = _settings(config)
     raise typer.Exit(int(asyncio.run(check_command(settings, console))))
+
+
+@app.command()
+def discover(source: Annotated[str, typer.Option(help="the source to ask")],
+             config: ConfigOption = None,
+             json_out: Annotated[bool, typer.Option("--json", help="as JSON")] = False,
+             ) -> None:
+    """List the stores a source reports (Shopify locations, a POS's stores, the store ids
+    in a drop folder's newest files), whether [tenants.workspaces] maps each, and the
+    TOML lines to paste for those it does not."""
+    settings = _settings(config)
+    with _refused("configuration error"):
+        code = asyncio.run(discover_command(settings, source, console, json_out))
+    raise typer.Exit(int(code))
 
 
 @app.command()

@@ -35,6 +35,18 @@ def create_state_engine(url: str) -> Engine:
     return create_engine(parsed, pool_pre_ping=True, future=True)
 
 
+def sqlite_file(url: str) -> Path | None:
+    """The file of a SQLite state DB URL (``None``: another backend, or in memory)."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError as exc:
+        raise ConfigurationError(f"state.url: {url!r} is not a database URL") from exc
+    if parsed.get_backend_name() != "sqlite" or not parsed.database or (
+            parsed.database == ":memory:"):
+        return None
+    return Path(parsed.database).expanduser()
+
+
 def _sqlite_engine(url: str, database: str | None) -> Engine:
     if database and database != ":memory:":
         Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, Row, select, update
+from sqlalchemy import Engine, Row, func, select, update
 
 from state._sql import utcnow
 from state.schema import runs
@@ -50,6 +50,13 @@ class Runs:
                 runs.c.tenant == tenant, runs.c.source == source)
                 .order_by(runs.c.id.desc()).limit(limit)).all()
         return [_record(r) for r in rows]
+
+    def count(self) -> tuple[int, datetime | None]:
+        """How many runs this state DB holds, and when the newest started."""
+        with self._engine.connect() as conn:
+            row = conn.execute(select(func.count(), func.max(runs.c.started_at))
+                               .select_from(runs)).one()
+        return int(row[0]), row[1]
 
     def last_complete(self, tenant: str, source: str,
                       triggers: Sequence[str]) -> RunRecord | None:

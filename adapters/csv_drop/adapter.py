@@ -82,6 +82,40 @@ class CsvDropAdapter(Adapter):
     def rejected_dir(self) -> Path:
         return self.drop_dir / files.REJECTED
 
+    def store_ids(self, files_at_most: int = 10) -> tuple[dict[str, int], list[str]]:
+        """Store ids in the newest drop files (waiting, then processed), with how many
+        rows name each, and the files looked at: what ``discover`` reports."""
+        candidates: list[tuple[float, DropFile]] = []
+        for folder in (self.drop_dir, self.processed_dir):
+            if not folder.is_dir():
+                continue
+            for path in folder.iterdir():
+                kind = files.kind_of(path.name)
+                if kind is not None and path.is_file() and not files.is_ignored(path.name):
+                    candidates.append((path.stat().st_mtime, DropFile(path, kind)))
+        newest = [d for _, d in sorted(candidates, key=lambda c: -c[0])[:files_at_most]]
+        counts: dict[str, int] = {}
+        for drop in newest:
+            try:
+                probed = probe(drop.path)
+                if probed.encoding is None:
+                    continue
+                _, header = self._header(drop, probed)
+                columns = resolve(drop.kind, header, self._aliases[drop.kind], drop.name)
+                with open_table(drop.path, probed.encoding) as table:
+                    for row in table.rows:
+                        if isinstance(row, BadRow):
+                            continue
+                        record = rows.build(rows.origin(self.name, drop.kind, drop.name,
+                                                        row.number),
+                                            drop.kind, columns, row.cells)
+                        store = getattr(record, "store_id", None)
+                        if store:
+                            counts[store] = counts.get(store, 0) + 1
+            except (FileLevelError, OSError, UnicodeDecodeError):
+                continue
+        return counts, [str(d.path.relative_to(self.drop_dir)) for d in newest]
+
     def read(self, state: SourceState, batch_size: int) -> Iterator[Batch]:
         if batch_size < 1:
             raise ValueError("batch_size must be >= 1")

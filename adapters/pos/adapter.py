@@ -64,7 +64,9 @@ ORDER = ("locations", "customers", "orders")
 DEFAULT_START = datetime(2000, 1, 1, tzinfo=UTC)
 """Where a first read starts when the API needs a lower bound and none is configured."""
 AMOUNT_CHECK_MIN_ORDERS = 3
-MEDIAN_TOO_HIGH = Decimal("5000")
+MEDIAN_TOO_HIGH = Decimal("1000")
+"""A dispensary's median retail order is tens of dollars: one read in cents as dollars
+lands in the thousands."""
 MEDIAN_TOO_LOW = Decimal("0.50")
 
 

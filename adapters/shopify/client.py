@@ -1,38 +1,69 @@
-"""One GraphQL call to the Shopify Admin API, with Shopify's throttling rules.
+"""One GraphQL call to the Shopify Admin API, with Shopify's throttling rules, on the
+shared HTTP layer (:class:`adapters.http.SourceHttp`: one status table, one
+``Retry-After`` parser, one tenacity policy for every source).
 
 - Cost-aware pacing: every response's ``extensions.cost.throttleStatus`` feeds a local
-  model of the leaky bucket; before a query whose cost (as last seen) exceeds what the
-  bucket holds now, we wait ``(cost - available) / restoreRate``.
-- ``THROTTLED`` arrives as HTTP 200 with ``errors`` or as HTTP 429: both wait the same way
-  and retry; such waits are not failed attempts.
-- 5xx, ``INTERNAL_SERVER_ERROR`` and network errors are retried with jittered
-  exponential backoff, ``max_attempts`` times, then the run aborts (``SourceUnreadable``).
+  model of the leaky bucket; before each attempt at a query whose cost (as last seen)
+  exceeds what the bucket holds now, we wait ``(cost - available) / restoreRate``.
+- ``THROTTLED`` arrives as HTTP 200 with ``errors`` or as HTTP 429. The 429 is
+  :class:`~connector.errors.RateLimited` through the status table, waiting its
+  ``Retry-After`` (or, without one, what the bucket says); the 200 is turned into the same
+  ``RateLimited`` with the bucket's wait. Either way the shared policy waits and retries,
+  and such waits are not failed attempts.
+- 5xx (status table), ``INTERNAL_SERVER_ERROR`` (a 200, raised as
+  :class:`~connector.errors.ServerError`) and network errors are retried by the shared
+  policy (jittered exponential backoff, ``max_attempts`` failed attempts); then
+  :class:`~connector.errors.SourceUnreadable` names the source, the query and the host.
 - ``MAX_COST_EXCEEDED`` raises :class:`CostExceeded` so the caller can shrink the page.
-- 401/402/403/404/423 and GraphQL errors such as a field the version does not have abort
-  the run with the reason: retrying cannot fix them.
+- 401/403 raise :class:`~connector.errors.AuthenticationFailed`, 402/404/423 and other
+  4xx :class:`~connector.errors.SourceUnreadable`, with what the status means at Shopify
+  (the token was refused, the shop is frozen...); GraphQL errors such as a field the
+  version does not have raise :class:`QueryRefused`. Retrying cannot fix them.
+- Bulk results are signed URLs on another host: a second client without the token
+  downloads them, retried by the same policy.
+
+``stats`` counts requests, throttled answers, retries after failures and the seconds
+waited for the bucket (pacing and throttling; backoff after failures is not counted).
+``sleep`` is the one used for every wait, the policy's included (tests record the waits).
 """
 
 from __future__ import annotations
 
 import json
-import random
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass, field, replace
+from typing import IO, Any
 
-import httpx2 as httpx
 import structlog
 from pydantic import SecretStr
 
-from connector.errors import SourceUnreadable
+from adapters.http import SOURCE_POLICY, SourceHttp, host_of
+from connector.errors import (
+    AuthenticationFailed,
+    RateLimited,
+    Retryable,
+    ServerError,
+    SourceUnreadable,
+)
+from connector.http.lib import httpx
+from connector.http.responses import raise_for_response, transport_errors
+from connector.http.statuses import Action, action_for
 from connector.redact import scrub
 
 log = structlog.get_logger("adapters.shopify")
 
-_FATAL_STATUSES = {401: "the access token was refused", 402: "the shop is frozen (unpaid)",
-                   403: "access denied", 404: "the shop does not exist",
-                   423: "the shop is locked"}
+USER_AGENT = "sticky-sync/0.1"
+
+FATAL_STATUSES = {401: "the access token was refused", 402: "the shop is frozen (unpaid)",
+                  403: "access denied", 404: "the shop does not exist",
+                  423: "the shop is locked"}
+"""What these statuses mean at Shopify (any other 4xx: the request was refused); the
+status table decides the error class: 401/403 AuthenticationFailed, the rest
+SourceUnreadable."""
+
+MIN_THROTTLE_WAIT = 0.5
+"""A THROTTLED answer means our model of the bucket was wrong: wait at least this."""
 
 
 class QueryRefused(SourceUnreadable):
@@ -60,6 +91,9 @@ class CostBucket:
     available: float = 1000.0
     restore_rate: float = 50.0
     seen_at: float = field(default_factory=time.monotonic)
+    waited: float = 0.0
+    """Seconds we waited since ``seen_at``: time that passed even when the sleep is a
+    test's fake (the bucket refills during our waits)."""
 
     def update(self, status: Mapping[str, Any]) -> None:
         try:
@@ -69,11 +103,15 @@ class CostBucket:
         except (KeyError, TypeError, ValueError):
             return
         self.seen_at = time.monotonic()
+        self.waited = 0.0
+
+    def note_wait(self, seconds: float) -> None:
+        self.waited += seconds
 
     def wait_for(self, cost: float) -> float:
         """Seconds to wait until ``cost`` points are available."""
-        now_available = min(self.maximum, self.available
-                            + (time.monotonic() - self.seen_at) * self.restore_rate)
+        elapsed = max(time.monotonic() - self.seen_at, self.waited)
+        now_available = min(self.maximum, self.available + elapsed * self.restore_rate)
         return max(0.0, (min(cost, self.maximum) - now_available) / self.restore_rate)
 
 
@@ -95,21 +133,31 @@ class ShopifyGraphQL:
     def __init__(self, endpoint: str, api_version: str, token: SecretStr, *,
                  timeout_seconds: float = 30.0, max_attempts: int = 6,
                  sleep: Callable[[float], None] = time.sleep,
-                 transport: httpx.BaseTransport | None = None) -> None:
+                 transport: httpx.BaseTransport | None = None,
+                 source: str = "shopify") -> None:
+        """``source``: the source's name, for error messages. ``max_attempts``: failed
+        attempts at one request before giving up (throttled answers are not failures)."""
         self.url = f"{endpoint}/admin/api/{api_version}/graphql.json"
         self.api_version = api_version
+        self.source = source
         self.max_attempts = max_attempts
+        self.policy = replace(SOURCE_POLICY, max_attempts=max_attempts)
         self.bucket = CostBucket()
         self.stats = CallStats()
+        self.served_version: str | None = None
+        """``X-Shopify-API-Version`` of the last answer: the version that really served it
+        (Shopify falls forward silently from an unsupported one)."""
         self._sleep = sleep
         self._costs: dict[str, float] = {}
-        self._http = httpx.Client(
-            timeout=timeout_seconds, transport=transport,
-            headers={"X-Shopify-Access-Token": token.get_secret_value(),
-                     "Content-Type": "application/json", "User-Agent": "sticky-sync/0.1"})
+        self._http = SourceHttp(
+            source, headers={"X-Shopify-Access-Token": token.get_secret_value(),
+                             "Content-Type": "application/json"},
+            timeout_seconds=timeout_seconds, policy=self.policy, sleep=self._wait,
+            transport=transport, on_retry=self._retried)
         # Bulk results are signed URLs on another host: the token must not go there.
-        self._files = httpx.Client(timeout=120.0, transport=transport,
-                                   headers={"User-Agent": "sticky-sync/0.1"})
+        self._files = SourceHttp(source, headers={"Accept": "*/*"}, timeout_seconds=120.0,
+                                 policy=self.policy, sleep=self._wait, transport=transport,
+                                 on_retry=self._retried)
 
     def close(self) -> None:
         self._http.close()
@@ -121,92 +169,70 @@ class ShopifyGraphQL:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def download(self, url: str, into: Any) -> None:
-        """Stream a bulk result (a signed URL: no token needed, none sent) into a file."""
-        for attempt in range(1, self.max_attempts + 1):
-            try:
-                with self._files.stream("GET", url) as response:
-                    if response.status_code >= 500 and attempt < self.max_attempts:
-                        self._backoff(attempt, f"HTTP {response.status_code}")
-                        continue
-                    if response.status_code != 200:
-                        raise SourceUnreadable(
-                            f"Shopify bulk result download: HTTP {response.status_code}")
-                    for chunk in response.iter_bytes():
-                        into.write(chunk)
-                    return
-            except httpx.TransportError as exc:
-                if attempt == self.max_attempts:
-                    raise SourceUnreadable(f"Shopify bulk result download: {exc}") from exc
-                into.seek(0)
-                into.truncate()
-                self._backoff(attempt, type(exc).__name__)
+    def download(self, url: str, into: IO[bytes]) -> None:
+        """Stream a bulk result (a signed URL: no token needed, none sent) into a file,
+        from its start again on each attempt."""
+        what = "bulk result download"
+
+        def send() -> None:
+            into.seek(0)
+            into.truncate()
+            with transport_errors(f"{what} ({host_of(url)})"), \
+                    self._files.client.stream("GET", url) as response:
+                status = response.status_code
+                if action_for(status) in (Action.REFUSED_CREDENTIALS, Action.REJECTED):
+                    # A signed URL that is refused has expired or was mangled.
+                    raise SourceUnreadable(
+                        f"source {self.source}: Shopify {what} ({host_of(url)}): HTTP "
+                        f"{status}: {scrub(response.read()[:200].decode(errors='replace'))}")
+                if action_for(status) is not Action.OK:
+                    response.read()
+                    raise_for_response(response, what)
+                for chunk in response.iter_bytes():
+                    into.write(chunk)
+
+        self._files.call(send, what, url)
 
     def execute(self, name: str, query: str, variables: Mapping[str, Any] | None = None
                 ) -> Answer:
         """Run ``query`` (``name`` keys its last seen cost) and return ``data``."""
-        failures = 0
-        body = {"query": query, "variables": dict(variables or {})}
-        while True:
-            self._pace(name)
-            self.stats.requests += 1
-            try:
-                response = self._http.post(self.url, content=json.dumps(body))
-            except httpx.TransportError as exc:
-                failures += 1
-                self._give_up_or_wait(failures, f"{type(exc).__name__}: {exc}")
-                continue
-            outcome = self._read(name, response)
-            if isinstance(outcome, Answer):
-                return outcome
-            if outcome == "throttled":
-                continue
-            failures += 1
-            self._give_up_or_wait(failures, outcome)
+        body = json.dumps({"query": query, "variables": dict(variables or {})})
+        what = f"query {name}"
+        return self._http.call(lambda: self._attempt(name, what, body), what, self.url)
 
     # -- internals ----------------------------------------------------------------------
-    def _pace(self, name: str) -> None:
-        wait = self.bucket.wait_for(self._costs.get(name, 0.0))
-        if wait > 0:
-            self.stats.waited_seconds += wait
-            self._sleep(wait)
-
-    def _read(self, name: str, response: httpx.Response) -> Answer | str:
-        """The answer, ``"throttled"`` (waited already), or a retryable failure text."""
+    def _attempt(self, name: str, what: str, body: str) -> Answer:
+        """One attempt: the answer, or the error that says what to do next."""
+        self._pace(name)
+        self.stats.requests += 1
+        with transport_errors(f"{what} ({host_of(self.url)})"):
+            response = self._http.client.post(self.url, content=body)
+        self.served_version = response.headers.get("X-Shopify-API-Version",
+                                                   self.served_version)
         status = response.status_code
-        if status in _FATAL_STATUSES:
-            raise SourceUnreadable(f"Shopify answered {status}: {_FATAL_STATUSES[status]} "
-                                   f"({scrub(response.text[:200])})")
+        if action_for(status) in (Action.REFUSED_CREDENTIALS, Action.REJECTED):
+            raise self._refused(what, response)
         payload = _json(response)
-        cost = payload.get("extensions", {}).get("cost", {}) if payload else {}
-        if isinstance(cost, dict):
-            throttle = cost.get("throttleStatus")
-            if isinstance(throttle, dict):
-                self.bucket.update(throttle)
-            requested = cost.get("requestedQueryCost")
-            if isinstance(requested, int | float):
-                self._costs[name] = float(requested)
+        self._note_cost(name, payload)
         errors = payload.get("errors") if payload else None
         codes = _codes(errors)
-        if status == 429 or "THROTTLED" in codes:
-            self.stats.throttled += 1
-            wait = max(self.bucket.wait_for(self._costs.get(name, 0.0)),
-                       _retry_after(response), 0.5)
-            log.info("shopify throttled", query=name, wait_seconds=round(wait, 2),
-                     status=status)
-            self.stats.waited_seconds += wait
-            self._sleep(wait)
-            return "throttled"
-        if status >= 500:
-            return f"HTTP {status}"
-        if status != 200 or payload is None:
-            raise SourceUnreadable(f"Shopify answered {status} with "
-                                   f"{'no JSON body' if payload is None else 'an error'}: "
-                                   f"{scrub(response.text[:200])}")
+        try:
+            raise_for_response(response, what)  # 429 → RateLimited, 5xx → ServerError
+        except RateLimited as exc:
+            if exc.retry_after is None:  # no Retry-After: what the bucket says
+                exc.retry_after = self._throttle_wait(name)
+            raise
+        if payload is None:
+            raise SourceUnreadable(f"{self._label(what)}: Shopify answered {status} with no "
+                                   f"JSON body: {scrub(response.text[:200])}")
+        if "THROTTLED" in codes:
+            raise RateLimited(f"{what}: THROTTLED (cost {self._costs.get(name)})",
+                              retry_after=self._throttle_wait(name), status=status)
         if "MAX_COST_EXCEEDED" in codes:
             raise CostExceeded(_max_cost(errors))
         if "INTERNAL_SERVER_ERROR" in codes:
-            return "INTERNAL_SERVER_ERROR"
+            raise ServerError(f"{what}: INTERNAL_SERVER_ERROR: {_messages(errors)}",
+                              status=status)
         if errors:
             raise QueryRefused(f"Shopify refused query {name}: {_messages(errors)}",
                                frozenset(codes))
@@ -215,18 +241,53 @@ class ShopifyGraphQL:
             raise SourceUnreadable(f"Shopify query {name}: the answer has no data")
         return Answer(data, self._costs.get(name))
 
-    def _give_up_or_wait(self, failures: int, what: str) -> None:
-        if failures >= self.max_attempts:
-            raise SourceUnreadable(f"Shopify did not answer after {failures} attempts "
-                                   f"(last: {scrub(what)})")
-        self._backoff(failures, what)
+    def _label(self, what: str) -> str:
+        return f"source {self.source}: {what} ({host_of(self.url)})"
 
-    def _backoff(self, attempt: int, what: str) -> None:
-        self.stats.retried += 1
-        wait = min(30.0, 0.5 * 2 ** (attempt - 1)) * random.uniform(0.5, 1.0)
-        log.warning("shopify request failed; retrying", attempt=attempt,
-                    wait_seconds=round(wait, 2), error=scrub(what))
-        self._sleep(wait)
+    def _refused(self, what: str, response: httpx.Response) -> Exception:
+        """A status retrying cannot fix (the status table says which), with what it
+        means at Shopify."""
+        status = response.status_code
+        meaning = FATAL_STATUSES.get(status, "the request was refused")
+        text = f"Shopify answered {status}: {meaning}: {scrub(response.text[:200])}"
+        if action_for(status) is Action.REFUSED_CREDENTIALS:
+            return AuthenticationFailed(text)  # SourceHttp.call adds source, query, host
+        return SourceUnreadable(f"{self._label(what)}: {text}")
+
+    def _note_cost(self, name: str, payload: dict[str, Any] | None) -> None:
+        cost = payload.get("extensions", {}).get("cost", {}) if payload else {}
+        if not isinstance(cost, dict):
+            return
+        throttle = cost.get("throttleStatus")
+        if isinstance(throttle, dict):
+            self.bucket.update(throttle)
+        requested = cost.get("requestedQueryCost")
+        if isinstance(requested, int | float):
+            self._costs[name] = float(requested)
+
+    def _throttle_wait(self, name: str) -> float:
+        return max(self.bucket.wait_for(self._costs.get(name, 0.0)), MIN_THROTTLE_WAIT)
+
+    def _pace(self, name: str) -> None:
+        wait = self.bucket.wait_for(self._costs.get(name, 0.0))
+        if wait > 0:
+            self.stats.waited_seconds += wait
+            self._wait(wait)
+
+    def _wait(self, seconds: float) -> None:
+        """Every wait (pacing, and the policy's): the injected sleep, and the bucket model
+        told that this much time passed."""
+        self.bucket.note_wait(seconds)
+        self._sleep(seconds)
+
+    def _retried(self, exc: Retryable, wait: float) -> None:
+        if isinstance(exc, RateLimited):
+            self.stats.throttled += 1
+            self.stats.waited_seconds += wait
+            log.info("shopify throttled", source=self.source, wait_seconds=round(wait, 2),
+                     status=exc.status)
+        else:
+            self.stats.retried += 1
 
 
 def _json(response: httpx.Response) -> dict[str, Any] | None:
@@ -266,10 +327,3 @@ def _max_cost(errors: object) -> float | None:
         if isinstance(extensions, dict) and isinstance(extensions.get("cost"), int | float):
             return float(extensions["cost"])
     return None
-
-
-def _retry_after(response: httpx.Response) -> float:
-    try:
-        return float(response.headers.get("Retry-After", "0"))
-    except ValueError:
-        return 0.0

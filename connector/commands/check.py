@@ -1,81 +1,96 @@
-"""``sticky-sync check``: the configuration is valid (already, by loading it); now try
-the state DB, each source's location and each workspace's credentials."""
+"""``sticky-sync check``: the configuration is valid (already, by loading it); now the
+state DB, every source (contacted, read one page, nothing sent), each workspace's
+credentials and webhook subscriptions. Exits non-zero when anything fails: 2 when the fix
+is in the configuration (a key, a variable, a folder), else 4."""
 
 from __future__ import annotations
 
-from rich.console import Console
+import asyncio
 
-from connector.config import CsvSourceSettings, Settings
+from rich.console import Console
+from rich.text import Text
+
+from connector.commands.source_checks import Finding, check_source, check_state
+from connector.config import Settings
 from connector.errors import AbortRun, ConfigurationError, StickySyncError
 from connector.sync.orchestrator import ExitCode, sticker_client, sticky_client
 from connector.webhooks.secrets import SecretBook, fingerprint
 from state import StateStore
 
+_STYLE = {"ok": ("ok   ", "green"), "fail": ("FAIL ", "red"), "note": ("note ", "yellow")}
 
-def _say(console: Console, ok: bool, text: str) -> None:
+
+def _say(console: Console, finding: Finding) -> None:
+    # Text, not markup: an error naming [tenants.workspaces] keeps its brackets;
     # soft_wrap: a long error stays on one line, whole, whatever the terminal width
-    console.print(("[green]ok[/]   " if ok else "[red]FAIL[/] ") + text, soft_wrap=True,
+    word, style = _STYLE[finding.level]
+    console.print(Text(word, style=style) + Text(finding.text), soft_wrap=True,
                   highlight=False)
 
 
 async def check_command(settings: Settings, console: Console) -> ExitCode:
-    failures = 0
-    _say(console, True, "configuration")
-    try:
-        store = StateStore.open(settings.state.url)
-        _say(console, True, f"state DB ({settings.state.url.split('@')[-1]})")
+    findings: list[Finding] = []
+
+    def say(finding: Finding) -> None:
+        findings.append(finding)
+        _say(console, finding)
+
+    say(Finding("ok", "configuration"))
+    state, store = check_state(settings.state.url)
+    for finding in state:
+        say(finding)
+    if store is not None:
         try:
-            failures += _check_webhooks(settings, store, console)
+            for finding in _check_webhooks(settings, store):
+                say(finding)
         finally:
             store.close()
-    except ConfigurationError as exc:
-        failures += 1
-        _say(console, False, str(exc))
-    except Exception as exc:  # noqa: BLE001 - report any driver error as a failed check
-        failures += 1
-        _say(console, False, f"state DB: {type(exc).__name__}: {exc}")
     for tenant in settings.tenants:
         for source in tenant.sources:
-            if isinstance(source, CsvSourceSettings) and not source.drop_dir.is_dir():
-                failures += 1
-                _say(console, False, f"{tenant.id}/{source.name}: drop_dir "
-                              f"{source.drop_dir} is not a folder")
-            else:
-                _say(console, True, f"{tenant.id}/{source.name} ({source.kind})")
+            for finding in await asyncio.to_thread(check_source, tenant, source):
+                say(finding)
+    for finding in await _check_targets(settings):
+        say(finding)
+    failed = [f for f in findings if f.level == "fail"]
+    if not failed:
+        return ExitCode.OK
+    console.print(f"{len(failed)} check(s) failed")
+    return ExitCode.CONFIG_ERROR if any(f.config for f in failed) else (
+        ExitCode.TARGET_UNREACHABLE)
+
+
+async def _check_targets(settings: Settings) -> list[Finding]:
     try:
         client = sticky_client(settings)
         sticker = sticker_client(settings)
     except ConfigurationError as exc:
-        _say(console, False, f"{exc}")
-        return ExitCode.CONFIG_ERROR
+        return [Finding("fail", str(exc), config=True)]
+    found: list[Finding] = []
     if sticker is not None:
         # Sticker has no read endpoint to try a key on: only its presence is checked.
         await sticker.aclose()
-        _say(console, True, f"Sticker API key present ({settings.sticker.base_url}; not "
-                            "verified: Sticker has no read-only endpoint)")
+        found.append(Finding("note", f"Sticker API key present ({settings.sticker.base_url});"
+                             " not verified: Sticker has no read-only endpoint"))
     async with client:
         for tenant in settings.tenants:
             for workspace in tenant.all_workspaces:
                 try:
                     await client.check_access(workspace)
-                    _say(console, True, f"Sticky workspace {workspace}")
+                    found.append(Finding("ok", f"Sticky workspace {workspace}"))
                 except (AbortRun, StickySyncError) as exc:
-                    failures += 1
-                    _say(console, False, f"Sticky workspace {workspace}: {exc}")
-    if failures:
-        console.print(f"{failures} check(s) failed")
-        return ExitCode.TARGET_UNREACHABLE
-    return ExitCode.OK
+                    found.append(Finding("fail", f"Sticky workspace {workspace} "
+                                         f"({settings.sticky.base_url}): {exc}"))
+    return found
 
 
-def _check_webhooks(settings: Settings, store: StateStore, console: Console) -> int:
+def _check_webhooks(settings: Settings, store: StateStore) -> list[Finding]:
     """With ``[webhooks] url``: each workspace subscribed, with its signing secret at hand
-    and the same one the subscription was made with. Returns the failures."""
+    and the same one the subscription was made with."""
     hooks = settings.webhooks
     if hooks.url is None:
-        return 0
+        return []
     secrets = SecretBook(hooks)
-    failures = 0
+    found: list[Finding] = []
     for workspace in settings.all_workspaces:
         sub = store.webhooks.subscription(workspace)
         secret = secrets.secret(workspace)
@@ -89,7 +104,6 @@ def _check_webhooks(settings: Settings, store: StateStore, console: Console) -> 
         elif sub.secret_fingerprint and fingerprint(secret) != sub.secret_fingerprint:
             problem = ("the signing secret at hand is not the one this subscription was "
                        "made with: deliveries would be refused")
-        failures += problem is not None
-        _say(console, problem is None, f"webhooks {workspace}: " + (
-            problem or f"subscribed ({sub.subscription_id if sub else '-'}), secret present"))
-    return failures
+        found.append(Finding("ok" if problem is None else "fail", f"webhooks {workspace}: " + (
+            problem or f"subscribed ({sub.subscription_id if sub else '-'}), secret present")))
+    return found
