@@ -161,14 +161,17 @@ def shopify_source(base_url: str, **fields: object) -> str:
 
 
 def pos_source(spec: Path | str, base_url: str, *, name: str = "pos-api",
-               variables: dict[str, str] | None = None, **fields: object) -> str:
-    """A ``[[tenants.sources]]`` block for a described REST POS served at ``base_url``."""
+               variables: dict[str, str] | None = None,
+               secrets: dict[str, str] | None = None, **fields: object) -> str:
+    """A ``[[tenants.sources]]`` block for a described REST POS served at ``base_url``;
+    ``secrets``: role → environment variable."""
     values: dict[str, object] = {"kind": "pos", "name": name, "spec": str(spec),
                                  "base_url": base_url, "max_attempts": 3, **fields}
     lines = [f"{k} = {_toml_value(v)}" for k, v in values.items()]
-    if variables:
-        lines.append("vars = { " + ", ".join(f"{k} = {_toml_value(v)}"
-                                            for k, v in variables.items()) + " }")
+    for key, table in (("vars", variables), ("secrets", secrets)):
+        if table:
+            lines.append(f"{key} = {{ " + ", ".join(f"{k} = {_toml_value(v)}"
+                                                     for k, v in table.items()) + " }")
     return "[[tenants.sources]]\n" + "\n".join(lines) + "\n"
 
 

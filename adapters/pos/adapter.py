@@ -14,9 +14,10 @@ Per stream (``locations``, ``customers``, ``orders``, read in that order) one cu
   ``start_date``, or 2000-01-01. Nothing is hidden behind an invented recent start.
 - ``max_window``: windows of at most that span are walked from the lower bound up to
   the time of the request, the cursor moving to the next window as each is finished.
-- The watermark moves only when a pass over the stream finished: to the upper bound of
-  its last window when the API takes one (everything modified before it was listed),
-  else to the newest record time seen. The next pass starts ``lookback`` before it
+- The watermark moves only when a pass over the stream finished: to the newest record
+  time seen (the server's clock, so a skew between the two clocks loses nothing), or,
+  when the pass saw no record, to the upper bound of its last window (so an empty
+  history is not walked again). The next pass starts ``lookback`` before it
   (POS answer newest-first, late, or in store-local time; the ledger makes the
   overlap free). No bound sent is ever later than the moment of the request, and a
   record time from the future (a clock or zone mix-up) never moves the watermark
@@ -273,7 +274,10 @@ class PosAdapter(Adapter):
             return None  # an open read: no bounds at all
         if inc.max_window is None:
             return end
-        return min(end, since + timedelta(seconds=parse_duration(inc.max_window)))
+        span = timedelta(seconds=parse_duration(inc.max_window))
+        if inc.date_only:  # the upper bound is sent as the next day: keep the sent span
+            span = max(timedelta(days=1), span - timedelta(days=1))
+        return min(end, since + span)
 
     def _page(self, http: SourceHttp, name: str, stream: StreamSpec, window: _Window,
               reading: _Reading) -> tuple[list[SourceRecord], Position]:
@@ -324,7 +328,7 @@ class PosAdapter(Adapter):
         if inc is not None:
             bound = window.until if (inc.upper_param or "{until}" in stream.path) else None
             newest = window.end if inc.watermark == "run_start" else (
-                bound or window.max_seen)
+                window.max_seen or bound)
             if newest is not None and (window.watermark is None or newest > window.watermark):
                 window.watermark = newest
         return self._position(window, done=True)

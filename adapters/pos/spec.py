@@ -193,9 +193,10 @@ class IncrementalSpec(_Strict):
     is capped (``max_window``), else ``open``.
 
     ``watermark``: where the next pass starts (before its ``lookback``): ``auto`` is the
-    upper bound of the last window when one was sent, else the newest record time seen;
-    ``run_start`` is the time the pass started (for lists served newest first, where a
-    record updated during the walk moves to a page already read).
+    newest record time seen (by the server's clock), else the upper bound of the last
+    window when the pass saw no record; ``run_start`` is the time the pass started (what
+    some clients of newest-first lists do, where a record updated during the walk moves
+    to a page already read).
 
     ``timezone``: the zone the API reads a sent date or time without offset in
     (``date``/``us_date`` formats); default the POS's."""

@@ -13,9 +13,23 @@ Windows (one cursor stream each, ``customers`` and ``orders``)::
 - Each page is a batch; its position carries the page cursor, so a killed run resumes
   inside the window with the same query. A window whose pages are all settled is
   ``done``; the next run starts a new one.
-- Pagination stops with an error when a cursor repeats (a loop) or after
-  ``MAX_PAGES``; page sizes shrink when a query's cost approaches Shopify's 1000 limit
-  and halve on ``MAX_COST_EXCEEDED``.
+- Pagination stops with an error when a cursor repeats (a loop) or after ``MAX_PAGES``.
+
+Page sizes (``customers`` and ``orders``; locations are read 250 at a time) are learned
+from Shopify's ``requestedQueryCost`` and kept between runs in a cursor stream of their
+own, committed as soon as a size changes (not part of any batch)::
+
+    "tuning": {"page_size": {"customers": <n>, "orders": <n>}}
+
+- A run starts from the learned size, else the configured ``page_size``; sizes never
+  exceed Shopify's maximum ``first`` (250).
+- ``MAX_COST_EXCEEDED`` halves the size and asks again.
+- After each page, the requested cost gives the cost of one node (Shopify computes it
+  from the query before running it: ``2 + first * node cost``, the same for every page),
+  hence the size that keeps a page under ``COST_TARGET`` (900 of Shopify's 1000): the
+  next page is asked at that size, smaller or larger. So a run that once needed several
+  ``MAX_COST_EXCEEDED`` answers to find its size starts the next run there, and a size
+  cut by a one-off expensive answer is back to what fits after one page.
 """
 
 from __future__ import annotations
@@ -26,7 +40,6 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-import httpx2 as httpx
 import structlog
 from pydantic import SecretStr
 
@@ -35,13 +48,18 @@ from adapters.records import SourceRecord
 from adapters.shopify import nodes, queries
 from adapters.shopify.client import CostExceeded, ShopifyGraphQL
 from connector.errors import SourceUnreadable
+from connector.http.lib import httpx
 
 log = structlog.get_logger("adapters.shopify")
 
 MAX_COST = 1000.0
 COST_TARGET = 900.0
 MAX_PAGES = 100_000
+MAX_FIRST = 250
+"""Shopify's largest ``first`` on a connection."""
 DAY = 86_400
+TUNING_STREAM = "tuning"
+"""The cursor stream that keeps the learned page sizes (not a window: no records)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +86,45 @@ def parse_iso(text: str) -> datetime:
     return datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(UTC)
 
 
+class PageSizes:
+    """The page size of each paged query (by its root field): ``start`` until one is
+    learned, at most Shopify's ``MAX_FIRST``; learned from requested costs and saved in
+    ``state`` (when given) whenever it changes."""
+
+    def __init__(self, start: int, state: SourceState | None = None) -> None:
+        self.start = min(MAX_FIRST, max(1, start))
+        self._state = state
+        self._cursor: Position = (state.get_cursor(TUNING_STREAM) or {}) if state else {}
+        stored = self._cursor.get("page_size")
+        self._saved: dict[str, int] = {
+            root: size for root, size in (stored.items() if isinstance(stored, dict) else ())
+            if isinstance(size, int) and not isinstance(size, bool) and size >= 1}
+        self._sizes = {root: min(size, MAX_FIRST) for root, size in self._saved.items()}
+
+    def size(self, root: str) -> int:
+        return self._sizes.setdefault(root, self.start)
+
+    def halve(self, root: str) -> int:
+        """After ``MAX_COST_EXCEEDED``; the new size."""
+        self._sizes[root] = max(1, self.size(root) // 2)
+        return self._sizes[root]
+
+    def measured(self, root: str, first: int, requested_cost: float) -> None:
+        """A page of ``first`` nodes was asked at ``requested_cost``: size the next one."""
+        per_node = max(1.0, (requested_cost - 2) / max(1, first))
+        self._sizes[root] = max(1, min(MAX_FIRST, int(COST_TARGET // per_node)))
+        self._save(root)
+
+    def _save(self, root: str) -> None:
+        size = self._sizes[root]
+        if self._state is None or self._saved.get(root) == size:
+            return
+        self._saved[root] = size
+        self._cursor = {**self._cursor, "page_size": dict(self._saved)}
+        self._state.put_cursor(TUNING_STREAM, self._cursor)
+        log.info("shopify page size learned", query=root, page_size=size)
+
+
 class ShopifyAdapter(Adapter):
     kind = "shopify"
 
@@ -80,17 +137,20 @@ class ShopifyAdapter(Adapter):
         self._clock = clock
         self._sleep = sleep
         self._transport = transport
-        self._first: dict[str, int] = {}
+        self.page_sizes = PageSizes(settings.page_size)
+        """This run's page sizes (from the state once ``read`` starts)."""
         self.scopes_warning: str | None = None
 
     def client(self) -> ShopifyGraphQL:
         s = self.settings
         return ShopifyGraphQL(s.endpoint, s.api_version, s.token,
                               timeout_seconds=s.timeout_seconds, max_attempts=s.max_attempts,
-                              sleep=self._sleep, transport=self._transport)
+                              sleep=self._sleep, transport=self._transport,
+                              source=self.name)
 
     def read(self, state: SourceState, batch_size: int) -> Iterator[Batch]:
         started = datetime.fromtimestamp(self._clock(), UTC)
+        self.page_sizes = PageSizes(self.settings.page_size, state)
         until = started - timedelta(seconds=self.settings.safety_margin_seconds)
         with self.client() as gql:
             self.check_scopes(gql)
@@ -186,7 +246,7 @@ class ShopifyAdapter(Adapter):
               variables: dict[str, Any]) -> dict[str, Any]:
         sized = "$first" in document
         while True:
-            first = self._first.setdefault(root, self.settings.page_size)
+            first = self.page_sizes.size(root)
             if sized:
                 variables["first"] = first
             try:
@@ -194,13 +254,11 @@ class ShopifyAdapter(Adapter):
             except CostExceeded as exc:
                 if not sized or first <= 1:
                     raise SourceUnreadable(f"source {self.name}: {exc}") from exc
-                self._first[root] = max(1, first // 2)
                 log.info("shopify query too expensive; halving the page", query=name,
-                         page_size=self._first[root], cost=exc.cost)
+                         page_size=self.page_sizes.halve(root), cost=exc.cost)
                 continue
             if sized and answer.requested_cost:
-                per_node = max(1.0, (answer.requested_cost - 2) / first)
-                self._first[root] = max(1, min(250, int(COST_TARGET // per_node)))
+                self.page_sizes.measured(root, first, answer.requested_cost)
             page = answer.data.get(root)
             if not isinstance(page, dict):
                 raise SourceUnreadable(f"source {self.name}: Shopify answered {name} "

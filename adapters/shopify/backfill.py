@@ -25,7 +25,6 @@ from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime, timedelta
 from typing import IO, Any
 
-import httpx2 as httpx
 import structlog
 
 from adapters.base import Adapter, Batch, SourceState
@@ -34,6 +33,7 @@ from adapters.shopify import nodes, queries
 from adapters.shopify.adapter import ShopifySettings, iso
 from adapters.shopify.client import ShopifyGraphQL
 from connector.errors import SourceUnreadable
+from connector.http.lib import httpx
 
 log = structlog.get_logger("adapters.shopify")
 
@@ -102,7 +102,8 @@ class ShopifyBackfill(Adapter):
         s = self.settings
         with ShopifyGraphQL(s.endpoint, s.api_version, s.token,
                             timeout_seconds=s.timeout_seconds, max_attempts=s.max_attempts,
-                            sleep=self._sleep, transport=self._transport) as gql:
+                            sleep=self._sleep, transport=self._transport,
+                            source=self.name) as gql:
             first = int(cursor.get("window") or 0)
             self._first_window = first
             self._skipped_orders = int(cursor.get("orders") or 0)

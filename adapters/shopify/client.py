@@ -149,15 +149,16 @@ class ShopifyGraphQL:
         (Shopify falls forward silently from an unsupported one)."""
         self._sleep = sleep
         self._costs: dict[str, float] = {}
+        self._decided: Retryable | None = None
         self._http = SourceHttp(
             source, headers={"X-Shopify-Access-Token": token.get_secret_value(),
                              "Content-Type": "application/json"},
-            timeout_seconds=timeout_seconds, policy=self.policy, sleep=self._wait,
+            timeout_seconds=timeout_seconds, policy=self.policy, sleep=self._policy_sleep,
             transport=transport, on_retry=self._retried)
         # Bulk results are signed URLs on another host: the token must not go there.
         self._files = SourceHttp(source, headers={"Accept": "*/*"}, timeout_seconds=120.0,
-                                 policy=self.policy, sleep=self._wait, transport=transport,
-                                 on_retry=self._retried)
+                                 policy=self.policy, sleep=self._policy_sleep,
+                                 transport=transport, on_retry=self._retried)
 
     def close(self) -> None:
         self._http.close()
@@ -281,13 +282,21 @@ class ShopifyGraphQL:
         self._sleep(seconds)
 
     def _retried(self, exc: Retryable, wait: float) -> None:
+        """The policy decided a wait after ``exc``; it may still stop instead (the wait is
+        decided before the stop), so what is counted is counted in :meth:`_policy_sleep`."""
+        self._decided = exc
+
+    def _policy_sleep(self, seconds: float) -> None:
+        """The shared policy's sleep: a retry that really happens."""
+        exc, self._decided = self._decided, None
         if isinstance(exc, RateLimited):
             self.stats.throttled += 1
-            self.stats.waited_seconds += wait
-            log.info("shopify throttled", source=self.source, wait_seconds=round(wait, 2),
+            self.stats.waited_seconds += seconds
+            log.info("shopify throttled", source=self.source, wait_seconds=round(seconds, 2),
                      status=exc.status)
-        else:
+        elif exc is not None:
             self.stats.retried += 1
+        self._wait(seconds)
 
 
 def _json(response: httpx.Response) -> dict[str, Any] | None:

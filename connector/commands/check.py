@@ -39,11 +39,11 @@ async def check_command(settings: Settings, console: Console) -> ExitCode:
     state, store = check_state(settings.state.url)
     for finding in state:
         say(finding)
-    if store is not None:
-        try:
-            for finding in _check_webhooks(settings, store):
-                say(finding)
-        finally:
+    try:
+        for finding in _check_webhooks(settings, store):
+            say(finding)
+    finally:
+        if store is not None:
             store.close()
     for tenant in settings.tenants:
         for source in tenant.sources:
@@ -83,16 +83,17 @@ async def _check_targets(settings: Settings) -> list[Finding]:
     return found
 
 
-def _check_webhooks(settings: Settings, store: StateStore) -> list[Finding]:
+def _check_webhooks(settings: Settings, store: StateStore | None) -> list[Finding]:
     """With ``[webhooks] url``: each workspace subscribed, with its signing secret at hand
-    and the same one the subscription was made with."""
+    and the same one the subscription was made with (``store`` ``None``: a state DB not
+    created yet, which records no subscription)."""
     hooks = settings.webhooks
     if hooks.url is None:
         return []
     secrets = SecretBook(hooks)
     found: list[Finding] = []
     for workspace in settings.all_workspaces:
-        sub = store.webhooks.subscription(workspace)
+        sub = store.webhooks.subscription(workspace) if store is not None else None
         secret = secrets.secret(workspace)
         problem = None
         if sub is None or sub.url != hooks.url_for(workspace) or sorted(sub.events) != sorted(

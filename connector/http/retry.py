@@ -71,12 +71,17 @@ def _controls(policy: RetryPolicy, attempts: AttemptLog,
         else:
             wait = float(backoff(state))
         attempts.last_wait = wait
-        if on_retry is not None and isinstance(exc, Retryable):
-            on_retry(exc, wait)
         return wait
 
+    def _before_sleep(state: RetryCallState) -> None:
+        # tenacity decides the wait before it decides to stop: only a wait that is
+        # really slept is a retry
+        exc = state.outcome.exception() if state.outcome else None
+        if on_retry is not None and isinstance(exc, Retryable):
+            on_retry(exc, attempts.last_wait)
+
     return {"retry": retry_if_exception_type(Retryable), "stop": _stop, "wait": _wait,
-            "reraise": True}
+            "before_sleep": _before_sleep, "reraise": True}
 
 
 async def call_with_retry(send: Callable[[], Awaitable[T]], policy: RetryPolicy,

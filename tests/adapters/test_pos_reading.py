@@ -154,13 +154,14 @@ def test_a_first_read_of_a_long_history_walks_capped_windows_and_resumes(
     assert len(windows) == 5  # 9 days (from the start date's midnight) in 48-hour windows
     assert killed_at["done"] is False and killed_at["since"] is not None
     cursor = state.cursors["orders"]
-    assert cursor["done"] is True and cursor["watermark"] == "2026-05-20T12:00:00Z"
-    # the next pass starts an hour (the lookback) before the last window's end
+    # the newest record seen: the server's clock (the last order, 12 hours ago)
+    assert cursor["done"] is True and cursor["watermark"] == "2026-05-20T00:00:00Z"
+    # the next pass starts an hour (the lookback) before it
     fake.clear_requests()
     with running_pos(fake) as pos:
         run(make(spec, pos.base_url, clock=(NOW + timedelta(hours=1)).timestamp()), state)
-    [query] = [r.query for r in fake.requests_to("/api/orders")]
-    assert query["updated_since"] == "2026-05-20T11:00:00Z"
+    sent = {r.query["updated_since"] for r in fake.requests_to("/api/orders")}
+    assert sent == {"2026-05-19T23:00:00Z"}  # one window, read until an empty page
 
 
 def test_a_first_read_sends_no_invented_lower_bound(tmp_path: Path) -> None:

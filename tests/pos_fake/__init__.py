@@ -13,7 +13,7 @@ Presets at the real paths and shapes: ``DutchiePos``, ``TreezPos``, ``FlowhubPos
 
 from tests.pos_fake.blaze import BlazePos
 from tests.pos_fake.common import Clock, HttpError, PosFake, RecordedRequest
-from tests.pos_fake.dutchie import SENTINEL, DutchiePos
+from tests.pos_fake.dutchie import SENTINEL, DutchieLocation, DutchiePos
 from tests.pos_fake.flowhub import FlowhubPos
 from tests.pos_fake.generic import AUTH_STYLES, PAGINATION_STYLES, GenericPos
 from tests.pos_fake.server import RunningPos, running_pos
@@ -25,6 +25,7 @@ __all__ = [
     "SENTINEL",
     "BlazePos",
     "Clock",
+    "DutchieLocation",
     "DutchiePos",
     "FlowhubPos",
     "GenericPos",

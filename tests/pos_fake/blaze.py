@@ -1,21 +1,25 @@
 """``BlazePos``: the BLAZE partner API (swagger 1.0.0, host ``api.partners.blaze.me``).
 
-Real paths and shapes from domain.md §1.5, ``blaze_member.sample.json`` and
-``blaze_transaction.sample.json``: headers ``partner_key`` + ``Authorization`` (the raw
-dispensary key), ``GET /api/v1/partner/members`` and ``/transactions`` with
-``startDate``/``endDate`` as epoch milliseconds and ``skip``/``limit``, envelope
-``{"values", "skip", "limit", "total"}``. Refunds in the three shapes BLAZE uses: a separate
+Real paths and shapes from domain.md §1.5, the swagger and clients cited in README.md,
+``blaze_member.sample.json`` and ``blaze_transaction.sample.json``: headers ``partner_key`` +
+``Authorization`` (the raw dispensary key); ``GET /api/v1/partner/store`` (StoreInfoResult);
+``GET /api/v1/partner/members`` (``startDate``/``endDate`` epoch milliseconds, newest
+``modified`` first) and ``/transactions`` (``startDate``/``endDate`` ``MM/dd/yyyy`` day strings,
+at most 100 per page), both with ``skip``/``limit`` and the envelope ``{"values", "skip",
+"limit", "total"}``. Refunds in the three shapes the swagger allows: a separate
 ``transType: "Refund"`` transaction, a status change on the original, refunded line items.
 """
 
 from __future__ import annotations
 
 import random
+import re
 from collections.abc import Sequence
-from datetime import datetime, timedelta
-from typing import Any
+from datetime import date, datetime, time, timedelta
+from typing import Any, Literal
+from zoneinfo import ZoneInfo
 
-from starlette.responses import Response
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from tests.pos_fake.common import (
@@ -25,6 +29,7 @@ from tests.pos_fake.common import (
     copy_json,
     copy_record,
     epoch_ms,
+    from_epoch_ms,
     money,
 )
 from tests.pos_fake.data import PHONE_STYLES, People, Person
@@ -36,6 +41,12 @@ CATALOGUE = (
     ("prod_3", "SKU-3", "Example Cart 0.5g", "Vape", 38.0),
     ("prod_4", "SKU-4", "Example Pre-Roll", "Pre-Roll", 9.0),
 )
+
+
+US_DATE = re.compile(r"^\d{2}/\d{2}/\d{4}$")
+ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+ISO_STAMP = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}")
+TransactionDates = Literal["us_date", "epoch_ms", "iso"]
 
 
 def _error(message: str, *, field: str | None = None, kind: str = "BadRequest") -> dict[str, Any]:
@@ -51,22 +62,64 @@ class BlazePos(PosFake):
         partner_key: str = "blaze-partner-key",
         dispensary_key: str = "blaze-dispensary-key",
         shop_id: str = "shop_1",
+        shop_name: str = "Example Dispensary - Las Vegas",
         company_id: str = "co_1",
         timezone: str = "America/Los_Angeles",
         state: str = "NV",
         max_limit: int = 500,
+        max_transaction_limit: int = 100,
+        transaction_dates: TransactionDates = "us_date",
+        date_zone: str = "UTC",
+        end_inclusive: bool = True,
+        max_window_days: float | None = None,
+        members_order: Literal["desc", "asc"] = "desc",
+        transactions_order: Literal["asc", "desc"] = "asc",
         now: datetime | None = None,
         seed: int = 0,
     ) -> None:
         super().__init__(now=now)
+        if transaction_dates not in ("us_date", "epoch_ms", "iso"):
+            raise ValueError(f"transaction_dates: {transaction_dates!r}")
+        if members_order not in ("desc", "asc") or transactions_order not in ("desc", "asc"):
+            raise ValueError("members_order / transactions_order: 'asc' or 'desc'")
         self.partner_key = partner_key
         self.dispensary_key = dispensary_key
         self.shop_id = shop_id
         self.company_id = company_id
         self.timezone = timezone
         self.max_limit = max_limit
+        self.max_transaction_limit = max_transaction_limit
+        self.transaction_dates: TransactionDates = transaction_dates
+        self.date_zone = ZoneInfo(timezone if date_zone == "shop" else date_zone)
+        """The zone transaction days are read in: UTC by default, ``"shop"`` = the shop's."""
+        self.end_inclusive = end_inclusive
+        self.max_window_days = max_window_days
+        self.members_order = members_order
+        self.transactions_order = transactions_order
         self.rng = random.Random(seed)
         self.people = People(self.rng, state)
+        where = self.people.next()
+        offset = self.now().astimezone(ZoneInfo(timezone)).utcoffset() or timedelta(0)
+        self.shop: dict[str, Any] = {
+            "id": shop_id,
+            "name": shop_name,
+            "companyId": company_id,
+            "shortIdentifier": "EXD",
+            "timeZone": timezone,
+            "timezoneOffsetInMinutes": int(offset.total_seconds() // 60),
+            "phoneNumber": where.phone("paren"),
+            "active": True,
+            "deleted": False,
+            "address": {
+                "address": where.street,
+                "addressLine2": None,
+                "city": where.city,
+                "state": where.state,
+                "zipCode": where.zip,
+                "country": "US",
+            },
+        }
+        """``shop`` of ``GET /api/v1/partner/store`` (edit freely)."""
         self.members: dict[str, dict[str, Any]] = {}
         self.transactions: dict[str, dict[str, Any]] = {}
         self._next_member = 1
@@ -445,6 +498,7 @@ class BlazePos(PosFake):
     # -- HTTP --------------------------------------------------------------------------------
     def routes(self) -> list[Route]:
         return [
+            Route("/api/v1/partner/store", self.endpoint(self._store), methods=["GET"]),
             Route("/api/v1/partner/members", self.endpoint(self._members), methods=["GET"]),
             Route(
                 "/api/v1/partner/transactions", self.endpoint(self._transactions), methods=["GET"]
@@ -457,17 +511,28 @@ class BlazePos(PosFake):
         if call.headers.get("authorization") != self.dispensary_key:
             raise HttpError(401, _error("Invalid dispensary key.", kind="Unauthorized"))
 
-    def _window(self, call: Call, rows: list[dict[str, Any]]) -> Response:
-        start = _ms_param(call, "startDate")
-        end = _ms_param(call, "endDate")
+    def _store(self, call: Call) -> Response:
+        self._check_auth(call)
+        return JSONResponse(
+            {
+                "shop": copy_json(self.shop),
+                "contract": None,
+                "toleranceMap": {},
+                "companyLogoURL": None,
+            }
+        )
+
+    def _page(
+        self,
+        call: Call,
+        kept: list[dict[str, Any]],
+        *,
+        cap: int,
+        descending: bool,
+    ) -> Response:
         skip = _count(call, "skip", 0)
-        limit = min(_count(call, "limit", self.max_limit), self.max_limit)
-        kept = [
-            r
-            for r in rows
-            if (start is None or r["modified"] >= start) and (end is None or r["modified"] <= end)
-        ]
-        kept.sort(key=lambda r: (r["modified"], r["id"]))
+        limit = min(_count(call, "limit", cap), cap)
+        kept.sort(key=lambda r: (r["modified"], r["id"]), reverse=descending)
         values = copy_json(kept[skip : skip + limit])
         return self.list_response(
             {"values": values, "skip": skip, "limit": limit, "total": len(kept)}
@@ -475,11 +540,94 @@ class BlazePos(PosFake):
 
     def _members(self, call: Call) -> Response:
         self._check_auth(call)
-        return self._window(call, list(self.members.values()))
+        start = _ms_param(call, "startDate")
+        end = _ms_param(call, "endDate")
+        kept = [
+            r
+            for r in self.members.values()
+            if (start is None or r["modified"] >= start) and (end is None or r["modified"] <= end)
+        ]
+        return self._page(call, kept, cap=self.max_limit, descending=self.members_order == "desc")
 
     def _transactions(self, call: Call) -> Response:
         self._check_auth(call)
-        return self._window(call, list(self.transactions.values()))
+        start = self._bound(call, "startDate")
+        end = self._bound(call, "endDate")
+        lower = None if start is None else _midnight(start, self.date_zone)
+        upper: datetime | None = None
+        upper_inclusive = self.end_inclusive
+        if isinstance(end, date) and not isinstance(end, datetime):
+            upper = _midnight(
+                end + timedelta(days=1) if self.end_inclusive else end, self.date_zone
+            )
+            upper_inclusive = False
+        elif end is not None:
+            upper = end
+        if lower is not None and upper is not None and upper < lower:
+            raise HttpError(400, _error("endDate must not be before startDate", field="endDate"))
+        if self.max_window_days is not None and start is not None:
+            reach = _midnight(end, self.date_zone) if end is not None else self.now()
+            if reach - _midnight(start, self.date_zone) > timedelta(days=self.max_window_days):
+                raise HttpError(
+                    400,
+                    _error(
+                        f"The date range cannot exceed {self.max_window_days:g} days",
+                        field="endDate",
+                    ),
+                )
+        kept = []
+        for record in self.transactions.values():
+            modified = from_epoch_ms(record["modified"])
+            if lower is not None and modified < lower:
+                continue
+            if upper is not None and (modified > upper if upper_inclusive else modified >= upper):
+                continue
+            kept.append(record)
+        return self._page(
+            call,
+            kept,
+            cap=self.max_transaction_limit,
+            descending=self.transactions_order == "desc",
+        )
+
+    def _bound(self, call: Call, name: str) -> date | datetime | None:
+        """A transactions ``startDate``/``endDate`` in the format ``transaction_dates`` names:
+        a ``date`` (a day, read in ``date_zone``) or an aware ``datetime``."""
+        raw = call.query.get(name)
+        if raw in (None, ""):
+            return None
+        if self.transaction_dates == "us_date":
+            if US_DATE.match(raw):
+                try:
+                    return datetime.strptime(raw, "%m/%d/%Y").date()
+                except ValueError:
+                    pass
+            raise HttpError(
+                400, _error(f"{name} must be a date MM/dd/yyyy, got {raw!r}", field=name)
+            )
+        if self.transaction_dates == "epoch_ms":
+            value = _ms_param(call, name)
+            return None if value is None else from_epoch_ms(value)
+        if ISO_DATE.match(raw):
+            try:
+                return date.fromisoformat(raw)
+            except ValueError:
+                pass
+        elif ISO_STAMP.match(raw):
+            try:
+                stamp = datetime.fromisoformat(raw)
+            except ValueError:
+                pass
+            else:
+                return stamp if stamp.tzinfo else stamp.replace(tzinfo=self.date_zone)
+        raise HttpError(400, _error(f"{name} must be an ISO-8601 date, got {raw!r}", field=name))
+
+
+def _midnight(value: date | datetime, zone: ZoneInfo) -> datetime:
+    """A day's start in ``zone`` (an aware datetime passes through)."""
+    if isinstance(value, datetime):
+        return value
+    return datetime.combine(value, time(0), tzinfo=zone)
 
 
 def _ms_param(call: Call, name: str) -> int | None:

@@ -150,9 +150,14 @@ class PosFake:
       Requests"}`` with ``Retry-After: <retry_after>``.
     * ``missing_selector_next = N``: the next N *list* responses answer 200 with a JSON
       object without the records key: ``{"error": "temporarily unavailable"}``.
+    * ``drop_connection_next = N``: the next N requests get no answer at all: the server
+      closes the TCP connection after reading the request (a network error for the client;
+      logged with status ``0``).
     * ``latency_seconds``: every request waits that long first.
 
-    The first three apply to every request, before authentication (a gateway answers).
+    ``drop_connection_next``, ``server_errors_next``, ``html_error_next`` and
+    ``rate_limited_next`` (checked in that order) apply to every request, token endpoints
+    included, before authentication (a gateway answers).
     """
 
     def __init__(self, *, now: datetime | None = None) -> None:
@@ -168,6 +173,7 @@ class PosFake:
         self.rate_limited_next = 0
         self.retry_after = 1
         self.missing_selector_next = 0
+        self.drop_connection_next = 0
         self.latency_seconds = 0.0
         self._app: Starlette | None = None
 
@@ -254,7 +260,10 @@ class PosFake:
             )
             if self.latency_seconds > 0:
                 await asyncio.sleep(self.latency_seconds)
-            return await run_in_threadpool(self._dispatch, handler, call)
+            response = await run_in_threadpool(self._dispatch, handler, call)
+            if response is DROP:
+                _drop_connection(request)
+            return response
 
         return run
 
@@ -268,6 +277,9 @@ class PosFake:
                     {k: v for k, v in call.headers.items() if k not in _UNLOGGED_HEADERS},
                 )
             )
+            if self.take_fault("drop_connection_next"):
+                self.statuses.append(0)
+                return DROP
             response = self._gateway_fault()
             if response is None:
                 try:
@@ -294,6 +306,28 @@ class PosFake:
                 {"error": "Too Many Requests"}, 429, headers={"Retry-After": str(self.retry_after)}
             )
         return None
+
+
+DROP = Response(b"", 599)
+"""Marker response of a dropped connection: never reaches the client (the socket is closed
+first, so uvicorn discards whatever the app sends afterwards)."""
+
+
+def _drop_connection(request: Request) -> None:
+    """Close the client's TCP connection without answering.
+
+    uvicorn (h11 or httptools) hands the app its ``RequestResponseCycle.receive`` bound
+    method; that cycle owns the connection's transport. Closing it and marking the cycle
+    disconnected makes uvicorn drop every later ``send`` — the client sees the connection
+    close with no response (``RemoteProtocolError: Server disconnected…`` in httpx). A server
+    without that shape gets a raised error instead (uvicorn would answer 500).
+    """
+    cycle = getattr(request.receive, "__self__", None)
+    transport = getattr(cycle, "transport", None)
+    if cycle is None or transport is None:
+        raise RuntimeError("drop_connection_next: cannot reach the connection's transport")
+    transport.close()
+    cycle.disconnected = True
 
 
 def _not_found(call: Call) -> Response:

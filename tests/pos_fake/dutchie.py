@@ -1,10 +1,13 @@
-"""``DutchiePos``: the Dutchie POS API (formerly LeafLogix) for one location.
+"""``DutchiePos``: the Dutchie POS API (formerly LeafLogix), one company, one or more
+locations.
 
-Real paths and shapes from domain.md §1.1 and the samples ``dutchie_pos_customer.sample.json``
-/ ``dutchie_pos_transaction.sample.json``: HTTP Basic with the location key, ``/whoami`` in
-PascalCase, customers paged with ``PageNumber``/``PageSize`` as bare arrays, transactions as
-one bare array per window, returns as separate negative transactions, voids flipped on the
-original. One fake = one location key (serve several fakes for several locations).
+Real paths and shapes from domain.md §1.1, the public clients cited in README.md and the samples
+``dutchie_pos_customer.sample.json`` / ``dutchie_pos_transaction.sample.json``: HTTP Basic with
+a location key (each key is one location), ``/whoami`` in PascalCase, customers paged with
+``PageNumber``/``PageSize`` and COMPANY-WIDE (the same list under every key), transactions per
+location as one array per window (at most 1440 h by default), returns as separate
+transactions, voids flipped on the original. Answers are bare arrays, or wrapped in an
+envelope key (``envelope=``), since both are reported.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ import random
 import uuid
 from collections.abc import Sequence
 from datetime import datetime, timedelta
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 from zoneinfo import ZoneInfo
 
 from starlette.responses import JSONResponse, Response
@@ -38,6 +41,7 @@ SENTINEL = "1900-01-01T00:00:00"
 UNAUTHORIZED = {"message": "Authorization has been denied for this request."}
 TAX_RATE = 0.205
 ModifiedFormat = Literal["iso", "us", "sentinel"]
+UtcStyle = Literal["z", "offset", "naive"]
 CATALOGUE = (
     (777, "Cartridge 0.5g", 40.0),
     (778, "Flower 3.5g", 35.0),
@@ -47,12 +51,32 @@ CATALOGUE = (
 )
 
 
+class DutchieLocation(NamedTuple):
+    """One location: its API key (the Basic-auth user name), id, name and time zone."""
+
+    key: str
+    id: int
+    name: str
+    timezone: str
+
+
 def _iso(value: datetime) -> str:
     return value.strftime("%Y-%m-%dT%H:%M:%S")
 
 
 def _iso_z(value: datetime) -> str:
     return value.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def format_utc(value: datetime, style: UtcStyle = "z") -> str:
+    """A UTC instant on a transaction: ``z`` ``2026-05-01T18:22:15Z``, ``offset``
+    ``2026-05-01T18:22:15+00:00`` (.NET ``DateTimeOffset``), ``naive``
+    ``2026-05-01T18:22:15`` (UTC without a zone)."""
+    if style == "offset":
+        return _iso(value) + "+00:00"
+    if style == "naive":
+        return _iso(value)
+    return _iso_z(value)
 
 
 def format_modified(value: datetime, style: ModifiedFormat) -> str:
@@ -70,7 +94,7 @@ def _whole(value: datetime) -> datetime:
 
 
 class DutchiePos(PosFake):
-    """One Dutchie location. See README.md § DutchiePos."""
+    """One Dutchie company with one or more locations. See README.md § DutchiePos."""
 
     def __init__(
         self,
@@ -79,37 +103,81 @@ class DutchiePos(PosFake):
         integrator_key: str | None = None,
         location_id: int = 4211,
         location_name: str = "Example Dispensary - Downtown",
+        locations: Sequence[Sequence[Any]] | None = None,
         company_id: int = 917,
         company_name: str = "Example Cannabis Co",
         timezone: str = "America/Denver",
         state: str = "CO",
         max_page_size: int = 100,
-        max_window_hours: float | None = None,
+        oversize_page: Literal["reject", "clamp"] = "reject",
+        envelope: str = "bare",
+        max_window_hours: float | None = 1440,
+        utc_style: UtcStyle = "z",
+        refund_totals: Literal["negative", "positive"] = "negative",
         now: datetime | None = None,
         seed: int = 0,
     ) -> None:
         super().__init__(now=now)
-        self.location_key = location_key
+        if oversize_page not in ("reject", "clamp"):
+            raise ValueError(f"oversize_page: {oversize_page!r}")
+        if utc_style not in ("z", "offset", "naive"):
+            raise ValueError(f"utc_style: {utc_style!r}")
+        if refund_totals not in ("negative", "positive"):
+            raise ValueError(f"refund_totals: {refund_totals!r}")
+        if not envelope:
+            raise ValueError("envelope: 'bare' or a key such as 'data'")
+        given = (
+            list(locations)
+            if locations is not None
+            else [(location_key, location_id, location_name)]
+        )
+        if not given:
+            raise ValueError("at least one location")
+        self.locations: dict[str, DutchieLocation] = {}
+        """location key → :class:`DutchieLocation` (the first is the default)."""
+        for entry in given:
+            key, loc_id, name, *rest = entry
+            self.locations[str(key)] = DutchieLocation(
+                str(key), int(loc_id), str(name), str(rest[0]) if rest else timezone
+            )
+        first = next(iter(self.locations.values()))
+        self.location_key = first.key
+        self.location_id = first.id
+        self.location_name = first.name
         self.integrator_key = integrator_key
-        self.location_id = location_id
-        self.location_name = location_name
         self.company_id = company_id
         self.company_name = company_name
-        self.tz = ZoneInfo(timezone)
+        self.tz = ZoneInfo(first.timezone)
         self.max_page_size = max_page_size
+        self.oversize_page = oversize_page
+        self.envelope = envelope
         self.max_window_hours = max_window_hours
+        self.utc_style: UtcStyle = utc_style
+        self.refund_totals = refund_totals
         self.rng = random.Random(seed)
         self.people = People(self.rng, state)
         self.customers: dict[int, dict[str, Any]] = {}
-        """customerId → record as served (the fake's own copy)."""
+        """customerId → record as served (the fake's own copy). Company-wide."""
         self.transactions: dict[int, dict[str, Any]] = {}
-        """transactionId → record as served (with items)."""
+        """transactionId → record as served (with items). Ids are unique company-wide."""
+        self.transaction_location: dict[int, str] = {}
+        """transactionId → the key of the location it belongs to."""
         self.customer_modified: dict[int, datetime] = {}
         """customerId → the real modification time the filter uses (whatever is displayed)."""
         self.transaction_modified: dict[int, datetime] = {}
+        self.transaction_dates: dict[int, datetime] = {}
+        """transactionId → ``transactionDate`` as an instant (what ``FromDateUTC`` sees)."""
         self._next_customer = 1_000_001
         self._next_transaction = 5_000_001
         self._next_item = 9_000_001
+
+    def _location(self, location_key: str | None) -> DutchieLocation:
+        if location_key is None:
+            return next(iter(self.locations.values()))
+        return self.locations[location_key]
+
+    def _utc(self, value: datetime) -> str:
+        return format_utc(value, self.utc_style)
 
     # -- customers ---------------------------------------------------------------------------
     def add_customer(
@@ -118,10 +186,13 @@ class DutchiePos(PosFake):
         modified: datetime | None = None,
         modified_format: ModifiedFormat = "iso",
         person: Person | None = None,
+        location_key: str | None = None,
         **fields: Any,
     ) -> dict[str, Any]:
-        """Add a customer; ``fields`` (camelCase, as served) override the generated ones;
-        ``person`` supplies name/phone/email/address (default: a new synthetic person).
+        """Add a customer (company-wide: served under every location key); ``fields``
+        (camelCase, as served) override the generated ones — e.g. ``cellPhone="0"`` beside a
+        good ``phone``; ``person`` supplies name/phone/email/address (default: a new synthetic
+        person); ``location_key`` (default the first) names ``createdAtLocation``.
 
         ``modified`` (default now) is the time the ``fromLastModifiedDateUTC`` filter sees;
         ``modified_format`` is how ``lastModifiedDateUTC`` is *displayed* (``iso``, ``us``
@@ -173,7 +244,7 @@ class DutchiePos(PosFake):
                 "driversLicenseHash": hashlib.sha256(person.email.encode()).hexdigest(),
                 "externalCustomerId": None,
                 "createdByIntegrator": None,
-                "createdAtLocation": self.location_name,
+                "createdAtLocation": self._location(location_key).name,
                 "mergedIntoCustomerId": None,
             }
             record.update(copy_json(fields))
@@ -206,11 +277,14 @@ class DutchiePos(PosFake):
         items: Sequence[tuple[int, int, float]] | None = None,
         transaction_date: datetime | None = None,
         modified: datetime | None = None,
+        location_key: str | None = None,
         **fields: Any,
     ) -> dict[str, Any]:
-        """A completed retail sale. ``items``: ``(productId, quantity, unitPrice)``
-        (default one random product). Totals: subtotal + 20.5 % tax."""
+        """A completed retail sale at ``location_key`` (default the first location).
+        ``items``: ``(productId, quantity, unitPrice)`` (default one random product).
+        Totals: subtotal + 20.5 % tax."""
         with self.lock:
+            location = self._location(location_key)
             now = _whole(self.now())
             date = _whole(transaction_date) if transaction_date is not None else now
             when = _whole(modified) if modified is not None else date + timedelta(seconds=5)
@@ -219,15 +293,24 @@ class DutchiePos(PosFake):
             self._next_transaction = max(self._next_transaction, transaction_id + 1)
             item_records = [self._item(transaction_id, *line) for line in lines]
             subtotal = money(sum(item["totalPrice"] for item in item_records))
-            record = self._transaction(transaction_id, customer_id, date, when, subtotal)
+            record = self._transaction(transaction_id, customer_id, date, when, subtotal, location)
             record["items"] = item_records
             record["totalItems"] = sum(quantity for _, quantity, _ in lines)
             record.update(copy_json(fields))
-            self.transactions[transaction_id] = record
-            self.transaction_modified[transaction_id] = when
+            self._store_transaction(record, location, date, when)
             if customer_id in self.customers:
-                self.customers[customer_id]["lastTransactionDate"] = _iso(date.astimezone(self.tz))
+                local = date.astimezone(ZoneInfo(location.timezone))
+                self.customers[customer_id]["lastTransactionDate"] = _iso(local)
             return copy_record(record)
+
+    def _store_transaction(
+        self, record: dict[str, Any], location: DutchieLocation, date: datetime, when: datetime
+    ) -> None:
+        transaction_id = record["transactionId"]
+        self.transactions[transaction_id] = record
+        self.transaction_location[transaction_id] = location.key
+        self.transaction_dates[transaction_id] = date
+        self.transaction_modified[transaction_id] = when
 
     def add_return(
         self,
@@ -237,8 +320,9 @@ class DutchiePos(PosFake):
         reason: str = "Customer return",
         when: datetime | None = None,
     ) -> dict[str, Any]:
-        """A return: a SEPARATE transaction with ``isReturn: true``, negative totals
-        (``total == -amount``, tax included) and ``returnOnTransactionId`` → the original.
+        """A return at the original's location: a SEPARATE transaction with
+        ``isReturn: true`` and ``returnOnTransactionId`` → the original; its totals are
+        negative (``total == -amount``, tax included) unless ``refund_totals="positive"``.
         The original's first not-yet-returned item gets ``isReturned``,
         ``returnedByTransactionId``, ``returnDate``, and its ``lastModifiedDateUTC`` moves to
         ``when`` (default now). Returning more than what is left raises ``ValueError``."""
@@ -246,8 +330,8 @@ class DutchiePos(PosFake):
             original = self.transactions[original_id]
             if original["isReturn"]:
                 raise ValueError(f"{original_id} is itself a return")
-            returned = -sum(
-                t["total"]
+            returned = sum(
+                abs(t["total"])
                 for t in self.transactions.values()
                 if t["returnOnTransactionId"] == original_id
             )
@@ -256,12 +340,20 @@ class DutchiePos(PosFake):
                 raise ValueError(
                     f"cannot return {total} of {original['total']} (already {returned})"
                 )
+            sign = -1 if self.refund_totals == "negative" else 1
             stamp = _whole(when) if when is not None else _whole(self.now())
+            location = self.locations[self.transaction_location[original_id]]
             return_id = self._next_transaction
             self._next_transaction += 1
-            subtotal = -money(total / (1 + TAX_RATE))
+            subtotal = sign * money(total / (1 + TAX_RATE))
             record = self._transaction(
-                return_id, original["customerId"], stamp, stamp, subtotal, total=-total
+                return_id,
+                original["customerId"],
+                stamp,
+                stamp,
+                subtotal,
+                location,
+                total=sign * total,
             )
             source = next(
                 (i for i in original["items"] if not i["isReturned"]), original["items"][0]
@@ -276,12 +368,11 @@ class DutchiePos(PosFake):
                 loyaltyEarned=subtotal,
             )
             source.update(
-                isReturned=True, returnedByTransactionId=return_id, returnDate=_iso_z(stamp)
+                isReturned=True, returnedByTransactionId=return_id, returnDate=self._utc(stamp)
             )
-            original["lastModifiedDateUTC"] = _iso_z(stamp)
+            original["lastModifiedDateUTC"] = self._utc(stamp)
             self.transaction_modified[original_id] = stamp
-            self.transactions[return_id] = record
-            self.transaction_modified[return_id] = stamp
+            self._store_transaction(record, location, stamp, stamp)
             return copy_record(record)
 
     def void(self, transaction_id: int, *, when: datetime | None = None) -> dict[str, Any]:
@@ -290,7 +381,9 @@ class DutchiePos(PosFake):
         with self.lock:
             record = self.transactions[transaction_id]
             stamp = _whole(when) if when is not None else _whole(self.now())
-            record.update(isVoid=True, voidDate=_iso_z(stamp), lastModifiedDateUTC=_iso_z(stamp))
+            record.update(
+                isVoid=True, voidDate=self._utc(stamp), lastModifiedDateUTC=self._utc(stamp)
+            )
             self.transaction_modified[transaction_id] = stamp
             return copy_record(record)
 
@@ -326,6 +419,7 @@ class DutchiePos(PosFake):
         date: datetime,
         modified: datetime,
         subtotal: float,
+        location: DutchieLocation,
         *,
         total: float | None = None,
     ) -> dict[str, Any]:
@@ -335,9 +429,9 @@ class DutchiePos(PosFake):
             "transactionId": transaction_id,
             "customerId": customer_id,
             "employeeId": 42,
-            "transactionDate": _iso_z(date),
-            "transactionDateLocalTime": _iso(date.astimezone(self.tz)),
-            "lastModifiedDateUTC": _iso_z(modified),
+            "transactionDate": self._utc(date),
+            "transactionDateLocalTime": _iso(date.astimezone(ZoneInfo(location.timezone))),
+            "lastModifiedDateUTC": self._utc(modified),
             "voidDate": None,
             "isVoid": False,
             "isReturn": False,
@@ -380,8 +474,8 @@ class DutchiePos(PosFake):
         """Realistic messy data: customers with phones in varied formats, ~25 % of
         ``lastModifiedDateUTC`` in ``MM/DD/YYYY HH:MM:SS``, ~5 % the 1900 sentinel, some
         ``"N/A"`` strings, ``springBigMemberId`` mostly ``"0"``, two anonymous customers;
-        ``n_orders`` sales over the last ``days`` days, ~6 % returned (partly or fully), ~2 %
-        voided. Returns counts."""
+        ``n_orders`` sales over the last ``days`` days (spread over the locations), ~6 %
+        returned (partly or fully), ~2 % voided. Returns counts."""
         with self.lock:
             rng = self.rng = random.Random(seed)
             self.people.rng = rng
@@ -440,7 +534,10 @@ class DutchiePos(PosFake):
                     break
                 date = now - timedelta(seconds=rng.randint(60, days * 86_400))
                 lines = [self._random_line() for _ in range(rng.choice((1, 1, 2, 3)))]
-                sale = self.add_transaction(rng.choice(ids), items=lines, transaction_date=date)
+                where = rng.choice(list(self.locations)) if len(self.locations) > 1 else None
+                sale = self.add_transaction(
+                    rng.choice(ids), items=lines, transaction_date=date, location_key=where
+                )
                 counts["transactions"] += 1
                 roll = rng.random()
                 later = min(now, date + timedelta(days=rng.randint(0, 7), hours=1))
@@ -464,25 +561,33 @@ class DutchiePos(PosFake):
 
     @property
     def basic_auth(self) -> tuple[str, str]:
-        """``(location_key, "")`` — what a client sends as HTTP Basic."""
+        """``(location_key, "")`` of the first location — what a client sends as HTTP Basic."""
         return (self.location_key, "")
 
-    def _check_auth(self, call: Call) -> None:
+    def basic_auth_for(self, location_key: str) -> tuple[str, str]:
+        """``(location_key, "")`` for one location (KeyError when unknown)."""
+        return (self.locations[location_key].key, "")
+
+    def _check_auth(self, call: Call) -> DutchieLocation:
         credentials = basic_credentials(call)
         allowed = {""} | ({self.integrator_key} if self.integrator_key else set())
         if (
             credentials is None
-            or credentials[0] != self.location_key
+            or credentials[0] not in self.locations
             or (credentials[1] not in allowed)
         ):
             raise HttpError(401, UNAUTHORIZED, {"WWW-Authenticate": 'Basic realm="api"'})
+        return self.locations[credentials[0]]
+
+    def _wrap(self, rows: list[dict[str, Any]]) -> Any:
+        return rows if self.envelope == "bare" else {self.envelope: rows}
 
     def _whoami(self, call: Call) -> Response:
-        self._check_auth(call)
+        location = self._check_auth(call)
         return JSONResponse(
             {
-                "LocationName": self.location_name,
-                "LocationId": self.location_id,
+                "LocationName": location.name,
+                "LocationId": location.id,
                 "CompanyName": self.company_name,
                 "CompanyId": self.company_id,
             }
@@ -495,6 +600,8 @@ class DutchiePos(PosFake):
         size = _int(query, "pagesize", self.max_page_size)
         if page < 1:
             raise HttpError(400, {"message": "PageNumber must be 1 or greater."})
+        if size > self.max_page_size and self.oversize_page == "clamp":
+            size = self.max_page_size
         if not 1 <= size <= self.max_page_size:
             raise HttpError(
                 400, {"message": f"PageSize must be between 1 and {self.max_page_size}."}
@@ -506,10 +613,10 @@ class DutchiePos(PosFake):
             if since is None or self.customer_modified[customer_id] >= since
         ]
         start = (page - 1) * size
-        return self.list_response(copy_json(rows[start : start + size]))
+        return self.list_response(self._wrap(copy_json(rows[start : start + size])))
 
     def _transactions(self, call: Call) -> Response:
-        self._check_auth(call)
+        location = self._check_auth(call)
         query = lower_query(call)
         groups = {
             "TransactionId": "transactionid" in query,
@@ -528,9 +635,14 @@ class DutchiePos(PosFake):
                 },
             )
         detail = query.get("includedetail", "").lower() == "true"
+        mine = sorted(
+            transaction_id
+            for transaction_id, key in self.transaction_location.items()
+            if key == location.key
+        )
         if chosen[0] == "TransactionId":
             wanted = _int(query, "transactionid", 0)
-            rows = [self.transactions[wanted]] if wanted in self.transactions else []
+            rows = [self.transactions[wanted]] if wanted in mine else []
         else:
             prefix = (
                 "fromdateutc" if chosen[0].startswith("FromDate") else "fromlastmodifieddateutc"
@@ -549,26 +661,30 @@ class DutchiePos(PosFake):
                     400,
                     {"message": f"The date range cannot exceed {self.max_window_hours:g} hours."},
                 )
-            rows = []
-            for transaction_id, record in sorted(self.transactions.items()):
-                stamp = (
-                    parse_iso(record["transactionDate"])
-                    if prefix == "fromdateutc"
-                    else self.transaction_modified[transaction_id]
-                )
-                if stamp is not None and lower <= stamp <= upper:
-                    rows.append(record)
+            stamps = (
+                self.transaction_dates if prefix == "fromdateutc" else self.transaction_modified
+            )
+            rows = [
+                self.transactions[transaction_id]
+                for transaction_id in mine
+                if lower <= stamps[transaction_id] <= upper
+            ]
         served = copy_json(rows)
         if not detail:
             for record in served:
                 record["items"] = []
-        return self.list_response(served)
+        return self.list_response(self._wrap(served))
 
 
 def _pretty(name: str) -> str:
     return {
         "fromdateutc": "FromDateUTC",
+        "todateutc": "ToDateUTC",
         "fromlastmodifieddateutc": "FromLastModifiedDateUTC",
+        "tolastmodifieddateutc": "ToLastModifiedDateUTC",
+        "transactionid": "TransactionId",
+        "pagenumber": "PageNumber",
+        "pagesize": "PageSize",
     }.get(name, name)
 
 
@@ -579,10 +695,14 @@ def _int(query: dict[str, str], name: str, default: int) -> int:
     try:
         return int(raw)
     except ValueError:
-        raise HttpError(400, {"message": f"The value '{raw}' is not valid for {name}."}) from None
+        raise HttpError(
+            400, {"message": f"The value '{raw}' is not valid for {_pretty(name)}."}
+        ) from None
 
 
 def _time(query: dict[str, str], name: str) -> datetime | None:
+    """An ISO-8601 instant: ``Z`` or an offset, 0-7 fractional digits (.NET's ``"O"`` format
+    ``2026-05-01T00:00:00.0000000Z``), naive = UTC, or a bare ``YYYY-MM-DD`` (midnight UTC)."""
     raw = query.get(name)
     if raw in (None, ""):
         return None

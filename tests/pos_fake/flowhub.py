@@ -1,12 +1,15 @@
 """``FlowhubPos``: the Flowhub public API.
 
-Real paths and shapes from domain.md §1.3, ``flowhub_customer.sample.json`` and
-``flowhub_order.sample.json``: headers ``clientId`` + ``key``; customers
-``GET /v1/customers/?updated_after=ISO&page=&page_size=`` → ``{"total", "customers"}``; orders
-per location ``GET /v1/orders/findByLocationId/{importId}?created_after=YYYY-MM-DD&…`` →
-``{"total", "orders"}`` filtered on the **store-local creation date** (an ISO timestamp →
-404); lowercase ``orderStatus: "sold"``; refunds are orders with ``originalSaleId`` and
-negative totals; voids set ``voided: true``.
+Real paths and shapes from domain.md §1.3, the public client cited in README.md
+(yerba-buena/flowhub-client-ts), ``flowhub_customer.sample.json`` and
+``flowhub_order.sample.json``: headers ``clientId`` + ``key``; stores
+``GET /v0/clientsLocations`` → ``{"status", "data"}`` (``/v0/locations`` is per-location
+inventory: 404 here); customers ``GET /v1/customers/?updated_after=YYYY-MM-DD&page=&page_size=``
+(org-wide; the answer's shape is undocumented: ``customers_envelope=``); orders per location
+``GET /v1/orders/findByLocationId/{importId}?created_after=YYYY-MM-DD&…`` → ``{"total",
+"orders"}`` filtered on the **store-local creation date**. Every date bound is a day: an ISO
+timestamp → 404. Amounts in integer cents (``amounts=``); lowercase ``orderStatus: "sold"``;
+refunds are orders with ``originalSaleId`` and negative totals; voids set ``voided: true``.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ import random
 import re
 from collections.abc import Sequence
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 from starlette.responses import JSONResponse, Response
@@ -54,10 +57,18 @@ class FlowhubPos(PosFake):
         state: str = "MI",
         locations: Sequence[str] = ("Example Dispensary - Detroit",),
         max_page_size: int = 500,
+        customers_envelope: Literal["data", "customers", "bare"] = "data",
+        amounts: Literal["cents", "dollars"] = "cents",
         now: datetime | None = None,
         seed: int = 0,
     ) -> None:
         super().__init__(now=now)
+        if customers_envelope not in ("data", "customers", "bare"):
+            raise ValueError(f"customers_envelope: {customers_envelope!r}")
+        if amounts not in ("cents", "dollars"):
+            raise ValueError(f"amounts: {amounts!r}")
+        self.customers_envelope = customers_envelope
+        self.amounts = amounts
         self.client_id = client_id
         self.api_key = api_key
         self.timezone = timezone
@@ -76,6 +87,16 @@ class FlowhubPos(PosFake):
     def headers(self) -> dict[str, str]:
         """What a client sends: ``{"clientId": …, "key": …}``."""
         return {"clientId": self.client_id, "key": self.api_key}
+
+    def amount(self, dollars: float) -> int | float:
+        """A money value as served: integer cents (``amounts="cents"``) or dollars."""
+        if self.amounts == "cents":
+            return round(money(dollars) * 100)
+        return money(dollars)
+
+    def dollars(self, served: float) -> float:
+        """The inverse of :meth:`amount`."""
+        return money(served / 100) if self.amounts == "cents" else money(served)
 
     # -- locations -----------------------------------------------------------------------------
     def add_location(
@@ -186,13 +207,14 @@ class FlowhubPos(PosFake):
         **fields: Any,
     ) -> dict[str, Any]:
         """A completed sale at ``location`` (importId/locationId; default the first).
-        ``items``: ``(productId, quantity, unitPrice)``; totals + 17 % tax, in dollars."""
+        ``items``: ``(productId, quantity, unitPrice)`` with the price in DOLLARS; totals +
+        17 % tax, served in cents (or dollars with ``amounts="dollars"``)."""
         with self.lock:
             store = self._location(location)
             created = (created_at or self.now()).replace(microsecond=0)
             lines = list(items) if items is not None else [self._random_line()]
             cart = [self._item(*line) for line in lines]
-            subtotal = money(sum(i["totalPrice"] for i in cart))
+            subtotal = money(sum(quantity * price for _, quantity, price in lines))
             record = self._order(store, customer_id, created, subtotal)
             record["itemsInCart"] = cart
             record.update(copy_json(fields))
@@ -203,27 +225,27 @@ class FlowhubPos(PosFake):
         self, original_id: str, amount: float | str, *, created_at: datetime | None = None
     ) -> dict[str, Any]:
         """A refund: a new order at the same location with ``originalSaleId`` → the sale and
-        negative totals (``totals.FinalTotal == -amount``); ``orderStatus`` stays ``"sold"``.
-        The original is unchanged."""
+        negative totals (``amount`` in DOLLARS; ``totals.FinalTotal == -amount`` served in
+        cents, e.g. ``-1170``); ``orderStatus`` stays ``"sold"``. The original is unchanged."""
         with self.lock:
             original = self.orders[original_id]
             if original["originalSaleId"]:
                 raise ValueError(f"{original_id} is itself a refund")
             refunded = -sum(
-                o["totals"]["FinalTotal"]
+                self.dollars(o["totals"]["FinalTotal"])
                 for o in self.orders.values()
                 if o["originalSaleId"] == original_id
             )
+            sold = self.dollars(original["totals"]["FinalTotal"])
             total = money(amount)
-            if total <= 0 or total > money(original["totals"]["FinalTotal"] - refunded) + 0.001:
-                raise ValueError(f"cannot refund {total} of {original['totals']['FinalTotal']}")
+            if total <= 0 or total > money(sold - refunded) + 0.001:
+                raise ValueError(f"cannot refund {total} of {sold}")
             store = self._location(original["locationId"])
             created = (created_at or self.now()).replace(microsecond=0)
             subtotal = -money(total / (1 + TAX_RATE))
             record = self._order(store, original["customerId"], created, subtotal, total=-total)
-            item = dict(original["itemsInCart"][0], quantity=-1, totalPrice=subtotal)
+            item = dict(original["itemsInCart"][0], quantity=-1, totalPrice=self.amount(subtotal))
             record.update(originalSaleId=original_id, itemsInCart=[item])
-            record["payments"][0]["amount"] = -total
             self.orders[record["id"]] = record
             return copy_record(record)
 
@@ -250,8 +272,8 @@ class FlowhubPos(PosFake):
             "productName": name,
             "sku": sku,
             "quantity": quantity,
-            "unitPrice": money(price),
-            "totalPrice": money(quantity * price),
+            "unitPrice": self.amount(price),
+            "totalPrice": self.amount(quantity * price),
             "category": category,
             "brand": "Brand",
         }
@@ -291,14 +313,19 @@ class FlowhubPos(PosFake):
             "currentPoints": customer["loyaltyPoints"] if customer else 0,
             "itemsInCart": [],
             "payments": [
-                {"_id": f"pm{n}", "paymentType": "cash", "amount": grand, "loyaltyPoints": 0}
+                {
+                    "_id": f"pm{n}",
+                    "paymentType": "cash",
+                    "amount": self.amount(grand),
+                    "loyaltyPoints": 0,
+                }
             ],
             "totals": {
-                "FinalTotal": grand,
-                "SubTotal": subtotal,
+                "FinalTotal": self.amount(grand),
+                "SubTotal": self.amount(subtotal),
                 "TotalDiscounts": 0,
                 "TotalFees": 0,
-                "TotalTaxes": tax,
+                "TotalTaxes": self.amount(tax),
             },
             "integratorId": "",
             "fulfilledBy": "",
@@ -356,7 +383,7 @@ class FlowhubPos(PosFake):
                 counts["orders"] += 1
                 roll = rng.random()
                 if roll < 0.06:
-                    total = sale["totals"]["FinalTotal"]
+                    total = self.dollars(sale["totals"]["FinalTotal"])
                     amount = total if rng.random() < 0.5 else money(total / 2)
                     later = min(now, created + timedelta(days=rng.randint(0, 5), hours=1))
                     self.add_refund(sale["id"], amount, created_at=later)
@@ -372,7 +399,6 @@ class FlowhubPos(PosFake):
         return [
             Route("/v1/customers/", customers, methods=["GET"]),
             Route("/v1/customers", customers, methods=["GET"]),
-            Route("/v0/locations", self.endpoint(self._locations), methods=["GET"]),
             Route("/v0/clientsLocations", self.endpoint(self._clients_locations), methods=["GET"]),
             Route(
                 "/v1/orders/findByLocationId/{import_id}",
@@ -407,36 +433,35 @@ class FlowhubPos(PosFake):
         self._check_auth(call)
         page, size = self._paging(call)
         bounds = {
-            name: _instant(call, name)
+            name: _local_date(call, name)
             for name in ("created_after", "created_before", "updated_after", "updated_before")
         }
+        zone = ZoneInfo(self.timezone)
         rows: list[dict[str, Any]] = []
         for record in self.customers.values():
-            created = datetime.fromisoformat(record["createdAt"])
-            updated = datetime.fromisoformat(record["updatedAt"])
-            if (
-                (bounds["created_after"] and created < bounds["created_after"])
-                or (bounds["created_before"] and created >= bounds["created_before"])
-                or (bounds["updated_after"] and updated < bounds["updated_after"])
-                or (bounds["updated_before"] and updated >= bounds["updated_before"])
+            created = datetime.fromisoformat(record["createdAt"]).astimezone(zone).date()
+            updated = datetime.fromisoformat(record["updatedAt"]).astimezone(zone).date()
+            if not (
+                _in_days(created, bounds["created_after"], bounds["created_before"])
+                and _in_days(updated, bounds["updated_after"], bounds["updated_before"])
             ):
                 continue
             rows.append(record)
         order_by = call.query.get("order_by", "createdAt")
+        descending = order_by.startswith("-") or order_by.lower() == "desc"
         key = order_by.lstrip("-")
         if key not in ("createdAt", "updatedAt"):
             key = "createdAt"
-        rows.sort(key=lambda r: (r[key], r["id"]), reverse=order_by.startswith("-"))
+        rows.sort(key=lambda r: (r[key], r["id"]), reverse=descending)
         served = copy_json(rows[(page - 1) * size : page * size])
         if "store_id" not in call.query:
             for record in served:
                 record.pop("loyaltyPointsInPennies", None)
-        return self.list_response({"total": len(rows), "customers": served})
-
-    def _locations(self, call: Call) -> Response:
-        self._check_auth(call)
-        keys = ("locationId", "importId", "locationName", "address")
-        return JSONResponse([{k: loc[k] for k in keys} for loc in copy_json(self.locations)])
+        if self.customers_envelope == "bare":
+            return self.list_response(served)
+        if self.customers_envelope == "customers":
+            return self.list_response({"total": len(rows), "customers": served})
+        return self.list_response({"status": 200, "data": served})
 
     def _clients_locations(self, call: Call) -> Response:
         self._check_auth(call)
@@ -451,10 +476,11 @@ class FlowhubPos(PosFake):
             store = self._location(record["locationId"])
             created = datetime.fromisoformat(record["createdAt"])
             day = created.astimezone(ZoneInfo(store["timeZone"])).date()
-            if (after and day < after) or (before and day >= before):
+            if not _in_days(day, after, before):
                 continue
             kept.append(record)
-        kept.sort(key=lambda r: (r["createdAt"], r["id"]))
+        descending = call.query.get("order_by", "asc").lower() in ("desc", "-createdat")
+        kept.sort(key=lambda r: (r["createdAt"], r["id"]), reverse=descending)
         served = copy_json(kept[(page - 1) * size : page * size])
         return self.list_response({"total": len(kept), "orders": served})
 
@@ -476,15 +502,9 @@ class FlowhubPos(PosFake):
         )
 
 
-def _instant(call: Call, name: str) -> datetime | None:
-    raw = call.query.get(name)
-    if not raw:
-        return None
-    try:
-        value = datetime.fromisoformat(raw)
-    except ValueError:
-        raise HttpError(400, {"message": f"{name} must be an ISO-8601 date or timestamp"}) from None
-    return value if value.tzinfo else value.replace(tzinfo=ZoneInfo("UTC"))
+def _in_days(day: date, after: date | None, before: date | None) -> bool:
+    """``after`` inclusive, ``before`` exclusive (assumption)."""
+    return (after is None or day >= after) and (before is None or day < before)
 
 
 def _local_date(call: Call, name: str) -> date | None:

@@ -5,7 +5,10 @@ Real paths and shapes from domain.md §1.2 and ``treez_customer.sample.json`` /
 ``config/api/gettokens`` sent raw in ``authorization`` plus a ``client_id`` header, path-embedded
 ``lastUpdated/after/{ts}/page/{n}/pagesize/{size}`` lists, **newest first**, ``{"data": […]}``
 for customers and ``{"ticketList": […]}`` for tickets, both ``[]`` past the last page. Ids are
-only unique per dispensary (two dispensaries reuse ``"100001"`` and ``"T-0001"``).
+only unique per dispensary (two dispensaries reuse ``"100001"`` and ``"T-0001"``). A ticket's
+``type`` is its sales channel (POS, DELIVERY, PICKUP, EXPRESS); a refund is the ticket whose
+``original_ticket_id`` is set. ``order_status`` moves through in-progress states to COMPLETED
+or CANCELED.
 """
 
 from __future__ import annotations
@@ -26,6 +29,16 @@ from tests.pos_fake.data import PHONE_STYLES, People, Person
 
 BASE = "/v2.0/dispensary/{dispensary}"
 TAX_RATE = 0.205
+CHANNELS = ("POS", "DELIVERY", "PICKUP", "EXPRESS")
+"""Ticket ``type`` values seen in public code: the sales channel, never a refund marker."""
+IN_PROGRESS = (
+    "VERIFICATION_PENDING",
+    "AWAITING_PROCESSING",
+    "IN_PROCESS",
+    "PACKED_READY",
+    "OUT_FOR_DELIVERY",
+)
+ORDER_STATUSES = (*IN_PROGRESS, "COMPLETED", "CANCELED")
 CATALOGUE = (
     ("P1", "Brand", "CARTRIDGE", 40.0),
     ("P2", "Brand", "FLOWER", 35.0),
@@ -37,6 +50,13 @@ CATALOGUE = (
 
 def _fail(reason: str) -> dict[str, str]:
     return {"resultCode": "FAIL", "resultReason": reason}
+
+
+def _offset_without_colon(value: datetime) -> str:
+    """``2026-01-11T13:56:05.000-0800``: milliseconds and an offset WITHOUT a colon, as in
+    the token answer's ``expires_at``."""
+    millis = f"{value.microsecond // 1000:03d}"
+    return value.strftime("%Y-%m-%dT%H:%M:%S.") + millis + value.strftime("%z")
 
 
 @dataclass
@@ -73,12 +93,23 @@ class TreezPos(PosFake):
         timezone: str = "America/Los_Angeles",
         state: str = "CA",
         max_page_size: int = 50,
+        refuse_with_200: bool = False,
+        invalid_token_with_200: bool = False,
+        refund_totals: Literal["negative", "positive"] = "negative",
         now: datetime | None = None,
         seed: int = 0,
     ) -> None:
         super().__init__(now=now)
         if not dispensaries:
             raise ValueError("at least one dispensary")
+        if refund_totals not in ("negative", "positive"):
+            raise ValueError(f"refund_totals: {refund_totals!r}")
+        self.refuse_with_200 = refuse_with_200
+        """A refused token request answers 200 ``{"resultCode": "FAIL", …}`` (else 401)."""
+        self.invalid_token_with_200 = invalid_token_with_200
+        """A data request with a missing/wrong/expired token answers 200 ``{"resultCode":
+        "FAIL", …}`` — no ``data``/``ticketList`` key — (else 401)."""
+        self.refund_totals = refund_totals
         self.client_id = client_id
         self.api_key = api_key
         self.token_ttl = token_ttl
@@ -204,7 +235,8 @@ class TreezPos(PosFake):
         date_created: datetime | None = None,
         **fields: Any,
     ) -> dict[str, Any]:
-        """A completed SALE ticket. ``customer_id`` is served as a NUMBER (None: walk-in).
+        """A COMPLETED sale ticket (``type`` = the channel, default ``"POS"``; pass
+        ``type="DELIVERY"`` etc.). ``customer_id`` is served as a NUMBER (None: walk-in).
         ``items``: ``(product_id, quantity, unit price)``; totals + 20.5 % tax."""
         with self.lock:
             d = self._d(dispensary)
@@ -233,29 +265,31 @@ class TreezPos(PosFake):
         reason: str = "Customer return",
         when: datetime | None = None,
     ) -> dict[str, Any]:
-        """A REFUND ticket: ``type: "REFUND"``, ``original_ticket_id`` → the sale,
-        ``refund_reason``, negative totals (``total == -amount``), ``payment_status:
-        "REFUNDED"``. The original ticket is left unchanged."""
+        """A refund ticket: ``original_ticket_id`` → the sale, ``refund_reason``, the SAME
+        ``type`` (sales channel) as the sale, ``payment_status: "REFUNDED"``, and totals of
+        ``amount`` — negative (``total == -amount``) unless ``refund_totals="positive"``.
+        The original ticket is left unchanged."""
         with self.lock:
             d = self._d(dispensary)
             original = d.tickets[original_ticket_id]
-            if original["type"] != "SALE":
-                raise ValueError(f"{original_ticket_id} is not a SALE")
-            refunded = -sum(
-                t["total"]
+            if original["original_ticket_id"] is not None:
+                raise ValueError(f"{original_ticket_id} is itself a refund")
+            refunded = sum(
+                abs(t["total"])
                 for t in d.tickets.values()
                 if t["original_ticket_id"] == original_ticket_id
             )
             total = money(amount)
             if total <= 0 or total > money(original["total"] - refunded) + 0.001:
                 raise ValueError(f"cannot refund {total} of {original['total']}")
+            sign = -1 if self.refund_totals == "negative" else 1
             created = (when or self.now()).replace(microsecond=0)
-            subtotal = -money(total / (1 + TAX_RATE))
-            record = self._ticket(d, original["customer_id"], created, subtotal, total=-total)
+            subtotal = sign * money(total / (1 + TAX_RATE))
+            record = self._ticket(d, original["customer_id"], created, subtotal, total=sign * total)
             source = original["items"][0]
             item = dict(source, quantity=1, price_total=subtotal)
             record.update(
-                type="REFUND",
+                type=original["type"],
                 payment_status="REFUNDED",
                 refund_reason=reason,
                 original_ticket_id=original_ticket_id,
@@ -265,6 +299,66 @@ class TreezPos(PosFake):
             d.tickets[record["ticket_id"]] = record
             d.ticket_updated[record["ticket_id"]] = created + timedelta(minutes=1)
             return copy_record(record)
+
+    def add_pending_ticket(
+        self,
+        customer_id: str | int | None,
+        *,
+        status: str = "AWAITING_PROCESSING",
+        dispensary: str | None = None,
+        items: Sequence[tuple[str, int, float]] | None = None,
+        date_created: datetime | None = None,
+        **fields: Any,
+    ) -> dict[str, Any]:
+        """A ticket not completed yet: ``order_status`` one of ``VERIFICATION_PENDING``,
+        ``AWAITING_PROCESSING``, ``IN_PROCESS``, ``PACKED_READY``, ``OUT_FOR_DELIVERY``;
+        ``date_closed: null``, ``payment_status: "UNPAID"`` (assumption). Move it on with
+        :meth:`set_status`, finish it with :meth:`complete` or :meth:`cancel`."""
+        if status not in IN_PROGRESS:
+            raise ValueError(f"not an in-progress order_status: {status!r}")
+        fields.setdefault("type", "DELIVERY")
+        record = self.add_ticket(
+            customer_id, dispensary=dispensary, items=items, date_created=date_created, **fields
+        )
+        with self.lock:
+            d = self._d(dispensary)
+            stored = d.tickets[record["ticket_id"]]
+            stored.update(order_status=status, payment_status="UNPAID", date_closed=None)
+            for payment in stored["payments"]:
+                payment["payment_date"] = None
+            return copy_record(stored)
+
+    def set_status(
+        self,
+        ticket_id: str,
+        status: str,
+        *,
+        dispensary: str | None = None,
+        when: datetime | None = None,
+    ) -> dict[str, Any]:
+        """Set ``order_status`` (any of :data:`ORDER_STATUSES`) and bump
+        ``last_updated_at`` to ``when`` (default now). ``COMPLETED`` also sets
+        ``date_closed`` and ``payment_status: "PAID"`` (see :meth:`complete`)."""
+        if status not in ORDER_STATUSES:
+            raise ValueError(f"unknown order_status: {status!r}")
+        with self.lock:
+            d = self._d(dispensary)
+            record = d.tickets[ticket_id]
+            stamp = (when or self.now()).replace(microsecond=0)
+            record.update(order_status=status, last_updated_at=self.stamp(stamp))
+            if status == "COMPLETED":
+                record.update(date_closed=self.stamp(stamp), payment_status="PAID")
+                for payment in record["payments"]:
+                    payment["payment_date"] = self.stamp(stamp)
+            d.ticket_updated[ticket_id] = stamp
+            return copy_record(record)
+
+    def complete(
+        self, ticket_id: str, *, dispensary: str | None = None, when: datetime | None = None
+    ) -> dict[str, Any]:
+        """Finish an in-progress ticket: ``order_status: "COMPLETED"``, ``date_closed`` and
+        ``last_updated_at`` = ``when`` (default now), ``payment_status: "PAID"``."""
+        return self.set_status(ticket_id, "COMPLETED", dispensary=dispensary, when=when)
 
     def cancel(self, ticket_id: str, *, dispensary: str | None = None) -> dict[str, Any]:
         """``order_status: "CANCELED"`` on the ticket; ``last_updated_at`` = now."""
@@ -308,7 +402,7 @@ class TreezPos(PosFake):
         grand = money(subtotal + tax) if total is None else total
         closed = created + timedelta(minutes=1)
         return {
-            "type": "SALE",
+            "type": "POS",
             "ticket_id": f"T-{number:04d}",
             "order_number": str(1000 + number),
             "external_order_number": None,
@@ -365,13 +459,21 @@ class TreezPos(PosFake):
         days: int = 90,
     ) -> dict[str, int]:
         """Customers (phones in varied formats, ~20 % ``opt_out: "true"``, ~2 % merged into
-        another) and ``n_orders`` SALE tickets over the last ``days`` days (~5 % walk-ins with
-        ``customer_id: null``), ~6 % refunded by a REFUND ticket, ~1 % CANCELED."""
+        another) and ``n_orders`` sale tickets over the last ``days`` days in the four
+        channels (mostly POS; ~5 % walk-ins with ``customer_id: null``), ~6 % refunded by a
+        refund ticket, ~1 % CANCELED, ~2 % still in progress."""
         with self.lock:
             rng = self.rng = random.Random(seed)
             self.people.rng = rng
             now = self.now().replace(microsecond=0)
-            counts = {"customers": 0, "merged": 0, "tickets": 0, "refunds": 0, "canceled": 0}
+            counts = {
+                "customers": 0,
+                "merged": 0,
+                "tickets": 0,
+                "refunds": 0,
+                "canceled": 0,
+                "in_progress": 0,
+            }
             ids: list[str] = []
             for _ in range(n_customers):
                 person = self.people.next()
@@ -401,11 +503,23 @@ class TreezPos(PosFake):
                 created = now - timedelta(seconds=rng.randint(120, days * 86_400))
                 customer = rng.choice(ids) if ids and rng.random() >= 0.05 else None
                 lines = [self._random_line() for _ in range(rng.choice((1, 1, 2, 3)))]
+                channel = rng.choices(CHANNELS, (70, 15, 10, 5))[0]
+                roll = rng.random()
+                if roll >= 0.98:
+                    self.add_pending_ticket(
+                        customer,
+                        status=rng.choice(IN_PROGRESS),
+                        dispensary=dispensary,
+                        items=lines,
+                        date_created=created,
+                        type=channel,
+                    )
+                    counts["in_progress"] += 1
+                    continue
                 sale = self.add_ticket(
-                    customer, dispensary=dispensary, items=lines, date_created=created
+                    customer, dispensary=dispensary, items=lines, date_created=created, type=channel
                 )
                 counts["tickets"] += 1
-                roll = rng.random()
                 later = min(now, created + timedelta(days=rng.randint(0, 5), hours=2))
                 if roll < 0.06:
                     amount = sale["total"] if rng.random() < 0.5 else money(sale["total"] / 2)
@@ -457,17 +571,24 @@ class TreezPos(PosFake):
         self.tokens[refresh.value] = refresh
         return JSONResponse(
             {
+                "resultCode": "SUCCESS",
                 "access_token": access.value,
-                "expires_in": int(self.token_ttl),
+                "expires_at": _offset_without_colon(access.expires_at.astimezone(self.tz)),
+                "expires_in": str(int(self.token_ttl)),
                 "refresh_token": refresh.value,
             }
         )
+
+    def _refusal(self, reason: str) -> HttpError:
+        """A refused token request: 401, or 200 with ``refuse_with_200`` (no access_token
+        either way)."""
+        return HttpError(200 if self.refuse_with_200 else 401, _fail(reason))
 
     def _gettokens(self, call: Call) -> Response:
         self.token_requests += 1
         d = self._dispensary(call)
         if (call.form.get("client_id"), call.form.get("apikey")) != (self.client_id, self.api_key):
-            raise HttpError(401, _fail("Invalid client_id or apikey"))
+            raise self._refusal("Invalid client_id or apikey")
         return self._issue(d.name)
 
     def _refresh(self, call: Call) -> Response:
@@ -480,18 +601,19 @@ class TreezPos(PosFake):
             or token.kind != "refresh"
             or token.dispensary != d.name
         ):
-            raise HttpError(401, _fail("Invalid client_id or refresh_token"))
+            raise self._refusal("Invalid client_id or refresh_token")
         del self.tokens[token.value]
         return self._issue(d.name)
 
     def _check_auth(self, call: Call, d: Dispensary) -> None:
         token = self.tokens.get(call.headers.get("authorization", ""))
+        status = 200 if self.invalid_token_with_200 else 401
         if call.headers.get("client_id") != self.client_id:
-            raise HttpError(401, _fail("Missing or invalid client_id header"))
+            raise HttpError(status, _fail("Missing or invalid client_id header"))
         if token is None or token.kind != "access" or token.dispensary != d.name:
-            raise HttpError(401, _fail("Invalid access token"))
+            raise HttpError(status, _fail("Invalid access token"))
         if self.now() >= token.expires_at:
-            raise HttpError(401, _fail("Access token expired"))
+            raise HttpError(status, _fail("Access token expired"))
 
     def _page(self, call: Call) -> tuple[Dispensary, datetime, int, int]:
         d = self._dispensary(call)

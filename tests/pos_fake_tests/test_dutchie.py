@@ -1,10 +1,12 @@
-"""DutchiePos over real HTTP: Basic auth, /whoami, paged customers, transaction windows,
-returns and voids, quirks, faults."""
+"""DutchiePos over real HTTP: Basic auth per location key, /whoami, company-wide paged
+customers, per-location transaction windows (1440 h cap, .NET/date-only formats), bare or
+enveloped answers, returns and voids, quirks, faults."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 
+import httpx2
 import pytest
 
 from tests.pos_fake import SENTINEL, DutchiePos
@@ -146,7 +148,7 @@ def test_transactions_window_is_a_bare_array_without_paging(fake: DutchiePos) ->
         assert got[0]["items"]
         all_of_them = client.get(
             TRANSACTIONS,
-            params={"FromLastModifiedDateUTC": "2026-01-01T00:00:00Z"},
+            params={"FromLastModifiedDateUTC": "2026-04-01T00:00:00Z"},
             auth=fake.basic_auth,
         ).json()
         assert len(all_of_them) == 2
@@ -177,18 +179,55 @@ def test_transaction_filter_groups_are_exclusive_and_required(fake: DutchiePos) 
         assert client.get(TRANSACTIONS, params=backwards, auth=fake.basic_auth).status_code == 400
 
 
-def test_max_window_hours_when_enabled() -> None:
-    fake = DutchiePos(now=NOW, max_window_hours=1440)
+def test_max_window_is_1440_hours_by_default_on_both_date_groups(fake: DutchiePos) -> None:
+    assert fake.max_window_hours == 1440
     with serve(fake) as (_, client):
-        wide = {
-            "FromLastModifiedDateUTC": "2026-01-01T00:00:00Z",
-            "ToLastModifiedDateUTC": NOW.isoformat(),
-        }
-        response = client.get(TRANSACTIONS, params=wide, auth=fake.basic_auth)
-        assert response.status_code == 400
-        assert "1440" in response.json()["message"]
-        ok = {"FromLastModifiedDateUTC": "2026-04-01T00:00:00Z"}
-        assert client.get(TRANSACTIONS, params=ok, auth=fake.basic_auth).status_code == 200
+        for lower, upper in (
+            ("FromLastModifiedDateUTC", "ToLastModifiedDateUTC"),
+            ("FromDateUTC", "ToDateUTC"),
+        ):
+            wide = {lower: "2026-01-01T00:00:00Z", upper: NOW.isoformat()}
+            response = client.get(TRANSACTIONS, params=wide, auth=fake.basic_auth)
+            assert response.status_code == 400, lower
+            assert "1440" in response.json()["message"]
+            # To defaults to now: From alone is measured against now.
+            alone = client.get(
+                TRANSACTIONS, params={lower: "2026-01-01T00:00:00Z"}, auth=fake.basic_auth
+            )
+            assert alone.status_code == 400
+            exactly = {lower: "2026-03-01", upper: "2026-04-30"}  # 60 days = 1440 h
+            assert client.get(TRANSACTIONS, params=exactly, auth=fake.basic_auth).status_code == 200
+            over = {lower: "2026-03-01", upper: "2026-04-30T00:00:01Z"}
+            assert client.get(TRANSACTIONS, params=over, auth=fake.basic_auth).status_code == 400
+
+
+def test_max_window_can_be_switched_off() -> None:
+    fake = DutchiePos(now=NOW, max_window_hours=None)
+    with serve(fake) as (_, client):
+        wide = {"FromLastModifiedDateUTC": "2000-01-01T00:00:00Z"}
+        assert client.get(TRANSACTIONS, params=wide, auth=fake.basic_auth).status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("lower", "upper"),
+    [
+        ("2026-05-13T00:00:00.0000000Z", "2026-05-14T00:00:00.0000000Z"),  # .NET "O" (DU)
+        ("2026-05-13", "2026-05-14"),  # date-only (other clients)
+        ("2026-05-13T00:00:00Z", "2026-05-14T00:00:00.000Z"),
+        ("2026-05-13T00:00:00", "2026-05-13T18:00:00-06:00"),  # naive = UTC; offsets
+    ],
+)
+def test_date_parameters_accept_the_formats_clients_send(
+    fake: DutchiePos, lower: str, upper: str
+) -> None:
+    sale = fake.add_transaction(None, transaction_date=NOW - timedelta(days=2))  # 05-13 18:00Z
+    fake.add_transaction(None, transaction_date=NOW - timedelta(days=3))
+    with serve(fake) as (_, client):
+        for group in ("DateUTC", "LastModifiedDateUTC"):
+            params = {f"From{group}": lower, f"To{group}": upper}
+            got = client.get(TRANSACTIONS, params=params, auth=fake.basic_auth)
+            assert got.status_code == 200, (group, got.text)
+            assert [t["transactionId"] for t in got.json()] == [sale["transactionId"]], group
 
 
 def test_return_is_a_separate_negative_transaction_and_bumps_the_original(
@@ -283,3 +322,148 @@ def test_faults(fake: DutchiePos) -> None:
         assert len(client.get(CUSTOMERS, auth=fake.basic_auth).json()) == 1
     assert fake.statuses == [200, 503, 200, 200]
     assert [r.path for r in fake.requests] == [CUSTOMERS] * 4
+
+
+def test_sentinel_customers_are_served_when_no_filter_is_given(fake: DutchiePos) -> None:
+    old = fake.add_customer(modified=NOW - timedelta(days=4000), modified_format="sentinel")
+    plain = fake.add_customer(modified_format="sentinel")
+    with serve(fake) as (_, client):
+        everything = client.get(CUSTOMERS, params={"PageSize": 100}, auth=fake.basic_auth).json()
+        assert [c["customerId"] for c in everything] == [old["customerId"], plain["customerId"]]
+        assert {c["lastModifiedDateUTC"] for c in everything} == {SENTINEL}
+
+
+def test_junk_cell_phones_beside_a_good_phone(fake: DutchiePos) -> None:
+    junk = ("0", "none", "(555) 123-4567", "", None)
+    made = [fake.add_customer(phone="(415) 555-0123", cellPhone=value) for value in junk]
+    with serve(fake) as (_, client):
+        got = client.get(CUSTOMERS, auth=fake.basic_auth).json()
+        assert [(c["phone"], c["cellPhone"]) for c in got] == [
+            ("(415) 555-0123", value) for value in junk
+        ]
+        assert [c["customerId"] for c in got] == [c["customerId"] for c in made]
+
+
+def test_several_locations_share_customers_but_not_transactions() -> None:
+    fake = DutchiePos(
+        now=NOW,
+        locations=[
+            ("key-downtown", 4211, "Downtown"),
+            ("key-uptown", 4212, "Uptown", "America/Los_Angeles"),
+        ],
+    )
+    assert (fake.location_key, fake.location_id, fake.location_name) == (
+        "key-downtown",
+        4211,
+        "Downtown",
+    )
+    customer = fake.add_customer(location_key="key-uptown")
+    assert customer["createdAtLocation"] == "Uptown"
+    down = fake.add_transaction(customer["customerId"], transaction_date=NOW - timedelta(hours=3))
+    up = fake.add_transaction(
+        customer["customerId"], transaction_date=NOW - timedelta(hours=2), location_key="key-uptown"
+    )
+    assert up["transactionDateLocalTime"] == "2026-05-15T09:00:00"  # Los Angeles
+    assert down["transactionDateLocalTime"] == "2026-05-15T09:00:00"  # Denver, an hour earlier
+    fake.advance(minutes=5)
+    returned = fake.add_return(up["transactionId"], 10)
+    assert fake.transaction_location[returned["transactionId"]] == "key-uptown"
+    window = {"FromLastModifiedDateUTC": "2026-05-15T00:00:00Z"}
+    with serve(fake) as (_, client):
+        assert client.get("/whoami", auth=("nope", "")).status_code == 401
+        who = client.get("/whoami", auth=fake.basic_auth_for("key-uptown")).json()
+        assert (who["LocationId"], who["LocationName"]) == (4212, "Uptown")
+        assert client.get("/whoami", auth=fake.basic_auth).json()["LocationId"] == 4211
+        for key in fake.locations:
+            got = client.get(CUSTOMERS, auth=(key, "")).json()
+            assert [c["customerId"] for c in got] == [customer["customerId"]], key
+        downtown = client.get(TRANSACTIONS, params=window, auth=("key-downtown", "")).json()
+        uptown = client.get(TRANSACTIONS, params=window, auth=("key-uptown", "")).json()
+        assert [t["transactionId"] for t in downtown] == [down["transactionId"]]
+        assert [t["transactionId"] for t in uptown] == [
+            up["transactionId"],
+            returned["transactionId"],
+        ]
+        foreign = client.get(
+            TRANSACTIONS, params={"TransactionId": up["transactionId"]}, auth=fake.basic_auth
+        )
+        assert foreign.json() == []
+
+
+@pytest.mark.parametrize("key", ["data", "Customers"])
+def test_envelope_wraps_customers_and_transactions(key: str) -> None:
+    fake = DutchiePos(now=NOW, envelope=key)
+    fake.add_customer()
+    sale = fake.add_transaction(None, transaction_date=NOW - timedelta(hours=1))
+    with serve(fake) as (_, client):
+        customers = client.get(CUSTOMERS, auth=fake.basic_auth).json()
+        assert set(customers) == {key}
+        assert len(customers[key]) == 1
+        assert client.get(CUSTOMERS, params={"PageNumber": 2}, auth=fake.basic_auth).json() == {
+            key: []
+        }
+        window = {"FromLastModifiedDateUTC": "2026-05-15T00:00:00Z"}
+        transactions = client.get(TRANSACTIONS, params=window, auth=fake.basic_auth).json()
+        assert [t["transactionId"] for t in transactions[key]] == [sale["transactionId"]]
+
+
+def test_oversize_page_rejected_or_clamped() -> None:
+    fake = DutchiePos(now=NOW, oversize_page="clamp", max_page_size=2)
+    for _ in range(3):
+        fake.add_customer()
+    with serve(fake) as (_, client):
+        got = client.get(CUSTOMERS, params={"PageSize": 1000}, auth=fake.basic_auth)
+        assert got.status_code == 200
+        assert len(got.json()) == 2  # silently capped: a short-page stop would stop here
+        page2 = client.get(
+            CUSTOMERS, params={"PageSize": 1000, "PageNumber": 2}, auth=fake.basic_auth
+        ).json()
+        assert len(page2) == 1
+
+
+@pytest.mark.parametrize(
+    ("style", "expected"),
+    [
+        ("z", "2026-05-15T17:00:00Z"),
+        ("offset", "2026-05-15T17:00:00+00:00"),
+        ("naive", "2026-05-15T17:00:00"),
+    ],
+)
+def test_utc_style_of_transaction_times(style: str, expected: str) -> None:
+    fake = DutchiePos(now=NOW, utc_style=style)  # type: ignore[arg-type]
+    sale = fake.add_transaction(None, transaction_date=NOW - timedelta(hours=1))
+    assert sale["transactionDate"] == expected
+    assert sale["transactionDateLocalTime"] == "2026-05-15T11:00:00"
+    fake.void(sale["transactionId"])
+    with serve(fake) as (_, client):
+        got = client.get(
+            TRANSACTIONS, params={"FromDateUTC": "2026-05-15"}, auth=fake.basic_auth
+        ).json()
+        assert [t["transactionDate"] for t in got] == [expected]
+        assert got[0]["voidDate"] == expected.replace("17:00", "18:00")
+
+
+def test_positive_refund_totals_switch() -> None:
+    fake = DutchiePos(now=NOW, refund_totals="positive")
+    sale = fake.add_transaction(None, items=[(777, 2, 40.0)], transaction_date=NOW)
+    first = fake.add_return(sale["transactionId"], 48.2)
+    assert (first["total"], first["subtotal"], first["tax"]) == (48.2, 40.0, 8.2)
+    assert first["isReturn"] is True
+    fake.add_return(sale["transactionId"], 48.2)
+    with pytest.raises(ValueError, match="cannot return"):
+        fake.add_return(sale["transactionId"], 0.01)
+
+
+def test_drop_connection_and_rate_limit(fake: DutchiePos) -> None:
+    fake.add_customer()
+    with serve(fake) as (_, client):
+        fake.drop_connection_next = 1
+        with pytest.raises(httpx2.TransportError):
+            client.get(CUSTOMERS, auth=fake.basic_auth)
+        fake.rate_limited_next = 1
+        fake.retry_after = 7
+        limited = client.get(CUSTOMERS, auth=fake.basic_auth)
+        assert (limited.status_code, limited.headers["retry-after"]) == (429, "7")
+        assert len(client.get(CUSTOMERS, auth=fake.basic_auth).json()) == 1
+    assert fake.statuses == [0, 429, 200]
+    assert len(fake.requests) == 3

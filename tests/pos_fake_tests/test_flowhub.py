@@ -1,10 +1,14 @@
-"""FlowhubPos over real HTTP: clientId/key headers, customers paging and updated_after,
-locations, orders by store-local creation DATE (ISO → 404), refunds, voids, faults."""
+"""FlowhubPos over real HTTP: clientId/key headers, customers paging, day bounds and
+envelopes, /v0/clientsLocations (and no /v0/locations), orders by store-local creation DATE
+(ISO → 404), cents or dollars, refunds, voids, faults."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
+import httpx2
 import pytest
 
 from tests.pos_fake import FlowhubPos
@@ -27,7 +31,7 @@ def test_auth_headers(fake: FlowhubPos) -> None:
         assert bearer.status_code == 401
         ok = client.get("/v1/customers/", headers=fake.headers)
         assert ok.status_code == 200
-        assert ok.json() == {"total": 0, "customers": []}
+        assert ok.json() == {"status": 200, "data": []}
 
 
 def test_customers_paging_and_updated_after(fake: FlowhubPos) -> None:
@@ -42,36 +46,89 @@ def test_customers_paging_and_updated_after(fake: FlowhubPos) -> None:
     with serve(fake, fake.headers) as (_, client):
         page1 = client.get("/v1/customers/", params={"page": 1, "page_size": 3}).json()
         page2 = client.get("/v1/customers/", params={"page": 2, "page_size": 3}).json()
-        assert page1["total"] == page2["total"] == 4
-        assert [c["id"] for c in page1["customers"] + page2["customers"]] == [c["id"] for c in made]
-        recent = client.get(
-            "/v1/customers", params={"updated_after": "2026-05-12T18:00:00.000Z"}
-        ).json()
-        assert recent["total"] == 2
-        assert [c["id"] for c in recent["customers"]] == [made[1]["id"], made[3]["id"]]
+        assert page1["status"] == 200
+        assert [c["id"] for c in page1["data"] + page2["data"]] == [c["id"] for c in made]
+        recent = client.get("/v1/customers", params={"updated_after": "2026-05-13"}).json()
+        assert [c["id"] for c in recent["data"]] == [made[1]["id"], made[3]["id"]]
         ordered = client.get("/v1/customers/", params={"order_by": "-updatedAt"}).json()
-        assert ordered["customers"][0]["id"] == made[1]["id"]
-        assert "loyaltyPointsInPennies" not in page1["customers"][0]
+        assert ordered["data"][0]["id"] == made[1]["id"]
+        desc = client.get("/v1/customers/", params={"order_by": "desc"}).json()
+        assert [c["id"] for c in desc["data"]] == [c["id"] for c in reversed(made)]
+        assert "loyaltyPointsInPennies" not in page1["data"][0]
         with_store = client.get("/v1/customers/", params={"store_id": "loc_1"}).json()
-        assert "loyaltyPointsInPennies" in with_store["customers"][0]
-        assert client.get("/v1/customers/", params={"updated_after": "soon"}).status_code == 400
+        assert "loyaltyPointsInPennies" in with_store["data"][0]
         past = client.get("/v1/customers/", params={"page": 9}).json()
-        assert past == {"total": 4, "customers": []}
+        assert past == {"status": 200, "data": []}
 
 
-def test_locations_both_shapes(fake: FlowhubPos) -> None:
+@pytest.mark.parametrize(
+    "name", ["updated_after", "updated_before", "created_after", "created_before"]
+)
+@pytest.mark.parametrize("value", ["2026-05-12T18:00:00.000Z", "2026-05-12T00:00:00", "soon"])
+def test_customer_date_bounds_must_be_days(fake: FlowhubPos, name: str, value: str) -> None:
+    with serve(fake, fake.headers) as (_, client):
+        response = client.get("/v1/customers/", params={name: value})
+        assert response.status_code == 404
+        assert response.json() == {"message": f"{name} must be in format yyyy-mm-dd"}
+
+
+def test_customer_days_are_read_in_the_org_time_zone() -> None:
+    fake = FlowhubPos(now=NOW, timezone="America/New_York")
+    # 2026-05-13T02:30Z is still May 12th in New York.
+    late = fake.add_customer(updated_at=datetime(2026, 5, 13, 2, 30, tzinfo=UTC))
+    next_day = fake.add_customer(updated_at=datetime(2026, 5, 13, 4, 30, tzinfo=UTC))
+    with serve(fake, fake.headers) as (_, client):
+        may12 = client.get(
+            "/v1/customers/", params={"updated_after": "2026-05-12", "updated_before": "2026-05-13"}
+        ).json()["data"]
+        assert [c["id"] for c in may12] == [late["id"]]
+        may13 = client.get("/v1/customers/", params={"updated_after": "2026-05-13"}).json()
+        assert [c["id"] for c in may13["data"]] == [next_day["id"]]
+
+
+@pytest.mark.parametrize(
+    ("envelope", "expected"),
+    [
+        ("data", lambda rows: {"status": 200, "data": rows}),
+        ("customers", lambda rows: {"total": 3, "customers": rows}),
+        ("bare", lambda rows: rows),
+    ],
+)
+def test_customers_envelopes(envelope: str, expected: Callable[[list[Any]], Any]) -> None:
+    fake = FlowhubPos(now=NOW, customers_envelope=envelope)  # type: ignore[arg-type]
+    made = sorted((fake.add_customer() for _ in range(3)), key=lambda c: (c["createdAt"], c["id"]))
+    with serve(fake, fake.headers) as (_, client):
+        page = client.get("/v1/customers/", params={"page": 1, "page_size": 2}).json()
+        served = made[:2]
+        for record in served:
+            record.pop("loyaltyPointsInPennies")
+        assert page == expected(served)
+        past = client.get("/v1/customers/", params={"page": 3, "page_size": 2}).json()
+        assert past == expected([])
+
+
+def test_locations_are_clients_locations_only(fake: FlowhubPos) -> None:
     fake.add_location("Second Store", import_id="imp_two", timezone="America/New_York")
     with serve(fake, fake.headers) as (_, client):
-        bare = client.get("/v0/locations").json()
-        assert isinstance(bare, list)
-        assert [(loc["locationId"], loc["importId"]) for loc in bare] == [
+        wrapped = client.get("/v0/clientsLocations").json()
+        assert set(wrapped) == {"status", "data"}
+        assert wrapped["status"] == 200
+        assert [(loc["locationId"], loc["importId"]) for loc in wrapped["data"]] == [
             ("loc_1", "imp_1"),
             ("loc_2", "imp_two"),
         ]
-        assert set(bare[0]) == {"locationId", "importId", "locationName", "address"}
-        wrapped = client.get("/v0/clientsLocations").json()
-        assert wrapped["status"] == 200
         assert wrapped["data"][1]["timeZone"] == "America/New_York"
+        assert set(wrapped["data"][0]["address"]) == {
+            "streetAddress1",
+            "streetAddress2",
+            "city",
+            "state",
+            "zip",
+            "county",
+            "country",
+        }
+        # /v0/locations is per-location inventory, not a store list.
+        assert client.get("/v0/locations").status_code == 404
 
 
 def test_orders_filter_on_store_local_creation_date(fake: FlowhubPos) -> None:
@@ -82,7 +139,18 @@ def test_orders_filter_on_store_local_creation_date(fake: FlowhubPos) -> None:
     )
     next_day = fake.add_order(customer["id"], created_at=datetime(2026, 5, 2, 18, 0, tzinfo=UTC))
     assert evening["orderStatus"] == "sold"
-    assert evening["totals"]["FinalTotal"] == 23.4
+    assert evening["totals"] == {
+        "FinalTotal": 2340,
+        "SubTotal": 2000,
+        "TotalDiscounts": 0,
+        "TotalFees": 0,
+        "TotalTaxes": 340,
+    }
+    assert evening["payments"][0]["amount"] == 2340
+    assert (evening["itemsInCart"][0]["unitPrice"], evening["itemsInCart"][0]["totalPrice"]) == (
+        2000,
+        2000,
+    )
     assert evening["originalSaleId"] == ""
     with serve(fake, fake.headers) as (_, client):
         may1 = client.get(
@@ -130,8 +198,11 @@ def test_refunds_and_voids(fake: FlowhubPos) -> None:
         assert set(by_id) == {sale["id"], refund["id"], other["id"]}
         r = by_id[refund["id"]]
         assert r["originalSaleId"] == sale["id"]
-        assert r["totals"]["FinalTotal"] == -40.95
-        assert r["totals"]["SubTotal"] == -35.0
+        assert r["totals"]["FinalTotal"] == -4095
+        assert r["totals"]["SubTotal"] == -3500
+        assert r["totals"]["TotalTaxes"] == -595
+        assert r["payments"][0]["amount"] == -4095
+        assert all(isinstance(v, int) for v in r["totals"].values())
         assert r["orderStatus"] == "sold"
         assert by_id[other["id"]]["voided"] is True
         assert by_id[sale["id"]]["voided"] is False
@@ -171,10 +242,42 @@ def test_faults(fake: FlowhubPos) -> None:
         assert html.text.rstrip().endswith("</html>")
         fake.server_errors_next = 2
         assert client.get(ORDERS).status_code == 503
-        assert client.get("/v0/locations").status_code == 503
+        assert client.get("/v0/clientsLocations").status_code == 503
         fake.missing_selector_next = 1
         assert "orders" not in client.get(ORDERS).json()
         fake.rate_limited_next = 1
         assert client.get(ORDERS).status_code == 429
         assert "orders" in client.get(ORDERS).json()
     assert fake.requests[0].headers["clientid"] == fake.client_id
+
+
+def test_dollar_amounts_switch() -> None:
+    fake = FlowhubPos(now=NOW, amounts="dollars")
+    sale = fake.add_order(None, items=[("p2", 2, 35.0)])
+    assert sale["totals"]["FinalTotal"] == 81.9
+    assert (sale["itemsInCart"][0]["unitPrice"], sale["payments"][0]["amount"]) == (35.0, 81.9)
+    refund = fake.add_refund(sale["id"], "40.95")
+    assert (refund["totals"]["FinalTotal"], refund["totals"]["SubTotal"]) == (-40.95, -35.0)
+    fake.add_refund(sale["id"], 40.95)
+    with pytest.raises(ValueError, match="cannot refund"):
+        fake.add_refund(sale["id"], 0.01)
+
+
+def test_orders_order_by_desc(fake: FlowhubPos) -> None:
+    first = fake.add_order(None, created_at=NOW - timedelta(hours=3))
+    second = fake.add_order(None, created_at=NOW - timedelta(hours=2))
+    with serve(fake, fake.headers) as (_, client):
+        asc = client.get(ORDERS, params={"order_by": "asc"}).json()["orders"]
+        desc = client.get(ORDERS, params={"order_by": "desc"}).json()["orders"]
+        assert [o["id"] for o in asc] == [first["id"], second["id"]]
+        assert [o["id"] for o in desc] == [second["id"], first["id"]]
+
+
+def test_drop_connection(fake: FlowhubPos) -> None:
+    with serve(fake, fake.headers) as (_, client):
+        fake.drop_connection_next = 2
+        for path in (ORDERS, "/v0/clientsLocations"):
+            with pytest.raises(httpx2.TransportError):
+                client.get(path)
+        assert client.get(ORDERS).status_code == 200
+    assert fake.statuses == [0, 0, 200]

@@ -13,6 +13,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
+from starlette.types import Receive, Scope, Send
 
 from tests.shopify_fake import bulk, engine
 from tests.shopify_fake.fake import RecordedRequest, ShopifyFake
@@ -84,10 +85,31 @@ def _record_transport(fake: ShopifyFake, version: str, status: int, body: bytes)
     )
 
 
+class DroppedConnection(Response):
+    """Starts an answer and ends without its body: uvicorn closes the connection (and logs
+    "ASGI callable returned without completing response"); the client sees a network
+    error."""
+
+    def __init__(self) -> None:
+        super().__init__(status_code=200)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 200,
+                "headers": [(b"content-type", b"application/json"), (b"content-length", b"64")],
+            }
+        )
+
+
 async def graphql_endpoint(request: Request) -> Response:
     fake = _fake(request)
     version = request.path_params["version"]
     body = await request.body()
+    if fake.take_fault("disconnects_next"):
+        _record_transport(fake, version, 0, body)
+        return DroppedConnection()
     if fake.take_fault("server_errors_next"):
         status = fake.server_error_status
         _record_transport(fake, version, status, body)

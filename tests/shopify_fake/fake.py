@@ -211,6 +211,9 @@ class ShopifyFake:
         self.download_errors_next = 0
         """The next N bulk result downloads get HTTP 503."""
         self.latency_seconds = 0.0
+        self.disconnects_next = 0
+        """The next N GraphQL requests get the connection dropped mid-answer (the client
+        sees a network error); recorded with status 0."""
         # bookkeeping
         self._requests: list[RecordedRequest] = []
         self._tag_mutations: list[TagMutation] = []

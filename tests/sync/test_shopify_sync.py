@@ -179,3 +179,31 @@ def test_a_refused_token_aborts_the_run_without_moving_the_cursor(
         assert store.cursors.all_for("t1", "shopify") == {}
     finally:
         store.close()
+
+
+def test_the_learned_page_size_is_kept_in_the_state_db_for_the_next_run(
+        make_harness: Callable[..., Harness], fake: ShopifyFake, shop: RunningShopify) -> None:
+    customer = fake.add_customer(phone="+14155550134")
+    for n in range(9):
+        fake.add_order(customer=customer, total=f"{n + 10}.00")
+    h = _harness(make_harness, shop)  # page_size 50: orders at 50 cost 5902
+
+    def cost_exceeded() -> int:
+        return sum("MAX_COST_EXCEEDED" in r.error_codes for r in fake.requests)
+
+    report, _ = h.run()
+    assert report.exit_code == 0 and report.total.events_sent == {"order.completed": 9}
+    assert cost_exceeded() == 3  # 50, 25 and 12 refused; 6 fits, then 7
+    store = h.store()
+    try:
+        assert store.cursors.get("t1", "shopify", "tuning") == {
+            "page_size": {"customers": 250, "orders": 7}}
+    finally:
+        store.close()
+
+    fake.clear_requests()
+    report, _ = h.run()
+    assert report.exit_code == 0
+    assert cost_exceeded() == 0
+    assert [(r.variables or {}).get("first") for r in fake.requests
+            if "OrdersDelta" in (r.query or "")] == [7]
