@@ -136,6 +136,8 @@ class SourceHttp:
                 f"{label}: still failing after {attempts.attempts} attempts "
                 f"({attempts.rate_limited} rate-limited): {scrub(str(exc))}") from exc
         except AuthenticationFailed as exc:
+            if str(exc).startswith(f"source {self.source}:"):
+                raise  # already said in full (a token request inside this one)
             hint = f"; check {self.credentials_hint}" if self.credentials_hint else ""
             raise AuthenticationFailed(
                 f"{label}: the source refused the credentials "

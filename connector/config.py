@@ -15,7 +15,6 @@ from datetime import date
 from pathlib import Path
 from typing import Annotated, Any, ClassVar, Literal, TypeVar
 from urllib.parse import urlsplit
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import phonenumbers
 from pydantic import (
@@ -34,6 +33,7 @@ from connector.errors import ConfigurationError, RecordProblem
 from connector.mapping.email import normalize_email
 from connector.mapping.locations import AddressText, contact_phone, sticker_address
 from connector.mapping.organization import OrganizationFacts, StickerUser
+from connector.mapping.timestamps import valid_zone
 from connector.schedule import parse_duration, parse_schedule
 
 _T = TypeVar("_T")
@@ -190,15 +190,6 @@ class StickerSettings(_ApiSettings):
     timeout_seconds: float = Field(30.0, gt=0)
     max_attempts: int = Field(6, ge=1, le=50)
     retry_budget_seconds: float = Field(120.0, gt=0)
-
-
-def _zone_name(value: str) -> str:
-    try:
-        ZoneInfo(value)
-    except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise ValueError(f"{value!r} is not an IANA time zone such as "
-                         "America/Los_Angeles") from exc
-    return value
 
 
 def _record_problem_as_value_error(call: Callable[[], _T]) -> _T:
@@ -389,7 +380,7 @@ class PosSourceSettings(_Section):
     @field_validator("timezone")
     @classmethod
     def _tz(cls, value: str | None) -> str | None:
-        return None if value is None else _zone_name(value)
+        return None if value is None else valid_zone(value)
 
     @model_validator(mode="after")
     def _fits_description(self) -> PosSourceSettings:
@@ -463,7 +454,7 @@ class TenantSettings(_Section):
     @field_validator("timezone")
     @classmethod
     def _tz(cls, value: str) -> str:
-        return _zone_name(value)
+        return valid_zone(value)
 
     @model_validator(mode="after")
     def _unique_sources(self) -> TenantSettings:

@@ -21,9 +21,10 @@ from dataclasses import dataclass
 
 from adapters.http import SOURCE_POLICY, SourceHttp, json_body
 from adapters.pos.spec import SECRET_SLOTS, AuthSpec, PosSpec
-from connector.errors import ConfigurationError, SourceUnreadable
+from connector.errors import AuthenticationFailed, ConfigurationError, SourceUnreadable
 from connector.http.lib import httpx
 from connector.http.retry import RetryPolicy
+from connector.redact import scrub
 
 EARLY_REFRESH_SECONDS = 30.0
 
@@ -105,6 +106,10 @@ class PosAuth(httpx.Auth):
         ref = self.spec.secret_ref(slot)
         return "" if ref is None else self._secrets.get(ref, "")
 
+    def invalidate(self) -> None:
+        """Forget the cached token: the next request fetches a new one."""
+        self._token = None
+
     def close(self) -> None:
         if self._token_http is not None:
             self._token_http.close()
@@ -161,6 +166,12 @@ class PosAuth(httpx.Auth):
         value = body.get(spec.token_field) if isinstance(body, dict) else None
         if not isinstance(value, str | int) or isinstance(value, bool) or not str(value):
             keys = sorted(body)[:10] if isinstance(body, dict) else type(body).__name__
+            refusal = _refusal(body)
+            if refusal is not None:  # Treez answers a refused client 200 resultCode FAIL
+                hint = self._token_http.credentials_hint
+                raise AuthenticationFailed(
+                    f"source {self.source}: token request: refused ({refusal})"
+                    + (f"; check {hint}" if hint else ""))
             raise SourceUnreadable(f"source {self.source}: the token endpoint's answer has "
                                    f"no {spec.token_field!r} (found: {keys})")
         try:
@@ -170,6 +181,21 @@ class PosAuth(httpx.Auth):
         lifetime = min(max(lifetime, 1.0), 30 * 86_400.0)
         early = min(EARLY_REFRESH_SECONDS, lifetime / 4)
         return _Token(str(value), time.monotonic() + lifetime - early)
+
+
+def _refusal(body: object) -> str | None:
+    """The reason an answer gives for failing (``resultCode``/``resultReason``, an OAuth
+    ``error``), or ``None`` when it does not say it failed."""
+    if not isinstance(body, dict):
+        return None
+    code = body.get("resultCode") or body.get("status")
+    error = body.get("error")
+    if isinstance(code, str) and code.upper() not in ("SUCCESS", "OK"):
+        reason = body.get("resultReason") or body.get("message") or code
+        return scrub(f"{code}: {reason}")[:200]
+    if isinstance(error, str):
+        return scrub(f"{error}: {body.get('error_description') or ''}")[:200]
+    return None
 
 
 __all__ = ["SECRET_SLOTS", "PosAuth", "SecretSource", "read_secrets", "secret_sources",

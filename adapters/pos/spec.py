@@ -9,7 +9,6 @@ import tomllib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated, Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
     BaseModel,
@@ -20,6 +19,7 @@ from pydantic import (
     model_validator,
 )
 
+from connector.mapping.timestamps import valid_zone
 from connector.schedule import parse_duration
 
 FieldPath = str | list[str]
@@ -35,14 +35,7 @@ def placeholders(template: str) -> set[str]:
 
 
 def _check_zone(value: str | None) -> str | None:
-    if value is None:
-        return None
-    try:
-        ZoneInfo(value)
-    except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise ValueError(f"{value!r} is not an IANA time zone such as UTC or "
-                         "America/Denver") from exc
-    return value
+    return None if value is None else valid_zone(value)
 
 
 def _duration(value: str | None) -> str | None:

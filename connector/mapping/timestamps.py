@@ -116,6 +116,16 @@ def _zone(tz: str) -> tzinfo:
         raise ValueError(f"unknown time zone {tz!r}") from exc
 
 
+def valid_zone(name: str) -> str:
+    """``name`` if it is an IANA time zone; ``ValueError`` saying what is expected."""
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValueError(f"{name!r} is not an IANA time zone such as UTC or "
+                         "America/Los_Angeles") from exc
+    return name
+
+
 def parse_iso_utc(text: str) -> datetime | None:
     """A strict ISO-8601 time with a zone (``Z`` or an offset), as an API writes it, in
     UTC; ``None`` for anything else (no zone, not ISO)."""

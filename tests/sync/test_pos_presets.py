@@ -135,7 +135,10 @@ def basic(key: str) -> str:
 # -- Treez: ids unique per dispensary, its own tokens, newest-first lists -----------------
 def test_treez_two_dispensaries(make_harness: Callable[..., Harness], admin: SandboxAdmin,
                                 monkeypatch: pytest.MonkeyPatch) -> None:
-    fake = TreezPos(dispensaries=("partners-oakland", "partners-berkeley"), token_ttl=7200)
+    # a token Treez no longer honours is answered 200 without the records (as tap-treez
+    # handles it), not 401
+    fake = TreezPos(dispensaries=("partners-oakland", "partners-berkeley"), token_ttl=7200,
+                    invalid_token_with_200=True)
     monkeypatch.setenv("TREEZ_CLIENT_ID", "treez-client-id")
     monkeypatch.setenv("TREEZ_API_KEY", "treez-api-key")
     # both dispensaries number their customers from "100001": different people
@@ -166,7 +169,9 @@ def test_treez_two_dispensaries(make_harness: Callable[..., Harness], admin: San
         report, _ = h.run()
         assert report.total.events_sent == {"order.completed": 1}
         fake.expire_tokens()
+        before = fake.token_requests
         assert_settled_once(h)  # a new token is fetched; nothing is sent twice
+        assert fake.token_requests == before + 2  # one per dispensary
     assert events(admin, "order.completed", WS_DOWNTOWN) == [cents(sale["total"])]
     assert events(admin, "order.completed", WS_EASTSIDE) == sorted(
         [cents(other["total"]), cents(pending["total"])])
