@@ -122,6 +122,16 @@ def _parse(value: Any) -> datetime | None:
     return datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(UTC)
 
 
+def _span(inc: IncrementalSpec | None) -> timedelta | None:
+    """How much one window covers (``max_window``), or ``None``: no cap."""
+    if inc is None or inc.max_window is None:
+        return None
+    span = timedelta(seconds=parse_duration(inc.max_window))
+    if inc.date_only:  # the upper bound is sent as the next day: keep the sent span
+        span = max(timedelta(days=1), span - timedelta(days=1))
+    return span
+
+
 def _start_of(text_value: str, zone: ZoneInfo) -> datetime:
     """``initial``: a date (midnight in the POS's zone) or an ISO time."""
     if len(text_value) == 10:
@@ -272,12 +282,8 @@ class PosAdapter(Adapter):
                     end: datetime) -> datetime | None:
         if inc is None or since is None:
             return None  # an open read: no bounds at all
-        if inc.max_window is None:
-            return end
-        span = timedelta(seconds=parse_duration(inc.max_window))
-        if inc.date_only:  # the upper bound is sent as the next day: keep the sent span
-            span = max(timedelta(days=1), span - timedelta(days=1))
-        return min(end, since + span)
+        span = _span(inc)
+        return end if span is None else min(end, since + span)
 
     def _page(self, http: SourceHttp, name: str, stream: StreamSpec, window: _Window,
               reading: _Reading) -> tuple[list[SourceRecord], Position]:
@@ -472,8 +478,14 @@ class PosAdapter(Adapter):
                 stream = self.spec.streams.get(name)  # type: ignore[call-overload]
                 if stream is None:
                     continue
-                window = self._window(stream, {}, self._now(), None)
-                url, params = self._request(stream, window, self._now())
+                now = self._now()
+                window = self._window(stream, {}, now, None)
+                inc = stream.incremental
+                span = _span(inc)
+                if span is not None:
+                    # the newest window, where records are (a first read's starts in 2000)
+                    window.since, window.until = now - span, now
+                url, params = self._request(stream, window, now)
                 label = f"{name} page 1"
                 response = http.request("GET", url, params=params, what=label)
                 body = json_body(response, f"source {self.name}: {label}")

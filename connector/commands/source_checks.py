@@ -179,7 +179,7 @@ def check_pos(label: str, tenant: TenantSettings,
     spec_name = adapter.spec.name
     try:
         probes = adapter.probe()
-    except AuthenticationFailed as exc:
+    except (AuthenticationFailed, ConfigurationError) as exc:
         return [_fail(f"{label}: {exc}", config=True)]
     except StickySyncError as exc:
         where = f"base_url = {adapter.base_url!r}"

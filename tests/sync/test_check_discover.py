@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,7 @@ from typer.testing import CliRunner
 
 from connector.cli import app
 from tests.pos_fake import running_pos
+from tests.pos_fake.dutchie import DutchiePos
 from tests.pos_fake.flowhub import FlowhubPos
 from tests.pos_fake.server import RunningPos
 from tests.pos_fake.treez import TreezPos
@@ -251,3 +253,23 @@ def test_discover_drop_folder_store_ids(make_harness: Callable[..., Harness]) ->
     assert {s["store_id"]: s["where"] for s in data["stores"]} == {
         "001": "1 row(s)", "017": "2 row(s)"}
     assert data["toml"][1:] == ['"017" = "ws_..."   # ?, 2 row(s)']
+
+
+def test_check_reads_the_newest_window_of_a_capped_stream(
+        make_harness: Callable[..., Harness], monkeypatch: pytest.MonkeyPatch) -> None:
+    """Dutchie's first read starts in 2000; check asks the newest 1440 hours instead,
+    where the records are, so the field paths are checked on real records."""
+    fake = DutchiePos(now=datetime.now(UTC) - timedelta(minutes=5))
+    customer = fake.add_customer()
+    fake.add_transaction(customer["customerId"], items=[(101, 1, 20.0)])
+    monkeypatch.setenv("DUTCHIE_LOCATION_KEY", fake.location_key)
+    with running_pos(fake) as pos:
+        h = make_harness(sources=pos_source(PRESETS / "dutchie.toml", pos.base_url,
+                                            name="dutchie", variables={"location": "001"}))
+        code, output = check(h)
+    assert code == 0, output
+    assert "ok   t1/dutchie: orders: 1 record(s) on the first page" in output
+    [window] = fake.requests_to("/reporting/transactions")
+    since = datetime.fromisoformat(window.query["FromLastModifiedDateUTC"].replace("Z",
+                                                                                 "+00:00"))
+    assert datetime.now(UTC) - since <= timedelta(hours=1441)
