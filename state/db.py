@@ -47,9 +47,22 @@ def sqlite_file(url: str) -> Path | None:
     return Path(parsed.database).expanduser()
 
 
+DEFAULT_FOLDER = "var"
+"""The default state DB lives in ``./var/`` (next to the config): that one folder is
+created when missing; any other missing folder is refused, because a misspelt path
+would start an empty ledger and send everything again."""
+
+
 def _sqlite_engine(url: str, database: str | None) -> Engine:
     if database and database != ":memory:":
-        Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        folder = Path(database).expanduser().parent
+        if not folder.is_dir():
+            if folder.name != DEFAULT_FOLDER or not folder.parent.is_dir():
+                raise ConfigurationError(
+                    f"state.url: the folder {folder} does not exist; create it or fix "
+                    "state.url (a misspelt path would start an empty ledger and send "
+                    "everything again)")
+            folder.mkdir(exist_ok=True)
     engine = create_engine(url, connect_args={"timeout": 30}, future=True)
 
     @event.listens_for(engine, "connect")

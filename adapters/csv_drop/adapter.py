@@ -82,7 +82,8 @@ class CsvDropAdapter(Adapter):
     def rejected_dir(self) -> Path:
         return self.drop_dir / files.REJECTED
 
-    def store_ids(self, files_at_most: int = 10) -> tuple[dict[str, int], list[str]]:
+    def store_ids(self, files_at_most: int = 10,
+                  unread: list[str] | None = None) -> tuple[dict[str, int], list[str]]:
         """Store ids in the newest drop files (waiting, then processed), with how many
         rows name each, and the files looked at: what ``discover`` reports."""
         candidates: list[tuple[float, DropFile]] = []
@@ -99,7 +100,7 @@ class CsvDropAdapter(Adapter):
             try:
                 probed = probe(drop.path)
                 if probed.encoding is None:
-                    continue
+                    raise FileLevelError("undecodable", "neither UTF-8 nor Windows-1252")
                 _, header = self._header(drop, probed)
                 columns = resolve(drop.kind, header, self._aliases[drop.kind], drop.name)
                 with open_table(drop.path, probed.encoding) as table:
@@ -112,7 +113,10 @@ class CsvDropAdapter(Adapter):
                         store = getattr(record, "store_id", None)
                         if store:
                             counts[store] = counts.get(store, 0) + 1
-            except (FileLevelError, OSError, UnicodeDecodeError):
+            except (FileLevelError, OSError, UnicodeDecodeError) as exc:
+                if unread is not None:
+                    reason = exc.message if isinstance(exc, FileLevelError) else str(exc)
+                    unread.append(f"{drop.path.relative_to(self.drop_dir)} ({reason})")
                 continue
         return counts, [str(d.path.relative_to(self.drop_dir)) for d in newest]
 

@@ -31,6 +31,8 @@ Per stream (``locations``, ``customers``, ``orders``, read in that order) one cu
 from __future__ import annotations
 
 import dataclasses
+import hashlib
+import json
 import os
 import statistics
 import time
@@ -92,6 +94,12 @@ class _Window:
     max_seen: datetime | None = None
     watermark: datetime | None = None
     seen: set[str] = dataclasses.field(default_factory=set)
+    started: datetime | None = None
+    """When this pass began (kept across an interrupted pass resumed by a later run): the
+    next pass never starts after it, whatever record times were seen meanwhile."""
+    items_seen: int = 0
+    digest: str | None = None
+    """The previous page's records, to notice an API that ignores the page parameter."""
 
 
 def _skipped(stream: StreamSpec, page: Any) -> int:
@@ -139,6 +147,10 @@ def _start_of(text_value: str, zone: ZoneInfo) -> datetime:
         return datetime.combine(day, dtime(0), tzinfo=zone).astimezone(UTC)
     moment = datetime.fromisoformat(text_value.replace("Z", "+00:00"))
     return (moment if moment.tzinfo else moment.replace(tzinfo=zone)).astimezone(UTC)
+
+
+def stream_name(stream: StreamSpec, spec: PosSpec) -> str:
+    return next((n for n, s in spec.streams.items() if s is stream), "?")
 
 
 class PosAdapter(Adapter):
@@ -204,6 +216,13 @@ class PosAdapter(Adapter):
                           sleep=self._sleep, transport=self._transport,
                           credentials_hint=self._credentials_hint())
 
+    def _hide(self, text_value: str) -> str:
+        """``scrub``, and every secret of this source masked (a query-string key)."""
+        for secret in self._secrets.values():
+            if len(secret) >= 4:
+                text_value = text_value.replace(secret, "***").replace(quote(secret), "***")
+        return scrub(text_value)
+
     def _now(self) -> datetime:
         return datetime.fromtimestamp(self._clock(), UTC).replace(microsecond=0)
 
@@ -253,12 +272,14 @@ class PosAdapter(Adapter):
         elif cursor and not cursor.get("done"):  # an interrupted pass: resume it
             window = _Window(_parse(cursor.get("since")), _parse(cursor.get("until")), end,
                              cursor.get("page"), _parse(cursor.get("max_seen")),
-                             _parse(cursor.get("watermark")))
+                             _parse(cursor.get("watermark")),
+                             started=_parse(cursor.get("started"))
+                             or _parse(cursor.get("until")) or _parse(cursor.get("since")))
         else:
             watermark = _parse(cursor.get("watermark")) or _parse(
                 cursor.get("max_seen")) or _parse(cursor.get("since"))
             window = _Window(self._next_since(inc, watermark), None, end,
-                             watermark=watermark)
+                             watermark=watermark, started=end)
         if inc is not None and window.since is None and stream.first_read() == "from_start":
             window.since = self._first_start(inc)
         if window.since is not None and window.since > end:
@@ -282,8 +303,19 @@ class PosAdapter(Adapter):
                     end: datetime) -> datetime | None:
         if inc is None or since is None:
             return None  # an open read: no bounds at all
-        span = _span(inc)
-        return end if span is None else min(end, since + span)
+        if inc.max_window is None:
+            return end
+        span = timedelta(seconds=parse_duration(inc.max_window))
+        if inc.date_only:  # whole days of the zone the dates are read in (DST-proof)
+            zone = self._date_zone(inc)
+            days = max(1, span // timedelta(days=1))
+            first = since.astimezone(zone).date()
+            return min(end, datetime.combine(first + timedelta(days=days), dtime(0),
+                                             tzinfo=zone).astimezone(UTC))
+        return min(end, since + span)
+
+    def _date_zone(self, inc: IncrementalSpec) -> ZoneInfo:
+        return ZoneInfo(inc.timezone) if inc.timezone else self.zone
 
     def _page(self, http: SourceHttp, name: str, stream: StreamSpec, window: _Window,
               reading: _Reading) -> tuple[list[SourceRecord], Position]:
@@ -305,9 +337,22 @@ class PosAdapter(Adapter):
             reading.total = _count(body, stream.pagination.total_path)
         if found is None:
             raise SourceUnreadable(
-                f"source {self.name}: {label} ({scrub(str(response.url))}) has no record "
+                f"source {self.name}: {label} ({self._hide(str(response.url))}) has no record "
                 f"list at {stream.selectors()} (streams.{name}.records in "
                 f"{self.spec.name}): the answer is {describe(body)}")
+        if stream.pagination.kind in ("page", "offset") and found:
+            digest = hashlib.sha256(json.dumps(found, sort_keys=True, default=str)
+                                    .encode()).hexdigest()
+            if digest == window.digest:  # the API ignores the page parameter
+                if "pagination_ignored" not in self.notices:
+                    self.notices.append("pagination_ignored")
+                    self.remarks.append(
+                        f"source {self.name}: {label} answered the same records as the "
+                        f"page before: the API does not page this list (check "
+                        f"streams.{name}.pagination in {self.spec.name})")
+                window.page = None
+                return [], self._after_window(stream, window)
+            window.digest = digest
         records: list[SourceRecord] = []
         inc = stream.incremental
         for item in found:
@@ -317,13 +362,14 @@ class PosAdapter(Adapter):
                 if seen is not None and (window.max_seen is None or seen > window.max_seen):
                     window.max_seen = min(seen, requested)
         reading.items += len(found)
+        window.items_seen += len(found)
         reading.records += len(records)
         window.page = self._next(stream, window.page, found, body, response)
         if window.page is not None:
             marker = repr(window.page)
             if marker in window.seen:
                 raise SourceUnreadable(f"source {self.name}: {name} pagination loops "
-                                       f"(next page {scrub(marker)} again)")
+                                       f"(next page {self._hide(marker)} again)")
             window.seen.add(marker)
             return records, self._position(window, done=False)
         return records, self._after_window(stream, window)
@@ -337,11 +383,25 @@ class PosAdapter(Adapter):
             window.until = self._window_end(inc, window.since, window.end)
             window.page = None
             window.seen.clear()
+            window.digest = None
             return self._position(window, done=False)
+        if inc is not None and window.max_seen is None and window.items_seen \
+                and inc.watermark == "auto" and "watermark_unmoved" not in self.notices:
+            self.notices.append("watermark_unmoved")
+            self.remarks.append(
+                f"source {self.name}: none of the {window.items_seen} records read had a "
+                f"readable time at {inc.field!r} (streams.{stream_name(stream, self.spec)}"
+                ".incremental.field): the watermark cannot move, so every run reads them "
+                "all again")
         if inc is not None:
             bound = window.until if (inc.upper_param or "{until}" in stream.path) else None
-            newest = window.end if inc.watermark == "run_start" else (
+            started = window.started or window.end
+            newest = started if inc.watermark == "run_start" else (
                 window.max_seen or bound)
+            if newest is not None:
+                # a record updated during the walk may sit on a page already read: the
+                # next pass starts no later than this one did
+                newest = min(newest, started)
             if newest is not None and (window.watermark is None or newest > window.watermark):
                 window.watermark = newest
         return self._position(window, done=True)
@@ -352,7 +412,7 @@ class PosAdapter(Adapter):
             return None if moment is None else _iso(moment)
         return {"since": iso(window.since), "until": iso(window.until), "page": window.page,
                 "max_seen": iso(window.max_seen), "watermark": iso(window.watermark),
-                "done": done}
+                "started": iso(window.started), "done": done}
 
     def _record_time(self, item: Any, inc: IncrementalSpec) -> datetime | None:
         value = field(item, inc.field, self.spec.sentinels)
@@ -379,7 +439,10 @@ class PosAdapter(Adapter):
             values["since"] = self._format(min(window.since, now), inc)
             until = min(window.until or now, now)
             if inc.date_only:  # a day is the finest bound: include the day `until` is in
-                until += timedelta(days=1)
+                local = until.astimezone(self._date_zone(inc))
+                if local.time() != dtime(0):
+                    until = datetime.combine(local.date() + timedelta(days=1), dtime(0),
+                                             tzinfo=local.tzinfo).astimezone(UTC)
             values["until"] = self._format(until, inc)
         number = page if isinstance(page, int) else (
             pagination.start if pagination.kind == "page" else 0)
@@ -450,9 +513,11 @@ class PosAdapter(Adapter):
         amounts: list[Decimal] = []
         for total in self.mapper.totals:
             try:
-                amounts.append(Decimal(total.replace(",", "").replace("$", "")))
+                amount = Decimal(total.replace(",", "").replace("$", ""))
             except InvalidOperation:
                 continue
+            if amount.is_finite():
+                amounts.append(amount)
         if len(amounts) < AMOUNT_CHECK_MIN_ORDERS:
             return
         median = statistics.median(amounts)
@@ -518,6 +583,10 @@ class StreamProbe:
             key for key, spec in stream.fields.items()
             if items and all(field(item, spec, adapter.spec.sentinels) is None
                              for item in items)))
+        inc = stream.incremental
+        if inc is not None and items and all(adapter._record_time(item, inc) is None
+                                             for item in items):
+            unresolved += ("incremental.field",)
         sample: list[SourceRecord] = []
         for item in items[:50]:
             sample.extend(adapter.mapper.records(name, stream, item))

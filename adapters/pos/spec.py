@@ -215,6 +215,13 @@ class IncrementalSpec(_Strict):
     def _durations(cls, value: str | None) -> str | None:
         return _duration(value)
 
+    @field_validator("max_window")
+    @classmethod
+    def _positive_window(cls, value: str | None) -> str | None:
+        if value is not None and parse_duration(value) <= 0:
+            raise ValueError(f"max_window {value!r}: a window must span some time (e.g. 7d)")
+        return value
+
     @field_validator("initial")
     @classmethod
     def _initial(cls, value: str | None) -> str | None:
@@ -389,9 +396,11 @@ class PosSpec(_Strict):
     def _references(self) -> PosSpec:
         for where, ref in self.auth.references():
             if ref not in self.secrets and not re.match(r"^[A-Z_][A-Z0-9_]*$", ref):
-                raise ValueError(f"{where}: {ref!r} is neither a role of [secrets] "
+                # the value is not echoed: it may be the secret itself, pasted here
+                raise ValueError(f"{where}: neither a role of [secrets] "
                                  f"({sorted(self.secrets)}) nor an environment variable "
-                                 "name (UPPER_CASE)")
+                                 "name (UPPER_CASE); a secret itself never goes in this "
+                                 "file: put it in an environment variable and name that")
         if self.vars:
             used = self.used_vars()
             undeclared = sorted(used - set(self.vars))

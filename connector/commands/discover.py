@@ -78,7 +78,10 @@ def _stores(tenant: TenantSettings, source: SourceSettings) -> tuple[list[Store]
         adapter_csv = CsvDropAdapter(name=source.name, drop_dir=source.drop_dir,
                                      stable_seconds=source.stable_seconds,
                                      column_aliases=source.columns)
-        counts, files = adapter_csv.store_ids()
+        unread: list[str] = []
+        counts, files = adapter_csv.store_ids(unread=unread)
+        if unread:
+            notes.append("could not read, so not counted: " + "; ".join(unread[:5]))
         for store, rows in sorted(counts.items()):
             found[store] = ("?", f"{rows} row(s)")
         notes.append(f"store ids seen in the {len(files)} newest file(s) of {source.drop_dir}"
@@ -88,13 +91,19 @@ def _stores(tenant: TenantSettings, source: SourceSettings) -> tuple[list[Store]
     return stores, notes
 
 
+def _one_line(text: str) -> str:
+    """Text fit for a TOML comment: no line break or other control character."""
+    return "".join(c if c.isprintable() else " " for c in text)
+
+
 def toml_lines(tenant: TenantSettings, stores: list[Store]) -> list[str]:
     unmapped = [s for s in stores if s.workspace is None]
     if not unmapped:
         return []
     lines = [f"# under [tenants.workspaces] of tenant {tenant.id} (a workspace id of yours "
              "for each store):"]
-    lines += [f'"{s.store_id}" = "ws_..."   # {s.name}, {s.where}' for s in unmapped]
+    lines += [f'{json.dumps(s.store_id)} = "ws_..."   # {_one_line(s.name)}, '
+              f'{_one_line(s.where)}' for s in unmapped]
     return lines
 
 

@@ -29,7 +29,7 @@ from connector.config import (
 from connector.errors import AuthenticationFailed, ConfigurationError, StickySyncError
 from connector.sources import pos_arguments
 from state import StateStore
-from state.db import sqlite_file
+from state.db import DEFAULT_FOLDER, sqlite_file
 
 Level = Literal["ok", "fail", "note"]
 IDENTITY_FIELDS = {"customers": ("customer_id",), "orders": ("order_id", "total"),
@@ -67,6 +67,10 @@ def check_state(url: str) -> tuple[list[Finding], StateStore | None]:
     except ConfigurationError as exc:
         return [_fail(str(exc), config=True)], None
     if path is not None:
+        creatable = path.parent.name == DEFAULT_FOLDER and path.parent.parent.is_dir()
+        if not path.parent.is_dir() and creatable:
+            return [_ok(f"state DB {path}: new (the first run creates {path.parent}/ and "
+                        "the DB)")], None
         if not path.parent.is_dir():
             return [_fail(f"state DB: state.url points into {path.parent}, which does not "
                           "exist; create the folder or fix state.url (a misspelt path would "

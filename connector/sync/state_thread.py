@@ -12,7 +12,9 @@ adapter asks of the state DB is run on the state thread (:meth:`StateThread.run_
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import contextvars
+import queue
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -61,13 +63,47 @@ class StateThread(_Worker):
         self._executor.shutdown(wait=True)
 
 
-class ReaderThread(_Worker):
-    """Where a source adapter's ``read`` generator runs."""
+class ReaderThread:
+    """Where a source adapter's ``read`` generator runs: one daemon thread, so that a read
+    blocked in a source's backoff sleep when the run ends (a drain, a cancel, an error
+    elsewhere) never keeps the process from exiting."""
 
     def __init__(self) -> None:
-        super().__init__("sticky-read")
+        self._jobs: queue.SimpleQueue[Callable[[], None] | None] = queue.SimpleQueue()
+        self._thread = threading.Thread(target=self._work, name="sticky-read", daemon=True)
+        self._thread.start()
+
+    def _work(self) -> None:
+        while (job := self._jobs.get()) is not None:
+            job()
+
+    async def call(self, fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T:
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[T] = loop.create_future()
+        context = contextvars.copy_context()
+
+        def settle(outcome: Callable[[], None]) -> None:
+            if not future.done():
+                outcome()
+
+        def hand_over(outcome: Callable[[], None]) -> None:
+            # a RuntimeError: the run is over and its loop closed; nobody waits
+            with contextlib.suppress(RuntimeError):
+                loop.call_soon_threadsafe(settle, outcome)
+
+        def job() -> None:
+            try:
+                result = context.run(fn, *args, **kwargs)
+            except BaseException as exc:  # noqa: BLE001 - handed to the awaiting task
+                hand_over(partial(future.set_exception, exc))
+            else:
+                hand_over(partial(future.set_result, result))
+
+        self._jobs.put(job)
+        return await future
 
     def close(self) -> None:
         # A read blocked in a source's backoff sleep is not waited for: the run is over
-        # (its batch was never planned), and the thread ends when the sleep does.
-        self._executor.shutdown(wait=False, cancel_futures=True)
+        # (its batch was never planned), and the daemon thread ends with the sleep or
+        # with the process.
+        self._jobs.put(None)

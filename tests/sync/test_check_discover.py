@@ -168,6 +168,17 @@ def test_a_state_db_in_a_missing_folder_fails(make_harness: Callable[..., Harnes
     assert code == 2, output
     assert "no-such-folder, which does not exist" in output
     assert not (tmp_path / "no-such-folder").exists()  # nothing was created
+    result = runner.invoke(app, ["run", "--config", str(h.root / "config.toml")])
+    assert result.exit_code == 2
+    assert "state.url: the folder" in result.output and "does not exist" in result.output
+    assert not (tmp_path / "no-such-folder").exists()  # run refuses it too
+    # the default ./var/ next to the config is the one folder created when missing
+    h = make_harness(state_url="sqlite:///./var/state.db")
+    code, output = check(h)
+    assert code == 0 and "new (the first run creates" in output
+    result = runner.invoke(app, ["run", "--config", str(h.root / "config.toml")])
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "var" / "state.db").exists()
 
 
 def test_a_field_path_that_resolves_on_no_record_fails(

@@ -4,6 +4,9 @@ was already read."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -91,3 +94,24 @@ def test_a_slow_page_does_not_hold_up_the_checkpoint_of_the_last(
             runner.join(60)
     [report] = reports
     assert report.exit_code == 0 and report.total.customers_created == 4
+
+
+def test_a_read_stuck_in_a_backoff_sleep_does_not_keep_the_process_alive(
+        tmp_path: Path) -> None:
+    """A run that ends (drained, cancelled, failed elsewhere) while its source sleeps
+    between retries exits at once: the reader is a daemon thread."""
+    script = tmp_path / "stuck.py"
+    script.write_text(
+        "import asyncio, time\n"
+        "from connector.sync.state_thread import ReaderThread\n"
+        "async def main():\n"
+        "    reader = ReaderThread()\n"
+        "    task = asyncio.ensure_future(reader.call(time.sleep, 60))\n"
+        "    await asyncio.sleep(0.1)\n"
+        "    task.cancel()\n"
+        "    reader.close()\n"
+        "asyncio.run(main())\n", encoding="utf-8")
+    root = Path(__file__).resolve().parents[2]
+    done = subprocess.run([sys.executable, str(script)], cwd=root, timeout=50,
+                          env={**os.environ, "PYTHONPATH": str(root)}, check=False)
+    assert done.returncode == 0  # and well before the 60-second sleep (timeout=50)
