@@ -183,9 +183,13 @@ class ShopifyFake:
         bulk_polls_until_done: int = 2,
         bulk_seconds_until_done: float | None = None,
         max_concurrent_bulk_operations: int = 5,
+        protected_customer_data: bool = True,
         seed: int = 0,
     ) -> None:
         self.lock = threading.RLock()
+        self.protected_customer_data = protected_customer_data
+        """False: the app is not approved for protected customer data, and a customers
+        query is answered HTTP 200 with an error (reference shopify.md §1.5)."""
         self.store = Store()
         self.cursors = CursorRegistry()
         self.shop = _default_shop(myshopify_domain, shop_name, timezone, currency)

@@ -602,6 +602,11 @@ class _Root:
     def customers(self, info: GraphQLResolveInfo, **args: Any) -> View:
         fake = self.fake
         _require(fake, "customers", "read_customers")
+        if not fake.protected_customer_data:
+            raise GraphQLError(
+                "This app is not approved to access the Customer object. See "
+                "https://shopify.dev/docs/apps/launch/protected-customer-data for more "
+                "details.", extensions={"code": "ACCESS_DENIED"})
         predicate = _search(fake, args.get("query"), CUSTOMER_FILTERS)
         records = [c for c in fake.store.customers.values() if predicate is None or predicate(c)]
         sort_key = args.get("sortKey") or "ID"

@@ -111,6 +111,25 @@ def test_missing_scopes_and_an_expired_api_version_are_named(
         in output
 
 
+def test_protected_customer_data_refused_or_not_verifiable(
+        make_harness: Callable[..., Harness], fake: ShopifyFake,
+        shop: RunningShopify) -> None:
+    h = make_harness(sources=shopify_source(shop.base_url))
+    code, output = check(h)  # a shop without customers: cannot be verified, says so
+    assert code == 0, output
+    assert "note t1/shopify: protected customer data not verified: the shop has no " \
+           "customer to read" in output
+    fake.add_customer(phone="+14155550150")
+    code, output = check(h)
+    assert code == 0 and "ok   t1/shopify: protected customer data (name, e-mail, " \
+        "phone) readable" in output
+    fake.protected_customer_data = False
+    code, output = check(h)
+    assert code == 4, output
+    assert "FAIL t1/shopify: protected customer data refused:" in output
+    assert "not approved to access the Customer object" in output
+
+
 def test_a_missing_pos_secret_is_named_by_role_and_variable(
         make_harness: Callable[..., Harness], treez: RunningPos,
         monkeypatch: pytest.MonkeyPatch) -> None:
