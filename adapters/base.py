@@ -45,6 +45,12 @@ class SourceState(Protocol):
         """Rejections recorded for records whose cursor stream is ``stream``, in row order."""
         ...
 
+    def resolve_file_rejection(self, locator: str, stream: str) -> int:
+        """A file of this name was read to its end (on ``stream``): its open rejections
+        as a whole file (``locator``, row 0) are resolved as superseded (the file was
+        corrected, or the columns fixed). Returns how many."""
+        ...
+
 
 @dataclass(slots=True)
 class Batch:
@@ -71,6 +77,11 @@ class Adapter(ABC):
         self.remarks: list[str] = []
         """Sentences about the source that a person must read (what looks wrong, what
         to check), shown in the run summary under "notes"."""
+        self.attention: list[str] = []
+        """What waits for a person and is not a record (a file rejected whole...)."""
+        self.waiting: list[str] = []
+        """What the source holds that this run left for a later one, and why (a file
+        still being written)."""
 
     @property
     def expected_records(self) -> int | None:

@@ -40,7 +40,7 @@ from connector.config import Settings, load_settings
 from connector.errors import ConfigurationError
 from connector.files import write_private
 from connector.logs import configure_logging
-from connector.sync.orchestrator import ExitCode
+from connector.outcomes import ExitCode
 from sandbox import Faults, SandboxConfig, serve
 from sandbox.faults import FaultError
 from state import StateStore
@@ -83,17 +83,24 @@ def run(config: ConfigOption = None,
             "--dry-run", help="read the sources and report what would be sent (counts "
             "and masked samples); send nothing, change neither the state DB nor the "
             "source files")] = False,
+        reprocess: Annotated[list[str] | None, typer.Option(
+            "--reprocess", metavar="FILE", help="read a drop file again (from processed/ "
+            "or rejected/, e.g. after a columns fix), through the ledger so nothing is "
+            "sent twice; repeatable")] = None,
         ) -> None:
     """Run one pass over every configured source (or --source; with --once only the due
     ones) and print a summary.
 
-    Exit codes: 0 all settled, 1 some records quarantined, 2 configuration error,
-    3 another run holds a source, 4 a target unreachable or refused the credentials.
+    Exit codes: 0 ok, 1 needs attention (records quarantined or rejected, a file
+    rejected whole, unmapped stores, a note), 2 configuration error, 3 another run holds
+    a source, 4 failed (a target, a source or the state DB unavailable, or credentials
+    refused; the next run resumes).
     """
     settings = _settings(config)
     with _refused("configuration error"):
         code = asyncio.run(run_command(settings, source=source, json_out=json_out,
-                                       console=console, due_only=once, dry_run=dry_run))
+                                       console=console, due_only=once, dry_run=dry_run,
+                                       reprocess=reprocess or ()))
     raise typer.Exit(int(code))
 
 

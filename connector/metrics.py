@@ -29,7 +29,7 @@ from prometheus_client.registry import Collector
 
 from connector.delivery.traffic import Traffic
 from connector.sync.lag import cursor_lag_seconds
-from connector.sync.orchestrator import PassReport, SourceOutcome
+from connector.sync.orchestrator import PassReport, SourceOutcome, organization_word
 from connector.sync.organizations import STEP, OrganizationOutcome
 from state import QUARANTINED, StateStore
 
@@ -40,14 +40,9 @@ DURATION_BUCKETS = (1.0, 5.0, 15.0, 30.0, 60.0, 120.0, 300.0, 600.0, 1800.0, 360
 
 
 def pass_outcome(outcome: SourceOutcome) -> str:
-    """The outcome of one source's pass, with the words of the ``runs`` table (``ok``,
-    ``failed`` = finished with records quarantined, ``stopped``, ``aborted``) plus
-    ``busy`` (another process held the source; no run record)."""
-    if outcome.status in ("busy", "aborted"):
-        return outcome.status
-    if sum(outcome.summary.quarantined.values()):
-        return "failed"
-    return "stopped" if outcome.summary.stopped else "ok"
+    """The outcome of one source's pass, in the words of ``connector/outcomes.py``
+    (``ok``, ``needs attention``, ``failed``, ``busy``, ``stopped``)."""
+    return outcome.status
 
 
 def records_delivered(outcome: SourceOutcome) -> int:
@@ -225,7 +220,7 @@ class Metrics:
         self.write_backs.labels(outcome).inc(n)
 
     def observe_organization(self, org: OrganizationOutcome) -> None:
-        self.passes.labels(org.tenant, STEP, org.status).inc()
+        self.passes.labels(org.tenant, STEP, organization_word(org)).inc()
 
     def refresh_state(self, store: StateStore, sources: Sequence[tuple[str, str]]) -> None:
         """Cursor lag and quarantine size of each (tenant, source), from the state DB."""

@@ -11,6 +11,7 @@ from rich.table import Table
 from rich.text import Text
 
 from connector.delivery.traffic import Traffic
+from connector.outcomes import BUSY, FAILED, NEEDS_ATTENTION, OK
 from connector.sync.dry_run import DryRun
 from connector.sync.orchestrator import PassReport, SourceOutcome
 from connector.sync.organizations import OrganizationOutcome
@@ -63,11 +64,34 @@ def render_pass(report: PassReport, traffic: Traffic, console: Console) -> None:
         console.print(f"wallet passes {p.tenant}: {p.status}, minted {p.minted}, re-minted "
                       f"{p.reminted}, refused {p.rejected}" + (f" ({p.error})" if p.error
                                                                else ""), highlight=False)
+    render_attention(total, console)
+    outcome = report.outcome
+    console.print(Text("outcome: ") + Text(outcome, style=_STYLE.get(outcome, "bold"))
+                  + Text(f" (exit code {int(report.exit_code)}), duration "
+                         f"{total.duration:.2f}s"), soft_wrap=True)
+
+
+_STYLE = {OK: "bold green", NEEDS_ATTENTION: "bold yellow", FAILED: "bold red",
+          BUSY: "bold yellow"}
+
+
+def render_attention(total: RunSummary, console: Console) -> None:
+    """What a person should look at: quarantined and rejected records (by reason, in the
+    table above), items that are not records, notes, and why a source failed."""
+    quarantined, rejected = sum(total.quarantined.values()), sum(total.rejected.values())
+    if quarantined or rejected:
+        console.print(Text("needs attention: ", style="bold yellow") + Text(
+            f"{quarantined} record(s) quarantined, {rejected} rejected (see the reasons "
+            "above; `sticky-sync dlq list` and the rejected/ reports)"), soft_wrap=True)
+    for line in total.attention:
+        console.print(Text("needs attention: ", style="bold yellow") + Text(line),
+                      soft_wrap=True)
     for line in total.notes:
         console.print(Text("note: ", style="bold yellow") + Text(line), soft_wrap=True)
+    for line in total.waiting:
+        console.print(Text("waiting: ", style="bold cyan") + Text(line), soft_wrap=True)
     for line in total.aborted:
-        console.print(f"[bold red]aborted[/]: {line}")
-    console.print(f"duration {total.duration:.2f}s, exit code {int(report.exit_code)}")
+        console.print(Text("failed: ", style="bold red") + Text(line), soft_wrap=True)
 
 
 def render_reasons(total: RunSummary, console: Console,
@@ -153,10 +177,7 @@ def render_dry_run(dry: DryRun, console: Console) -> None:
                       f"{group['workspace']} ({shown} of {group['would_send']}, masked)")
         for payload in group["payloads"]:
             console.print_json(json.dumps(payload))
-    for line in total.notes:
-        console.print(Text("note: ", style="bold yellow") + Text(line), soft_wrap=True)
-    for line in total.aborted:
-        console.print(f"[bold red]aborted[/]: {line}")
+    render_attention(total, console)
     for note in dry.notes:
         console.print(f"[dim]{note}[/]", soft_wrap=True)
     console.print(f"duration {total.duration:.2f}s (state copied in "

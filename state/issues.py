@@ -114,6 +114,20 @@ class RecordIssues:
         self._supersede(tenant, source, [(stream, d.locator, d.kind, d.record_id)
                                          for d in delivered], conn)
 
+    def resolve_file_rejection(self, tenant: str, source: str, locator: str,
+                               stream: str) -> int:
+        """Open rejections of a whole file (``locator``, row 0): a copy of it was read to
+        its end on ``stream`` (corrected, or the same after a columns fix), so they are
+        resolved as superseded."""
+        with self._engine.begin() as conn:
+            result = conn.execute(update(record_issues).where(
+                record_issues.c.tenant == tenant, record_issues.c.source == source,
+                record_issues.c.locator == locator, record_issues.c.row == 0,
+                record_issues.c.disposition == REJECTED,
+                record_issues.c.resolved_at.is_(None)).values(
+                resolved_at=utcnow(), resolution=SUPERSEDED, next_retry_at=None))
+        return int(result.rowcount or 0)
+
     def _supersede(self, tenant: str, source: str,
                    refs: Sequence[tuple[str, str, str | None, str | None]],
                    conn: Connection) -> None:

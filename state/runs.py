@@ -61,11 +61,11 @@ class Runs:
     def last_complete(self, tenant: str, source: str,
                       triggers: Sequence[str]) -> RunRecord | None:
         """The newest run with one of ``triggers`` that read its source to the end
-        (outcome ``ok``, or ``failed``: finished with records quarantined)."""
+        (outcome ``ok``, or ``needs attention``: finished, something left for a person)."""
         with self._engine.connect() as conn:
             row = conn.execute(select(runs).where(
                 runs.c.tenant == tenant, runs.c.source == source,
-                runs.c.trigger.in_(list(triggers)), runs.c.outcome.in_(["ok", "failed"]))
+                runs.c.trigger.in_(list(triggers)), runs.c.outcome.in_(["ok", "needs attention"]))
                 .order_by(runs.c.id.desc()).limit(1)).first()
         return None if row is None else _record(row)
 

@@ -14,6 +14,7 @@ folder with a done cursor is simply moved.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
 from collections.abc import Callable, Generator, Iterable, Iterator, Mapping, Sequence
@@ -23,7 +24,14 @@ from pathlib import Path
 
 from adapters.base import Adapter, Batch, Position, RecordedRejection, SourceState
 from adapters.csv_drop import files, report, rows
-from adapters.csv_drop.columns import Columns, alias_tables, header_names, resolve, unique_keys
+from adapters.csv_drop.columns import (
+    Columns,
+    alias_tables,
+    columns_line,
+    header_names,
+    resolve,
+    unique_keys,
+)
 from adapters.csv_drop.errors import FileLevelError
 from adapters.csv_drop.files import DropFile
 from adapters.csv_drop.probe import CP1252, Probe, probe
@@ -82,6 +90,40 @@ class CsvDropAdapter(Adapter):
     def rejected_dir(self) -> Path:
         return self.drop_dir / files.REJECTED
 
+    def reprocess(self, name: str, state: SourceState) -> Path | None:
+        """Put a processed (or rejected) file back to be read again by the next run, as
+        if never read: ``name`` as it is in ``processed/`` or ``rejected/``. Nothing is
+        sent twice: the ledger knows what was delivered. ``None`` when no such file."""
+        for folder in (self.processed_dir, self.rejected_dir):
+            path = folder / Path(name).name
+            if not path.is_file() or files.kind_of(path.name) is None:
+                continue
+            stream = f"file:{probe(path).sha256}"
+            cursor = state.get_cursor(stream)
+            if cursor is not None:
+                state.put_cursor(stream, {**cursor, "row": 0, "done": False})
+            target = self.drop_dir / path.name
+            if target.exists():
+                raise FileExistsError(f"{target} is there already: move it away first")
+            files.move(path, target)
+            log.info("%s put back from %s/ to be read again", path.name, folder.name)
+            return target
+        return None
+
+    def unread(self) -> list[tuple[str, float, bool]]:
+        """Files in the drop folder not read yet: (name, modified at, stable enough to
+        be read by the next run). ``status`` lists them and counts the lag from them."""
+        try:
+            found = files.scan(self.drop_dir, self._clock(), self.stable_seconds)
+        except OSError:
+            return []
+        listed: list[tuple[str, float, bool]] = []
+        for drops, stable in ((found.ready, True), (found.waiting, False)):
+            for drop in drops:
+                with contextlib.suppress(OSError):
+                    listed.append((drop.name, drop.path.stat().st_mtime, stable))
+        return sorted(listed, key=lambda item: item[1])
+
     def store_ids(self, files_at_most: int = 10,
                   unread: list[str] | None = None) -> tuple[dict[str, int], list[str]]:
         """Store ids in the newest drop files (waiting, then processed), with how many
@@ -125,15 +167,25 @@ class CsvDropAdapter(Adapter):
             raise ValueError("batch_size must be >= 1")
         try:
             found = files.scan(self.drop_dir, self._clock(), self.stable_seconds)
+        except FileNotFoundError as exc:
+            raise SourceUnreadable(
+                f"source {self.name}: the drop folder {self.drop_dir} does not exist (a "
+                "local problem, nothing was read or sent: create it, or fix drop_dir)"
+            ) from exc
         except OSError as exc:
             raise SourceUnreadable(
-                f"source {self.name}: cannot list drop folder {self.drop_dir}: "
-                f"{exc.strerror or exc}") from exc
+                f"source {self.name}: cannot list the drop folder {self.drop_dir}: "
+                f"{exc.strerror or exc} (a local problem: check its permissions)") from exc
         for name in found.unrecognized:
             log.warning("unrecognized file %s left in place", name)
+        now = self._clock()
         for drop in found.waiting:
-            log.debug("%s was modified less than %ss ago; waiting", drop.name,
-                      self.stable_seconds)
+            age = max(0.0, now - drop.path.stat().st_mtime) if drop.path.exists() else 0.0
+            self.waiting.append(
+                f"{drop.name}, modified {age:.1f} s ago: read once unchanged for "
+                f"{self.stable_seconds:g} s")
+            log.info("%s was modified %.1fs ago; waiting until it is unchanged for %ss",
+                     drop.name, age, self.stable_seconds)
         for drop in found.ready:
             try:
                 yield from self._read_file(drop, state, batch_size)
@@ -159,8 +211,16 @@ class CsvDropAdapter(Adapter):
             columns = resolve(drop.kind, header, self._aliases[drop.kind], drop.name)
         except FileLevelError as error:
             # A file rejected before is checked again: the config may have been fixed.
+            self.attention.append(f"{drop.name} rejected whole, moved to "
+                                  f"{files.REJECTED}/: {error.message}")
             yield self._rejection(job, header, error, state)
             return
+        for header_name, canonical in columns.near_misses:
+            self.remarks.append(
+                f"{drop.name}: column {header_name!r} is not used and looks like "
+                f"{canonical!r}, which the file lacks (read as empty); if it is, add "
+                f"`{columns_line(header_name, canonical)}` to the source's "
+                "[[tenants.sources]] block")
         start = 0 if rejected_before else int(cursor.get("row") or 0)
         with open_table(drop.path, encoding) as table:
             last = yield from self._batches(job, columns, table.rows, start, batch_size)
@@ -226,6 +286,9 @@ class CsvDropAdapter(Adapter):
                                 columns.header, columns.keys, rejected)
         state.put_cursor(job.stream, job.position(last, done=True))
         files.move(job.drop.path, target)
+        if state.resolve_file_rejection(job.name, job.stream):
+            log.info("%s: the earlier rejection of a file of this name is resolved",
+                     job.name)
         log.info("%s read (%d rows, %d rejected); moved to %s", job.name, last,
                  len(rejected), target.relative_to(self.drop_dir))
 

@@ -7,6 +7,8 @@ configured aliases (which win). The table is only a lookup: values are never ins
 
 from __future__ import annotations
 
+import difflib
+import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -149,6 +151,9 @@ class Columns:
     """Unique ``raw`` key per column (the header name, disambiguated if repeated/blank)."""
     fields: Mapping[str, int]
     """Canonical field -> column index; unmapped fields are absent."""
+    near_misses: tuple[tuple[str, str], ...] = ()
+    """(header as written, canonical field) for unused headers that look like a field
+    the file lacks (``Phnoe`` -> ``phone``): probably misspelt, so reported."""
 
 
 _REQUIRED: Final[Mapping[StreamKind, tuple[str, ...]]] = {
@@ -176,16 +181,61 @@ def resolve(kind: StreamKind, header: Sequence[str], table: Mapping[str, str],
                 f"{file_name}: columns {first!r} and {name!r} both map to {canonical!r}",
                 canonical)
         fields[canonical] = index
+    misses = near_misses(names, fields, table)
     for canonical in _REQUIRED[kind]:
         if canonical not in fields:
             raise FileLevelError(
-                "missing_column", f"{file_name} has no {canonical!r} column", canonical)
+                "missing_column", f"{file_name} has no {canonical!r} column"
+                + _hint(names, misses, canonical), canonical)
     one_of = _ONE_OF.get(kind, ())
     if one_of and not any(name in fields for name in one_of):
         wanted = " or ".join(repr(name) for name in one_of)
         raise FileLevelError(
-            "missing_column", f"{file_name} has no {wanted} column", one_of[0])
-    return Columns(header=names, keys=unique_keys(names), fields=fields)
+            "missing_column", f"{file_name} has no {wanted} column"
+            + _hint(names, misses, *one_of), one_of[0])
+    return Columns(header=names, keys=unique_keys(names), fields=fields,
+                   near_misses=tuple(misses))
+
+
+NEAR = 0.8
+"""How alike (difflib ratio) an unused header and a field name must be to be reported."""
+
+
+def near_misses(names: Sequence[str], fields: Mapping[str, int],
+                table: Mapping[str, str]) -> list[tuple[str, str]]:
+    """Unused headers that look like the name (or an alias) of a field the file lacks."""
+    wanted = {alias: canonical for alias, canonical in table.items()
+              if canonical not in fields}
+    found: list[tuple[str, str]] = []
+    for index, name in enumerate(names):
+        key = normalize(name)
+        if not key or key in table or index in fields.values():
+            continue
+        match = difflib.get_close_matches(key, list(wanted), n=1, cutoff=NEAR)
+        if match:
+            found.append((name, wanted[match[0]]))
+    return found
+
+
+def columns_line(header: str, canonical: str) -> str:
+    """The config line that maps ``header`` to ``canonical`` (in the source's block)."""
+    return f"columns = {{ {canonical} = [{json.dumps(header)}] }}"
+
+
+def _hint(names: Sequence[str], misses: Sequence[tuple[str, str]],
+          *canonical: str) -> str:
+    found = ", ".join(repr(n) for n in names[:20]) or "none"
+    close = [(h, c) for h, c in misses if c in canonical]
+    text = f" (headers found: {found})"
+    if close:
+        header, field = close[0]
+        text += (f"; {header!r} looks like {field!r}: if it is, add "
+                 f"`{columns_line(header, field)}` to this source's [[tenants.sources]] "
+                 "block")
+    else:
+        text += (f"; if one of them holds {canonical[0]!r}, name it in the source's "
+                 f"`columns` (e.g. `{columns_line('Header', canonical[0])}`)")
+    return text
 
 
 def header_names(header: Sequence[str]) -> tuple[str, ...]:

@@ -10,10 +10,11 @@ from datetime import date
 from rich.console import Console
 
 from connector.config import Settings
+from connector.outcomes import ExitCode
 from connector.progress import BackfillProgress
 from connector.report import dry_run_json, render_dry_run, render_pass
 from connector.sync.dry_run import dry_run_backfill
-from connector.sync.orchestrator import ExitCode, run_backfill, sticky_client
+from connector.sync.orchestrator import run_backfill, sticky_client
 from state import StateStore
 
 

@@ -13,7 +13,8 @@ from rich.text import Text
 from connector.commands.source_checks import Finding, check_source, check_state
 from connector.config import Settings
 from connector.errors import AbortRun, ConfigurationError, StickySyncError
-from connector.sync.orchestrator import ExitCode, sticker_client, sticky_client
+from connector.outcomes import ExitCode
+from connector.sync.orchestrator import sticker_client, sticky_client
 from connector.webhooks.secrets import SecretBook, fingerprint
 from state import StateStore
 

@@ -8,7 +8,8 @@ import structlog
 
 from connector.config import Settings
 from connector.daemon.service import Daemon
-from connector.sync.orchestrator import ExitCode, sticker_client, sticky_client
+from connector.outcomes import ExitCode
+from connector.sync.orchestrator import sticker_client, sticky_client
 from state import StateStore
 
 log = structlog.get_logger("connector.daemon")

@@ -16,7 +16,7 @@ from connector.commands.passes import csv_text, export_rows
 from connector.commands.run import run_command
 from connector.config import API_KEY_ENV, STICKER_KEY_ENV, load_settings
 from connector.files import write_private
-from connector.sync.orchestrator import ExitCode
+from connector.outcomes import ExitCode
 from sandbox import running_sandbox
 from state import StateStore
 

@@ -28,8 +28,8 @@ from connector.config import (
     TenantSettings,
 )
 from connector.errors import AuthenticationFailed, ConfigurationError, StickySyncError
+from connector.outcomes import ExitCode
 from connector.sources import pos_arguments
-from connector.sync.orchestrator import ExitCode
 
 
 @dataclass(frozen=True, slots=True)

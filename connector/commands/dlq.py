@@ -14,9 +14,10 @@ from rich.table import Table
 
 from connector.config import Settings
 from connector.errors import ConfigurationError
+from connector.outcomes import ExitCode
 from connector.redact import scrub
 from connector.report import render_pass
-from connector.sync.orchestrator import ExitCode, run_replay, sticky_client
+from connector.sync.orchestrator import run_replay, sticky_client
 from state import QUARANTINED, StateStore, StoredIssue
 
 

@@ -4,19 +4,56 @@ would send, with nothing sent and nothing kept)."""
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 
 from rich.console import Console
 
-from connector.config import Settings
+from adapters.csv_drop import CsvDropAdapter
+from connector.config import CsvSourceSettings, Settings
+from connector.errors import ConfigurationError
+from connector.outcomes import ExitCode
 from connector.report import dry_run_json, render_dry_run, render_pass
 from connector.sync.dry_run import dry_run_pass
-from connector.sync.orchestrator import ExitCode, run_pass, sticker_client, sticky_client
+from connector.sync.orchestrator import run_pass, sticker_client, sticky_client
+from connector.sync.source_state import BoundSourceState
 from state import StateStore
+
+
+def reprocess_files(settings: Settings, store: StateStore, names: Sequence[str],
+                    source: str | None) -> str | None:
+    """Put each processed or rejected drop file named back to be read again (through the
+    ledger: nothing is sent twice); the source they belong to (for ``--source``)."""
+    found: set[str] = set()
+    for name in names:
+        for tenant in settings.tenants:
+            for candidate in tenant.sources:
+                if not isinstance(candidate, CsvSourceSettings) or (
+                        source is not None and candidate.name != source):
+                    continue
+                drop = CsvDropAdapter(name=candidate.name, drop_dir=candidate.drop_dir,
+                                      stable_seconds=candidate.stable_seconds)
+                try:
+                    moved = drop.reprocess(name, BoundSourceState(store, tenant.id,
+                                                                  candidate.name))
+                except FileExistsError as exc:
+                    raise ConfigurationError(f"--reprocess {name}: {exc}") from exc
+                if moved is not None:
+                    found.add(candidate.name)
+                    break
+            else:
+                continue
+            break
+        else:
+            raise ConfigurationError(
+                f"--reprocess {name}: no such file in the processed/ or rejected/ folder "
+                "of " + (f"source {source}" if source else "any CSV source"))
+    return found.pop() if len(found) == 1 else source
 
 
 async def run_command(settings: Settings, *, source: str | None, json_out: bool,
                       console: Console, trigger: str = "manual",
-                      due_only: bool = False, dry_run: bool = False) -> ExitCode:
+                      due_only: bool = False, dry_run: bool = False,
+                      reprocess: Sequence[str] = ()) -> ExitCode:
     if dry_run:
         dry = await dry_run_pass(settings, only_source=source, due_only=due_only,
                                  trigger="cron" if due_only else trigger)
@@ -26,6 +63,12 @@ async def run_command(settings: Settings, *, source: str | None, json_out: bool,
             render_dry_run(dry, console)
         return dry.exit_code
     store = StateStore.open(settings.state.url)
+    if reprocess:
+        try:
+            source = reprocess_files(settings, store, reprocess, source)
+        except ConfigurationError:
+            store.close()
+            raise
     sticker = sticker_client(settings)
     try:
         async with sticky_client(settings) as sticky:
@@ -39,6 +82,7 @@ async def run_command(settings: Settings, *, source: str | None, json_out: bool,
         store.close()
     if json_out:
         console.print_json(json.dumps({
+            "outcome": report.outcome,
             "exit_code": int(report.exit_code),
             "sources": [{"tenant": o.tenant, "source": o.source, "status": o.status,
                          "error": o.error, **o.summary.as_dict()} for o in report.outcomes],

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
-from connector.config import Settings, TenantSettings
+from adapters.csv_drop import CsvDropAdapter
+from connector.config import CsvSourceSettings, Settings, SourceSettings, TenantSettings
 from connector.sync.lag import cursor_lag_seconds
 from connector.sync.organizations import KIND as STICKER_SETUP
 from connector.sync.organizations import STEP
@@ -38,7 +41,7 @@ def collect_status(settings: Settings) -> dict[str, Any]:
                     "cursor": None if latest is None else {
                         "stream": latest[0], "position": latest[1],
                         "moved_at": latest[2]},
-                    "lag_seconds": cursor_lag_seconds(store, tenant.id, source.name),
+                    **_lag_and_files(store, tenant, source),
                     "pending": store.ledger.pending_of_source(tenant.id, source.name),
                     "open_issues": store.issues.open_counts(tenant.id, source.name),
                     "quarantined_by_reason": store.issues.open_reasons(tenant.id,
@@ -62,6 +65,29 @@ def collect_status(settings: Settings) -> dict[str, Any]:
         return {"tenants": tenants, "webhooks": _webhooks(store, settings)}
     finally:
         store.close()
+
+
+def _lag_and_files(store: StateStore, tenant: TenantSettings,
+                   source: SourceSettings) -> dict[str, Any]:
+    """The lag (from the last complete read, or from the oldest file waiting unread when
+    that is older), the files not read yet, and what the last run left for a person."""
+    lag = cursor_lag_seconds(store, tenant.id, source.name)
+    unread: list[dict[str, Any]] = []
+    if isinstance(source, CsvSourceSettings):
+        drop = CsvDropAdapter(name=source.name, drop_dir=source.drop_dir,
+                              stable_seconds=source.stable_seconds)
+        now = time.time()
+        for name, modified, stable in drop.unread():
+            unread.append({"file": name, "modified_seconds_ago": round(now - modified, 1),
+                           "state": "ready" if stable else
+                           f"waiting: read once unchanged for {source.stable_seconds:g} s"})
+        if unread:
+            oldest = max(f["modified_seconds_ago"] for f in unread)
+            lag = oldest if lag is None else max(lag, oldest)
+    runs = store.runs.recent(tenant.id, source.name, limit=1)
+    counts = runs[0].counts or {} if runs else {}
+    return {"lag_seconds": lag, "unread_files": unread,
+            "last_run_attention": [*counts.get("attention", []), *counts.get("notes", [])]}
 
 
 def _organization(store: StateStore, tenant: TenantSettings) -> dict[str, Any] | None:
@@ -145,8 +171,15 @@ def render_status(data: dict[str, Any], console: Console) -> None:
                     highlight=False)
             for run in s["runs"][:1]:
                 if run["error"]:
-                    console.print(f"{s['source']}: last run: {run['error']}",
-                                  highlight=False, soft_wrap=True)
+                    console.print(Text(f"{s['source']}: last run: {run['error']}"),
+                                  soft_wrap=True)
+            for line in s["last_run_attention"]:
+                console.print(Text(f"{s['source']}: needs attention: ", style="bold yellow")
+                              + Text(line), soft_wrap=True)
+            for f in s["unread_files"]:
+                console.print(Text(f"{s['source']}: not read yet: {f['file']}, modified "
+                                   f"{f['modified_seconds_ago']:g} s ago ({f['state']})"),
+                              soft_wrap=True)
         org = tenant.get("organization")
         if org is not None:
             confirmed = ("unknown" if org["stores_confirmed"] is None

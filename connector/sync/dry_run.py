@@ -39,8 +39,9 @@ from connector.delivery.traffic import Traffic
 from connector.http.lib import httpx
 from connector.http.retry import RetryPolicy
 from connector.mapping.masking import mask_email, mask_phone
+from connector.outcomes import ExitCode
 from connector.redact import scrub
-from connector.sync.orchestrator import ExitCode, PassReport, run_backfill, run_pass
+from connector.sync.orchestrator import PassReport, run_backfill, run_pass
 from connector.sync.organizations import KIND as SETUP_KIND
 from connector.sync.organizations import TARGET as STICKER
 from connector.sync.planner import TARGET as STICKY

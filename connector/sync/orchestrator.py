@@ -6,7 +6,6 @@ import asyncio
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from enum import IntEnum
 from typing import Any, Protocol, TypeVar
 
 import structlog
@@ -19,6 +18,17 @@ from connector.delivery.sticky import StickyClient, StickyEndpoint
 from connector.errors import AbortRun, ConfigurationError
 from connector.http.retry import RetryPolicy
 from connector.mapping.context import MappingContext
+from connector.outcomes import (
+    BUSY,
+    CANCELLED,
+    FAILED,
+    NEEDS_ATTENTION,
+    NOT_DUE,
+    OK,
+    ExitCode,
+    exit_code,
+    overall,
+)
 from connector.sources import build_adapter, build_backfill
 from connector.sync.due import is_due
 from connector.sync.leasing import busy_message, claim_lease, holder_id, keep_lease
@@ -42,21 +52,31 @@ from state import StateStore, StoredIssue
 
 log = structlog.get_logger("connector.run")
 
-class ExitCode(IntEnum):
-    OK = 0
-    RECORDS_FAILED = 1
-    CONFIG_ERROR = 2
-    SOURCE_BUSY = 3
-    TARGET_UNREACHABLE = 4
-
-
 @dataclass(slots=True)
 class SourceOutcome:
     tenant: str
     source: str
-    status: str  # ok | aborted | busy | not_due
+    status: str
+    """``connector/outcomes.py``: ok | needs attention | failed | busy | stopped | not due"""
     summary: RunSummary
     error: str | None = None
+
+
+def organization_word(outcome: OrganizationOutcome) -> str:
+    """The Sticker step's outcome in the pass vocabulary."""
+    if outcome.status == "aborted":
+        return FAILED
+    if outcome.status == "busy":
+        return BUSY
+    return NEEDS_ATTENTION if outcome.status == "rejected" or outcome.attention else OK
+
+
+def passes_word(outcome: PassesOutcome) -> str:
+    """The wallet-passes step's outcome in the pass vocabulary (a busy step is another
+    process minting: nothing to say)."""
+    if outcome.status == "aborted":
+        return FAILED
+    return NEEDS_ATTENTION if outcome.rejected else OK
 
 
 @dataclass(slots=True)
@@ -67,17 +87,15 @@ class PassReport:
     total: RunSummary = field(default_factory=RunSummary)
 
     @property
+    def outcome(self) -> str:
+        """The pass's word: the worst of its sources and steps."""
+        return overall([*(o.status for o in self.outcomes),
+                        *(organization_word(o) for o in self.organizations),
+                        *(passes_word(p) for p in self.passes)])
+
+    @property
     def exit_code(self) -> ExitCode:
-        statuses = {o.status for o in self.outcomes} | {o.status for o in self.organizations}
-        statuses |= {p.status for p in self.passes if p.status != "busy"}
-        if "aborted" in statuses:
-            return ExitCode.TARGET_UNREACHABLE
-        if "busy" in statuses:
-            return ExitCode.SOURCE_BUSY
-        if (sum(self.total.quarantined.values()) or "rejected" in statuses
-                or any(p.rejected for p in self.passes)):
-            return ExitCode.RECORDS_FAILED
-        return ExitCode.OK
+        return exit_code(self.outcome)
 
 
 def sticky_client(settings: Settings) -> StickyClient:
@@ -120,7 +138,7 @@ async def run_pass(settings: Settings, store: StateStore, sticky: StickyClient, 
     """Each tenant's selected sources, then (when configured) its Sticker organization.
 
     ``due_only`` (``run --once``): only the sources whose schedule fired since their last
-    run (``sync/due.py``); the others are reported ``not_due``.
+    run (``sync/due.py``); the others are reported ``not due``.
 
     ``dry_run`` leaves the sources as they are (no ``batch.after_commit``); the caller
     passes a copy of the state DB and clients that send nothing (``sync/dry_run.py``).
@@ -140,7 +158,7 @@ async def run_pass(settings: Settings, store: StateStore, sticky: StickyClient, 
             if stop is not None and stop.is_set():
                 break
             if due_only and not is_due(store, tenant, source):
-                report.outcomes.append(SourceOutcome(tenant.id, source.name, "not_due",
+                report.outcomes.append(SourceOutcome(tenant.id, source.name, NOT_DUE,
                                                      RunSummary()))
                 continue
             outcome = await _run_source(tenant, source, _with_due_replays(store, tenant, source),
@@ -303,7 +321,7 @@ async def _run_organization(tenant: TenantSettings, store: StateStore,
         tenant, store, STEP, holder, trigger, ttl, begin,
         busy=lambda message: OrganizationOutcome(
             tenant.id, tenant.internal_org_id or tenant.id, status="busy", error=message),
-        run_outcome=lambda o: {"aborted": "aborted", "rejected": "failed"}.get(o.status, "ok"))
+        run_outcome=organization_word)
 
 
 async def run_passes_step(tenant: TenantSettings, store: StateStore, sticky: StickyClient,
@@ -320,7 +338,7 @@ async def run_passes_step(tenant: TenantSettings, store: StateStore, sticky: Sti
     return await _leased_step(
         tenant, store, PASSES_STEP, holder, trigger, settings.state.lease_ttl_seconds, begin,
         busy=lambda message: PassesOutcome(tenant.id, status="busy", error=message),
-        run_outcome=lambda o: "aborted" if o.status == "aborted" else "ok")
+        run_outcome=passes_word)
 
 
 async def _run_source(tenant: TenantSettings, source: SourceSettings, adapter: Adapter,
@@ -334,7 +352,7 @@ async def _run_source(tenant: TenantSettings, source: SourceSettings, adapter: A
                        settings.state.lease_ttl_seconds):
         message = busy_message(store, tenant.id, source_name)
         bound.warning("source busy", detail=message)
-        return SourceOutcome(tenant.id, source_name, "busy", RunSummary(), message)
+        return SourceOutcome(tenant.id, source_name, BUSY, RunSummary(), message)
     run_id = store.runs.start(tenant.id, source_name, trigger)
     with structlog.contextvars.bound_contextvars(run_id=run_id, tenant=tenant.id,
                                                  source=source_name):
@@ -362,12 +380,12 @@ async def _run_started(tenant: TenantSettings, source: SourceSettings, adapter: 
     except AbortRun as exc:
         runner.summary.finish()
         runner.summary.aborted.append(f"{tenant.id}/{source_name}: {exc}")
-        store.runs.finish(run_id, "aborted", runner.summary.as_dict(), error=str(exc))
-        log.error("run aborted", error=str(exc))
-        return SourceOutcome(tenant.id, source_name, "aborted", runner.summary, str(exc))
+        store.runs.finish(run_id, FAILED, runner.summary.as_dict(), error=str(exc))
+        log.error("run failed", error=str(exc))
+        return SourceOutcome(tenant.id, source_name, FAILED, runner.summary, str(exc))
     except asyncio.CancelledError:
         runner.summary.finish()
-        store.runs.finish(run_id, "cancelled", runner.summary.as_dict(),
+        store.runs.finish(run_id, CANCELLED, runner.summary.as_dict(),
                           error="cancelled before it settled what it had read")
         log.warning("run cancelled", records=runner.summary.records_read)
         raise
@@ -375,9 +393,8 @@ async def _run_started(tenant: TenantSettings, source: SourceSettings, adapter: 
         keeper.cancel()
         state_thread.close()
         store.leases.release(tenant.id, source_name, holder)
-    outcome = "failed" if sum(summary.quarantined.values()) else (
-        "stopped" if summary.stopped else "ok")
+    outcome = summary.outcome
     store.runs.finish(run_id, outcome, summary.as_dict())
     log.info("run finished", outcome=outcome, records=summary.records_read,
-               seconds=round(summary.duration, 2))
-    return SourceOutcome(tenant.id, source_name, "ok", summary)
+             seconds=round(summary.duration, 2))
+    return SourceOutcome(tenant.id, source_name, outcome, summary)

@@ -101,6 +101,8 @@ class FollowedByReplays(Adapter):
         self.replay = replay
         self.notices = first.notices
         self.remarks = first.remarks
+        self.attention = first.attention
+        self.waiting = first.waiting
 
     def read(self, state: SourceState, batch_size: int) -> Iterator[Batch]:
         yield from self.first.read(state, batch_size)

@@ -158,6 +158,8 @@ class SourceRunner:
             reader.close()
         self.summary.warnings.update(self.adapter.notices)
         self.summary.notes.extend(self.adapter.remarks)
+        self.summary.attention.extend(self.adapter.attention)
+        self.summary.waiting.extend(self.adapter.waiting)
         self.summary.finish()
         return self.summary
 

@@ -31,6 +31,11 @@ class BoundSourceState:
     def put_cursor(self, stream: str, position: Position) -> None:
         self._via(self._store.cursors.put, self._tenant, self._source, stream, position)
 
+    def resolve_file_rejection(self, locator: str, stream: str) -> int:
+        resolved: int = self._via(self._store.issues.resolve_file_rejection, self._tenant,
+                                  self._source, locator, stream)
+        return resolved
+
     def rejections(self, stream: str) -> Sequence[RecordedRejection]:
         issues = self._via(self._store.issues.for_stream, self._tenant, self._source, stream)
         return [RecordedRejection(row=i.row, raw=i.raw, reason=i.reason, field=i.field,

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from connector.delivery.traffic import Traffic
+from connector.outcomes import NEEDS_ATTENTION, OK, STOPPED
 
 
 @dataclass(slots=True)
@@ -26,6 +27,12 @@ class RunSummary:
     aborted: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     """What a person should read about a source (an amount unit that looks wrong...)."""
+    attention: list[str] = field(default_factory=list)
+    """What waits for a person and is not a record (a file rejected whole, an unmapped
+    store...): each makes the pass ``needs attention``."""
+    waiting: list[str] = field(default_factory=list)
+    """What the source holds that this pass left for a later one (a file still being
+    written): not a problem, but not read either."""
     targets: dict[tuple[str, str], Counter[str]] = field(default_factory=dict)
     """(target, workspace) → payloads by outcome: new, changed (sent), unchanged,
     rejected (refused by the target or a dependency). Records rejected or skipped before
@@ -45,6 +52,19 @@ class RunSummary:
     def finish(self) -> None:
         self.finished = time.monotonic()
 
+    @property
+    def needs_attention(self) -> bool:
+        """Finished, but something waits for a person (``connector/outcomes.py``)."""
+        return bool(sum(self.quarantined.values()) or sum(self.rejected.values())
+                    or self.attention or self.notes)
+
+    @property
+    def outcome(self) -> str:
+        """The word for a pass that read to its end (or was asked to stop)."""
+        if self.needs_attention:
+            return NEEDS_ATTENTION
+        return STOPPED if self.stopped else OK
+
     def merge(self, other: RunSummary) -> None:
         self.records_read += other.records_read
         self.customers_created += other.customers_created
@@ -59,6 +79,8 @@ class RunSummary:
         self.warnings.update(other.warnings)
         self.aborted.extend(other.aborted)
         self.notes.extend(n for n in other.notes if n not in self.notes)
+        self.attention.extend(a for a in other.attention if a not in self.attention)
+        self.waiting.extend(w for w in other.waiting if w not in self.waiting)
         for key, counts in other.targets.items():
             self.targets.setdefault(key, Counter()).update(counts)
         self.stopped = self.stopped or other.stopped
@@ -78,6 +100,8 @@ class RunSummary:
             "warnings": dict(self.warnings),
             "aborted": list(self.aborted),
             "notes": list(self.notes),
+            "attention": list(self.attention),
+            "waiting": list(self.waiting),
             "targets": {f"{target}/{workspace}": dict(counts)
                         for (target, workspace), counts in sorted(self.targets.items())},
             "duration_seconds": round(self.duration, 3),

@@ -32,6 +32,14 @@ class MemoryState:
     def put_cursor(self, stream: str, position: Position) -> None:
         self.cursors[stream] = dict(position)
 
+    def resolve_file_rejection(self, locator: str, stream: str) -> int:
+        resolved = 0
+        for found in self.issues.values():
+            if locator in found and found[locator].row == 0:
+                del found[locator]
+                resolved += 1
+        return resolved
+
     def rejections(self, stream: str) -> list[RecordedRejection]:
         found = self.issues.get(stream, {}).values()
         return sorted(found, key=lambda r: r.row or 0)

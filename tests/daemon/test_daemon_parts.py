@@ -64,7 +64,7 @@ def test_a_pass_report_and_live_traffic_in_the_exposition(tmp_path: Path) -> Non
     summary.count("sticky", "ws_a", "unchanged", 3)
     summary.count("sticky", "-", "quarantined")
     summary.finish()
-    report = PassReport(outcomes=[SourceOutcome("t1", "pos", "ok", summary),
+    report = PassReport(outcomes=[SourceOutcome("t1", "pos", summary.outcome, summary),
                                   SourceOutcome("t1", "web", "busy", RunSummary())])
     traffic = Traffic()
     metrics = Metrics()
@@ -89,7 +89,7 @@ def test_a_pass_report_and_live_traffic_in_the_exposition(tmp_path: Path) -> Non
               outcome="unchanged", **pos) == 3
     assert at("sticky_sync_payloads_total", target="sticky", workspace="-",
               outcome="quarantined", **pos) == 1
-    assert at("sticky_sync_passes_total", outcome="failed", **pos) == 1
+    assert at("sticky_sync_passes_total", outcome="needs attention", **pos) == 1
     assert at("sticky_sync_passes_total", tenant="t1", source="web", outcome="busy") == 1
     assert at("sticky_sync_run_duration_seconds_count", **pos) == 1
     assert ("sticky_sync_run_duration_seconds_count",

@@ -70,7 +70,7 @@ def test_run_once_skips_a_source_that_is_not_due(harness: Harness,
         ["C2", phone(2), "", "", "", "", "", "", "", "001", ""]])
     second = runner.invoke(app, ["run", "--once", "--json", "--config", config])
     assert second.exit_code == 0
-    assert json.loads(second.stdout)["sources"][0]["status"] == "not_due"
+    assert json.loads(second.stdout)["sources"][0]["status"] == "not due"
     assert len(admin.customers(WS_DOWNTOWN)) == 1
     manual = runner.invoke(app, ["run", "--config", config])  # without --once: runs now
     assert manual.exit_code == 0

@@ -15,7 +15,8 @@ from starlette.responses import Response
 
 from connector.delivery.traffic import Traffic
 from connector.errors import ConfigurationError
-from connector.sync.orchestrator import ExitCode, run_backfill, sticky_client
+from connector.outcomes import ExitCode
+from connector.sync.orchestrator import run_backfill, sticky_client
 from connector.sync.summary import RunSummary
 from sandbox.testing import SandboxAdmin
 from tests.pos_fake import GenericPos, running_pos

@@ -11,7 +11,7 @@ import pytest
 
 from connector.commands.status import collect_status
 from connector.config import STICKER_KEY_ENV
-from connector.sync.orchestrator import ExitCode
+from connector.outcomes import ExitCode
 from connector.sync.organizations import KIND, LOCATION_MISSING, SETUP_REJECTED, TARGET
 from sandbox.testing import SandboxAdmin
 from state import StoredLocation
@@ -143,7 +143,7 @@ def test_a_store_opened_after_setup_needs_attention(
     h.run()
     _drop_stores(h, [THIRD], name="stores_2026-11-20.csv")
     report, _ = h.run()
-    assert report.exit_code is ExitCode.OK
+    assert report.exit_code is ExitCode.NEEDS_ATTENTION  # a person must add the store
     [outcome] = report.organizations
     assert outcome.requests == 0  # the endpoint cannot add it: no blind retries
     assert len(outcome.attention) == 1 and outcome.attention[0].startswith(

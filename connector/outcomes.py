@@ -1,0 +1,59 @@
+"""One vocabulary for what a pass came to, used alike by the run summary, ``run --json``,
+``status``, the ``runs`` table, ``/metrics``, ``/healthz`` and the exit code.
+
+- ``ok``: finished, and nothing waits for a person.
+- ``needs attention``: finished, but records were quarantined or rejected, a file was
+  rejected whole, stores are not mapped, or a note was raised (an amount unit that looks
+  wrong...): a person should look.
+- ``failed``: stopped before the end (a target, the source or the state DB unavailable,
+  refused credentials); what was read is resumed by the next run.
+- ``busy``: another process holds the source; nothing was done.
+- ``stopped``: asked to stop (daemon shutdown) before reading everything; resumed next run.
+- ``cancelled``: cancelled while settling (drain deadline); resumed next run.
+- ``not due``: ``run --once`` and the source's schedule has not fired.
+
+Exit codes: 0 ok, 1 needs attention, 2 configuration, 3 busy, 4 failed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from enum import IntEnum
+
+OK = "ok"
+NEEDS_ATTENTION = "needs attention"
+FAILED = "failed"
+BUSY = "busy"
+STOPPED = "stopped"
+CANCELLED = "cancelled"
+NOT_DUE = "not due"
+
+COMPLETE = (OK, NEEDS_ATTENTION)
+"""Outcomes of a pass that read its source to the end."""
+
+
+class ExitCode(IntEnum):
+    OK = 0
+    NEEDS_ATTENTION = 1
+    CONFIG_ERROR = 2
+    SOURCE_BUSY = 3
+    TARGET_UNREACHABLE = 4
+    """A target, a source or the state DB unavailable, or credentials refused."""
+
+    # the name the code had before the vocabulary was settled
+    RECORDS_FAILED = 1
+
+
+def overall(outcomes: Iterable[str]) -> str:
+    """The outcome of several steps: the worst of them (failed, busy, needs attention)."""
+    found = set(outcomes)
+    for word in (FAILED, BUSY, NEEDS_ATTENTION):
+        if word in found:
+            return word
+    return OK
+
+
+def exit_code(outcome: str) -> ExitCode:
+    return {FAILED: ExitCode.TARGET_UNREACHABLE, CANCELLED: ExitCode.TARGET_UNREACHABLE,
+            BUSY: ExitCode.SOURCE_BUSY,
+            NEEDS_ATTENTION: ExitCode.NEEDS_ATTENTION}.get(outcome, ExitCode.OK)

@@ -1,0 +1,138 @@
+"""One vocabulary for what a pass came to, through the real CLI against the sandbox: the
+summary, `--json`, `status` and the exit code agree; files waiting, files rejected whole
+and misspelt headers are said, not left in a debug log."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from connector.cli import app
+from tests.support import CUSTOMER_HEADER, ORDER_HEADER, drop_file, phone
+from tests.sync.conftest import Harness
+
+runner = CliRunner()
+
+
+def cli(h: Harness, *args: str) -> tuple[int, str]:
+    result = runner.invoke(app, [*args, "--config", str(h.root / "config.toml")],
+                           env={"COLUMNS": "250"})
+    return result.exit_code, result.output
+
+
+def customers(h: Harness, name: str = "customers_1.csv", header: list[str] | None = None,
+              rows: int = 2) -> Path:
+    return drop_file(h.drop, name, header or CUSTOMER_HEADER, [
+        [f"C{n}", phone(n), "", "", "", "", "", "", "", "001", ""] for n in range(rows)])
+
+
+def test_one_quarantined_record_reads_needs_attention_everywhere(harness: Harness) -> None:
+    customers(harness)
+    drop_file(harness.drop, "orders_1.csv", ORDER_HEADER, [
+        ["O1", "C404", "", "001", "", "5.00", "", ""]])  # its customer is unknown
+    code, output = cli(harness, "run")
+    assert code == 1
+    assert "outcome: needs attention (exit code 1)" in output
+    assert "needs attention: 1 record(s) quarantined, 0 rejected" in output
+    code, output = cli(harness, "status", "--json")
+    status = json.loads(output)
+    [source] = status["tenants"][0]["sources"]
+    assert [r["outcome"] for r in source["runs"]] == ["needs attention"]
+    assert source["open_issues"] == {"quarantined": 1}
+    code, output = cli(harness, "status")
+    assert "needs attention" in output
+
+
+def test_a_file_still_being_written_is_named_as_waiting(make_harness: Callable[..., Harness],
+                                                        tmp_path: Path) -> None:
+    h = make_harness()
+    config = h.root / "config.toml"
+    config.write_text(config.read_text().replace("stable_seconds = 0",
+                                                 "stable_seconds = 5"), encoding="utf-8")
+    path = customers(h)
+    code, output = cli(h, "run")
+    assert code == 0, output
+    assert "waiting: customers_1.csv, modified 0." in output
+    assert "read once unchanged for 5 s" in output
+    code, output = cli(h, "status", "--json")
+    [source] = json.loads(output)["tenants"][0]["sources"]
+    [unread] = source["unread_files"]
+    assert unread["file"] == "customers_1.csv" and unread["state"].startswith("waiting")
+    old = time.time() - 120
+    os.utime(path, (old, old))  # two minutes later, unchanged: ready, and lagging
+    code, output = cli(h, "status", "--json")
+    [source] = json.loads(output)["tenants"][0]["sources"]
+    assert source["unread_files"][0]["state"] == "ready"
+    assert source["lag_seconds"] >= 119
+
+
+def test_a_file_rejected_whole_exits_1_and_says_how_to_map_it(
+        make_harness: Callable[..., Harness]) -> None:
+    h = make_harness()
+    header = [c if c != "phone" else "Phnoe" for c in CUSTOMER_HEADER]
+    customers(h, header=header)
+    code, output = cli(h, "run")
+    assert code == 1, output
+    flat = " ".join(output.split())
+    assert "customers_1.csv rejected whole, moved to rejected/" in flat
+    assert "'Phnoe' looks like 'phone'" in flat
+    assert 'columns = { phone = ["Phnoe"] }' in flat
+    assert "headers found: 'customer_id', 'Phnoe'" in flat
+    code, output = cli(h, "status", "--json")
+    [source] = json.loads(output)["tenants"][0]["sources"]
+    assert source["open_issues"] == {"rejected": 1}
+    # the mapping is fixed in the config; the file is read again with --reprocess and
+    # the old rejection resolves
+    config = h.root / "config.toml"
+    config.write_text(config.read_text().replace(
+        "stable_seconds = 0", 'stable_seconds = 0\ncolumns = { phone = ["Phnoe"] }'),
+        encoding="utf-8")
+    code, output = cli(h, "run", "--reprocess", "customers_1.csv")
+    assert code == 0, output
+    assert "customers created" in output
+    code, output = cli(h, "status", "--json")
+    [source] = json.loads(output)["tenants"][0]["sources"]
+    assert source["open_issues"] == {}
+    assert (h.drop / "processed" / "customers_1.csv").exists()
+
+
+def test_reprocess_reads_a_processed_file_again_and_sends_nothing_twice(
+        harness: Harness) -> None:
+    customers(harness)
+    code, _ = cli(harness, "run")
+    assert code == 0
+    code, output = cli(harness, "run", "--json", "--reprocess", "customers_1.csv")
+    assert code == 0, output
+    summary = json.loads(output[output.index("{\n"):])
+    assert summary["total"]["records_read"] == 2  # read again...
+    assert summary["total"]["customers_created"] == 0  # ...and nothing sent twice
+    assert summary["total"]["customers_unchanged"] == 2
+    code, output = cli(harness, "run", "--reprocess", "nope.csv")
+    assert code == 2
+    assert "no such file in the processed/ or rejected/ folder" in " ".join(output.split())
+
+
+def test_a_misspelt_optional_header_is_reported(harness: Harness) -> None:
+    header = [c if c != "store_id" else "Stoer ID" for c in CUSTOMER_HEADER]
+    customers(harness, header=header)
+    code, output = cli(harness, "run")
+    flat = " ".join(output.split())
+    assert code == 1, output  # read (the column is optional), but a person should look
+    assert "column 'Stoer ID' is not used and looks like 'store_id'" in flat
+    assert 'columns = { store_id = ["Stoer ID"] }' in flat
+    assert "outcome: needs attention" in flat
+
+
+def test_a_missing_drop_folder_is_a_local_problem(make_harness: Callable[..., Harness]) -> None:
+    h = make_harness()
+    h.drop.rename(h.root / "elsewhere")
+    code, output = cli(h, "run")
+    assert code == 4
+    flat = " ".join(output.split())
+    assert "does not exist (a local problem, nothing was read or sent" in flat
+    assert "outcome: failed" in flat
