@@ -438,7 +438,14 @@ class TenantSettings(_Section):
     default_workspace: Annotated[str, Field(min_length=1, max_length=100)]
     phone_region: str = "US"
     timezone: str = "UTC"
-    workspaces: dict[str, str] = Field(default_factory=dict)
+    workspaces: dict[Annotated[str, Field(min_length=1)],
+                     Annotated[str, Field(min_length=1, max_length=100)]] = Field(
+        default_factory=dict)
+    """Store id → the Sticky workspace of that store (an empty one is refused)."""
+    unmapped_stores: Literal["default", "hold"] = "default"
+    """A record whose store ``workspaces`` does not map: ``default`` sends it to the
+    default workspace (and says so in the summary), ``hold`` keeps it in quarantine until
+    the map names a workspace for the store (then it is replayed)."""
     sources: list[SourceSettings] = Field(default_factory=list)
     sticker: TenantStickerSettings | None = None
     passes: TenantPassesSettings | None = None

@@ -17,7 +17,7 @@ from connector.delivery.sticker import StickerClient, StickerEndpoint
 from connector.delivery.sticky import StickyClient, StickyEndpoint
 from connector.errors import AbortRun, ConfigurationError
 from connector.http.retry import RetryPolicy
-from connector.mapping.context import MappingContext
+from connector.mapping.context import UNMAPPED_STORE, MappingContext
 from connector.outcomes import (
     BUSY,
     CANCELLED,
@@ -128,7 +128,8 @@ def mapping_context(tenant: TenantSettings, source: str) -> MappingContext:
     return MappingContext(tenant=tenant.id, source=source, phone_region=tenant.phone_region,
                           timezone=tenant.timezone,
                           default_workspace=tenant.default_workspace,
-                          workspaces=dict(tenant.workspaces))
+                          workspaces=dict(tenant.workspaces),
+                          hold_unmapped=tenant.unmapped_stores == "hold")
 
 
 async def run_pass(settings: Settings, store: StateStore, sticky: StickyClient, *,
@@ -240,9 +241,14 @@ def _with_due_replays(store: StateStore, tenant: TenantSettings,
     due = store.issues.due_for_retry(tenant.id, source.name, AUTO_RETRY_REASONS,
                                      datetime.now(UTC), AUTO_RETRY_MAX_ATTEMPTS,
                                      AUTO_RETRY_LIMIT)
+    if due:
+        store.issues.note_attempts([i.id for i in due], next_retry_at)
+    # records held for a store the map did not name: replayed once it names it
+    due += [i for i in store.issues.find(tenant=tenant.id, source=source.name,
+                                         reason=UNMAPPED_STORE, limit=AUTO_RETRY_LIMIT)
+            if isinstance(i.record, dict) and i.record.get("store_id") in tenant.workspaces]
     if not due:
         return adapter
-    store.issues.note_attempts([i.id for i in due], next_retry_at)
     log.info("replaying quarantined records after the read", tenant=tenant.id,
              source=source.name, records=len(due))
     return FollowedByReplays(adapter, ReplayAdapter(source.name, due, resend_refused=False))

@@ -3,6 +3,7 @@ DB, and decide per payload whether it is new, changed, or already delivered."""
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
@@ -50,10 +51,13 @@ class BatchPlan:
     """(customer key, workspace) → Sticky customer id, known before sending."""
     locations_recorded: int = 0
     """Store rows saved for the Sticker organization (delivered by its own step)."""
+    unmapped: Counter[str] = field(default_factory=Counter)
+    """Records per store id that ``[tenants.workspaces]`` does not map."""
 
     def absorb(self, later: BatchPlan) -> None:
         """Append the plan of the next slice of the same batch (its works win)."""
         self.locations_recorded += later.locations_recorded
+        self.unmapped.update(later.unmapped)
         self.tickets.extend(later.tickets)
         self.problems.extend(later.problems)
         self.works.update(later.works)
@@ -100,6 +104,10 @@ class BatchPlanner:
         for record in records:
             ticket = Ticket(record)
             plan.tickets.append(ticket)
+            if isinstance(record, CustomerRecord | OrderRecord):
+                store = clean(record.store_id)
+                if self.ctx.is_unmapped(store):
+                    plan.unmapped[str(store)] += 1
             try:
                 if isinstance(record, UnreadableRecord):
                     raise InvalidRecord(record.reason, record.message)

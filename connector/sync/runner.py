@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
@@ -159,9 +160,19 @@ class SourceRunner:
         self.summary.warnings.update(self.adapter.notices)
         self.summary.notes.extend(self.adapter.remarks)
         self.summary.attention.extend(self.adapter.attention)
+        self.summary.attention.extend(self._unmapped_stores())
         self.summary.waiting.extend(self.adapter.waiting)
         self.summary.finish()
         return self.summary
+
+    def _unmapped_stores(self) -> list[str]:
+        ctx = self.ctx
+        went = ("held in quarantine until a workspace is named for it (unmapped_stores = "
+                '"hold"), then replayed') if ctx.hold_unmapped else (
+            f"sent to the default workspace {ctx.default_workspace}")
+        return [f"store {store!r} is not in [tenants.workspaces] of tenant {ctx.tenant}: "
+                f"{n} record(s) {went}; map it with `{json.dumps(store)} = \"ws_...\"`"
+                for store, n in sorted(self.summary.unmapped_stores.items())]
 
     async def _produce(self, batches: Iterator[Batch], reader: ReaderThread,
                        window: asyncio.Semaphore,
@@ -217,6 +228,7 @@ class SourceRunner:
         batch = item.batch
         self.summary.records_read += len(batch.records)
         self.summary.locations_recorded += item.plan.locations_recorded
+        self.summary.unmapped_stores.update(item.plan.unmapped)
         issues, delivered = self._settle_tickets(item.plan, batch.stream)
         await self.db.call(self.store.commit_batch, self.ctx.tenant, self.ctx.source,
                            batch.stream, batch.position if batch.moves_cursor else None,

@@ -30,6 +30,8 @@ class RunSummary:
     attention: list[str] = field(default_factory=list)
     """What waits for a person and is not a record (a file rejected whole, an unmapped
     store...): each makes the pass ``needs attention``."""
+    unmapped_stores: Counter[str] = field(default_factory=Counter)
+    """Records per store id that ``[tenants.workspaces]`` does not map."""
     waiting: list[str] = field(default_factory=list)
     """What the source holds that this pass left for a later one (a file still being
     written): not a problem, but not read either."""
@@ -56,7 +58,7 @@ class RunSummary:
     def needs_attention(self) -> bool:
         """Finished, but something waits for a person (``connector/outcomes.py``)."""
         return bool(sum(self.quarantined.values()) or sum(self.rejected.values())
-                    or self.attention or self.notes)
+                    or self.attention or self.notes or self.unmapped_stores)
 
     @property
     def outcome(self) -> str:
@@ -81,6 +83,7 @@ class RunSummary:
         self.notes.extend(n for n in other.notes if n not in self.notes)
         self.attention.extend(a for a in other.attention if a not in self.attention)
         self.waiting.extend(w for w in other.waiting if w not in self.waiting)
+        self.unmapped_stores.update(other.unmapped_stores)
         for key, counts in other.targets.items():
             self.targets.setdefault(key, Counter()).update(counts)
         self.stopped = self.stopped or other.stopped
@@ -102,6 +105,7 @@ class RunSummary:
             "notes": list(self.notes),
             "attention": list(self.attention),
             "waiting": list(self.waiting),
+            "unmapped_stores": dict(self.unmapped_stores),
             "targets": {f"{target}/{workspace}": dict(counts)
                         for (target, workspace), counts in sorted(self.targets.items())},
             "duration_seconds": round(self.duration, 3),

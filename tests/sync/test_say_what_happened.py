@@ -13,7 +13,16 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from connector.cli import app
-from tests.support import CUSTOMER_HEADER, ORDER_HEADER, drop_file, phone
+from sandbox.testing import SandboxAdmin
+from tests.support import (
+    CUSTOMER_HEADER,
+    ORDER_HEADER,
+    WS_DOWNTOWN,
+    WS_EASTSIDE,
+    WS_ONLINE,
+    drop_file,
+    phone,
+)
 from tests.sync.conftest import Harness
 
 runner = CliRunner()
@@ -136,3 +145,51 @@ def test_a_missing_drop_folder_is_a_local_problem(make_harness: Callable[..., Ha
     flat = " ".join(output.split())
     assert "does not exist (a local problem, nothing was read or sent" in flat
     assert "outcome: failed" in flat
+
+
+def _set(h: Harness, old: str, new: str) -> None:
+    config = h.root / "config.toml"
+    config.write_text(config.read_text().replace(old, new, 1), encoding="utf-8")
+
+
+def test_an_unmapped_store_is_named_with_its_record_count(harness: Harness,
+                                                          admin: SandboxAdmin) -> None:
+    drop_file(harness.drop, "customers_1.csv", CUSTOMER_HEADER, [
+        [f"C{n}", phone(n), "", "", "", "", "", "", "", "017", ""] for n in range(3)])
+    code, output = cli(harness, "run")
+    flat = " ".join(output.split())
+    assert code == 1, output
+    assert ("store '017' is not in [tenants.workspaces] of tenant t1: 3 record(s) sent "
+            "to the default workspace ws_test_online") in flat
+    assert '`"017" = "ws_..."`' in flat
+    assert len(admin.customers(WS_ONLINE)) == 3
+    code, output = cli(harness, "status")
+    assert "store '017' is not in [tenants.workspaces]" in " ".join(output.split())
+
+
+def test_held_records_of_an_unmapped_store_are_replayed_once_it_is_mapped(
+        harness: Harness, admin: SandboxAdmin) -> None:
+    _set(harness, 'timezone = "America/Los_Angeles"',
+         'timezone = "America/Los_Angeles"\nunmapped_stores = "hold"')
+    drop_file(harness.drop, "customers_1.csv", CUSTOMER_HEADER, [
+        [f"C{n}", phone(n), "", "", "", "", "", "", "", "017", ""] for n in range(2)])
+    code, output = cli(harness, "run")
+    flat = " ".join(output.split())
+    assert code == 1, output
+    assert "2 record(s) held in quarantine until a workspace is named for it" in flat
+    assert not any(admin.customers(ws) for ws in (WS_ONLINE, WS_DOWNTOWN, WS_EASTSIDE))
+    _set(harness, '"002" = "ws_test_eastside"',
+         '"002" = "ws_test_eastside"\n"017" = "ws_test_eastside"')
+    code, output = cli(harness, "run")
+    assert code == 0, output
+    assert len(admin.customers(WS_EASTSIDE)) == 2
+    code, output = cli(harness, "status", "--json")
+    [source] = json.loads(output)["tenants"][0]["sources"]
+    assert source["open_issues"] == {}
+
+
+def test_an_empty_workspace_in_the_map_is_a_configuration_error(harness: Harness) -> None:
+    _set(harness, '"002" = "ws_test_eastside"', '"002" = ""')
+    code, output = cli(harness, "run")
+    assert code == 2
+    assert "tenants[0].workspaces.002" in " ".join(output.split())
