@@ -13,6 +13,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.text import Text
 
 from connector.commands.backfill import backfill_command
 from connector.commands.check import check_command
@@ -45,10 +46,16 @@ from sandbox import Faults, SandboxConfig, serve
 from sandbox.faults import FaultError
 from state import StateStore
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
+app = typer.Typer(no_args_is_help=True, rich_markup_mode=None, pretty_exceptions_enable=False,
                   help="Sync a retailer's POS and e-commerce data into Sticky.")
-console = Console()
-err_console = Console(stderr=True)
+# markup off: data, exception messages and config names such as [tenants.passes] are
+# printed as they are written (styles are given as Text styles, never in the text)
+console = Console(markup=False, emoji=False)
+err_console = Console(stderr=True, markup=False, emoji=False)
+
+
+def _error(label: str, text: object) -> None:
+    err_console.print(Text(label, style="bold red") + Text(f": {text}"), soft_wrap=True)
 
 ConfigOption = Annotated[Path | None, typer.Option(
     "--config", "-c", help="TOML config file (default: $STICKY_SYNC_CONFIG)")]
@@ -61,7 +68,7 @@ def _refused(label: str) -> Iterator[None]:
     try:
         yield
     except ConfigurationError as exc:
-        err_console.print(f"[bold red]{label}[/]: {exc}", highlight=False)
+        _error(label, exc)
         raise typer.Exit(int(ExitCode.CONFIG_ERROR)) from exc
 
 
@@ -218,7 +225,7 @@ def sandbox(
                         setup_error_next=setup_error_next,
                         setup_error_mode=setup_error_mode)  # type: ignore[arg-type]
     except FaultError as exc:
-        err_console.print(f"[bold red]invalid fault setting[/]: {exc}")
+        _error("invalid fault setting", exc)
         raise typer.Exit(2) from exc
     config = SandboxConfig(api_keys=frozenset(api_key) if api_key else None,
                            rate_limit=rate_limit or None, faults=faults,
@@ -239,7 +246,7 @@ def demo(workdir: Annotated[Path, typer.Option(
     raise typer.Exit(int(asyncio.run(demo_command(workdir, console))))
 
 
-dlq_app = typer.Typer(no_args_is_help=True, help=(
+dlq_app = typer.Typer(no_args_is_help=True, rich_markup_mode=None, help=(
     "The quarantine: records that were valid but could not be delivered (refused by "
     "the target, customer or order unknown, retries exhausted), kept for replay."))
 app.add_typer(dlq_app, name="dlq")
@@ -263,7 +270,7 @@ def dlq_list(config: ConfigOption = None, source: SelectSource = None,
     """Quarantined records (open ones), oldest first; phones and e-mails masked."""
     settings = _settings(config)
     if disposition not in ("quarantined", "rejected", "skipped"):
-        err_console.print("[bold red]error[/]: --disposition is quarantined, rejected or "
+        _error("error", "--disposition is quarantined, rejected or "
                           "skipped")
         raise typer.Exit(int(ExitCode.CONFIG_ERROR))
     issues = list_quarantine(settings, source=source, reason=reason,
@@ -325,7 +332,7 @@ def _emit_csv(text: str, out: Path | None, what: str) -> None:
     err_console.print(f"wrote {text.count(chr(10)) - 1} {what} to {out}")
 
 
-passes_app = typer.Typer(no_args_is_help=True, help=(
+passes_app = typer.Typer(no_args_is_help=True, rich_markup_mode=None, help=(
     "Wallet passes (opt-in per tenant with [tenants.passes]): mint on demand, export the "
     "install links for the retailer's own messaging tool. Nobody is messaged from here."))
 app.add_typer(passes_app, name="passes")
@@ -380,7 +387,7 @@ def passes_export(config: ConfigOption = None, tenant: TenantOption = None,
     _emit_csv(text, out, "pass(es)")
 
 
-webhooks_app = typer.Typer(no_args_is_help=True, help=(
+webhooks_app = typer.Typer(no_args_is_help=True, rich_markup_mode=None, help=(
     "Sticky webhooks: subscribe each workspace; the daemon receives, verifies and "
     "applies them (docs/webhooks.md)."))
 app.add_typer(webhooks_app, name="webhooks")
@@ -415,12 +422,12 @@ def webhooks_process(config: ConfigOption = None) -> None:
     console.print("tier write-back: " + (", ".join(f"{k} {v}" for k, v in sorted(
         written.outcomes.items())) or "nothing owed"))
     for line in written.errors:
-        err_console.print(f"[bold red]error[/]: {line}", highlight=False)
+        _error("error", line)
     if written.errors:
         raise typer.Exit(int(ExitCode.TARGET_UNREACHABLE))
 
 
-loyalty_app = typer.Typer(no_args_is_help=True, help=(
+loyalty_app = typer.Typer(no_args_is_help=True, rich_markup_mode=None, help=(
     "What Sticky reported per customer through webhooks: tier, pass installs, journeys."))
 app.add_typer(loyalty_app, name="loyalty")
 

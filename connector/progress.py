@@ -117,7 +117,7 @@ class BackfillProgress:
         self._started = self._logged_at = self._clock()
         if self.interactive:
             self._bar = Progress(
-                TextColumn("[bold]{task.description}"), BarColumn(),
+                TextColumn("{task.description}", style="bold", markup=False), BarColumn(),
                 TextColumn("{task.fields[records]} records"),
                 TextColumn("{task.fields[rate]} rec/s"),
                 TextColumn("{task.fields[requests]} requests ({task.fields[req_rate]}/s)"),

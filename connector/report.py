@@ -133,9 +133,11 @@ def _organization_notes(outcomes: Sequence[OrganizationOutcome], label: str,
                         console: Console) -> None:
     for o in outcomes:
         if o.error:
-            console.print(f"[yellow]{o.tenant}[/]: {o.error}", soft_wrap=True)
+            console.print(Text(o.tenant, style="yellow") + Text(f": {o.error}"),
+                          soft_wrap=True)
         for line in o.attention:
-            console.print(f"[bold yellow]{label}[/] {o.tenant}: {line}", soft_wrap=True)
+            console.print(Text(label, style="bold yellow") + Text(f" {o.tenant}: {line}"),
+                          soft_wrap=True)
 
 
 TARGET_COLUMNS = ("new", "changed", "unchanged", "rejected", "skipped", "quarantined")
@@ -165,7 +167,8 @@ def dry_run_json(dry: DryRun) -> dict[str, Any]:
 def render_dry_run(dry: DryRun, console: Console) -> None:
     report = dry.report
     total = report.total
-    console.print("[bold yellow]dry run[/]: nothing was sent, nothing was kept")
+    console.print(Text("dry run", style="bold yellow")
+                  + Text(": nothing was sent, nothing was kept"))
     _dry_sources(report, console)
     _dry_targets(dry, console)
     render_reasons(total, console, title="records not delivered, by reason")
@@ -173,13 +176,14 @@ def render_dry_run(dry: DryRun, console: Console) -> None:
         _dry_organizations(report, console)
     for group in dry.samples.as_list():
         shown = len(group["payloads"])
-        console.print(f"[bold]sample {group['kind']}[/] to {group['target']} "
-                      f"{group['workspace']} ({shown} of {group['would_send']}, masked)")
+        console.print(Text(f"sample {group['kind']}", style="bold") + Text(
+            f" to {group['target']} {group['workspace']} ({shown} of "
+            f"{group['would_send']}, masked)"))
         for payload in group["payloads"]:
             console.print_json(json.dumps(payload))
     render_attention(total, console)
     for note in dry.notes:
-        console.print(f"[dim]{note}[/]", soft_wrap=True)
+        console.print(Text(note, style="dim"), soft_wrap=True)
     console.print(f"duration {total.duration:.2f}s (state copied in "
                   f"{dry.snapshot.seconds:.2f}s), exit code {int(report.exit_code)}")
 
@@ -198,7 +202,8 @@ def _dry_sources(report: PassReport, console: Console) -> None:
     console.print(sources)
     for o in report.outcomes:
         if o.error:
-            console.print(f"[bold red]{o.tenant}/{o.source}[/]: {o.error}", soft_wrap=True)
+            console.print(Text(f"{o.tenant}/{o.source}", style="bold red")
+                          + Text(f": {o.error}"), soft_wrap=True)
 
 
 def _dry_targets(dry: DryRun, console: Console) -> None:

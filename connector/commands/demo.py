@@ -11,6 +11,7 @@ import shutil
 from pathlib import Path
 
 from rich.console import Console
+from rich.text import Text
 
 from connector.commands.passes import csv_text, export_rows
 from connector.commands.run import run_command
@@ -82,7 +83,8 @@ phone = "(510) 555-0101"
 
 async def demo_command(workdir: Path, console: Console) -> ExitCode:
     if not SAMPLE_DROP.is_dir():
-        console.print(f"[red]sample data not found at {SAMPLE_DROP}[/] (run from a checkout)")
+        console.print(Text(f"sample data not found at {SAMPLE_DROP}", style="red")
+                      + Text(" (run from a checkout)"))
         return ExitCode.CONFIG_ERROR
     if workdir.exists():
         shutil.rmtree(workdir)

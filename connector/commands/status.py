@@ -146,8 +146,8 @@ def _age(seconds: float | None) -> str:
 def render_status(data: dict[str, Any], console: Console) -> None:
     for tenant in data["tenants"]:
         ledger = ", ".join(f"{k} {v}" for k, v in sorted(tenant["ledger"].items())) or "empty"
-        console.print(f"[bold]{tenant['tenant']}[/]: ledger {ledger}; "
-                      f"{tenant['customers_known']} customer identities")
+        console.print(Text(tenant["tenant"], style="bold") + Text(
+            f": ledger {ledger}; {tenant['customers_known']} customer identities"))
         table = Table()
         for column in ("source", "last run", "outcome", "lag", "cursor moved", "pending",
                        "skipped", "rejected", "quarantined", "lease"):
@@ -191,9 +191,9 @@ def render_status(data: dict[str, Any], console: Console) -> None:
                           f"profiles {profiles or 'none'}; stores {org['stores_known']}, "
                           f"confirmed by Sticker {confirmed}", highlight=False)
         for item in tenant.get("needs_attention", []):
-            console.print(f"[bold yellow]needs attention[/] ({item['scope']} {item['kind']} "
-                          f"{item['key']}, since {item['since']:%Y-%m-%d %H:%M}): "
-                          f"{item['message']}", soft_wrap=True, highlight=False)
+            console.print(Text("needs attention", style="bold yellow") + Text(
+                f" ({item['scope']} {item['kind']} {item['key']}, since "
+                f"{item['since']:%Y-%m-%d %H:%M}): {item['message']}"), soft_wrap=True)
         _render_loyalty(tenant, console)
     _render_webhooks(data.get("webhooks"), console)
 

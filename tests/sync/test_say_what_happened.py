@@ -193,3 +193,21 @@ def test_an_empty_workspace_in_the_map_is_a_configuration_error(harness: Harness
     code, output = cli(harness, "run")
     assert code == 2
     assert "tenants[0].workspaces.002" in " ".join(output.split())
+
+
+def test_no_text_is_markup(harness: Harness) -> None:
+    """Config names in square brackets reach the screen as written: in errors, in
+    tables, in --help."""
+    code, output = cli(harness, "passes", "mint", "--customer", "pos:C1")
+    assert code == 2
+    assert "tenant t1 has no [tenants.passes] section" in " ".join(output.split())
+    result = runner.invoke(app, ["daemon", "--help"], env={"COLUMNS": "250"})
+    assert "[daemon] host:port" in result.output
+    result = runner.invoke(app, ["passes", "--help"], env={"COLUMNS": "250"})
+    assert "[tenants.passes]" in result.output
+    drop_file(harness.drop, "customers_1.csv", CUSTOMER_HEADER, [
+        ["[bold]C1[/bold]", "[red]x[/]", "", "Ann", "", "", "", "", "", "001", ""]])
+    code, output = cli(harness, "run")
+    assert code == 1  # the phone is rejected; the record's id is shown as written
+    code, output = cli(harness, "dlq", "list", "--disposition", "rejected")
+    assert "customer [bold]C1[/bold]" in output
