@@ -1,4 +1,5 @@
-"""Progress of a backfill: a rich progress bar on a terminal, log lines otherwise.
+"""Progress of a run or a backfill: a rich progress bar on a terminal, log lines
+otherwise (``<description> progress``).
 
 Fed by the runner after each checkpointed batch (``SourceRunner``'s ``on_batch`` hook)
 with the run's summary so far and the Sticky traffic. It shows the records read, their
@@ -89,7 +90,8 @@ def format_eta(seconds: float | None) -> str:
 
 
 class BackfillProgress:
-    """The ``on_batch`` hook of a backfill; a context manager around the run."""
+    """The ``on_batch`` hook of a run or a backfill; a context manager around it. A run
+    over several sources counts on from one source's records to the next."""
 
     def __init__(self, *, rate_limit_per_second: float, console: Console,
                  interactive: bool | None = None, total: int | None = None,
@@ -106,9 +108,14 @@ class BackfillProgress:
         self._every_batches = log_every_batches
         self._started = clock()
         self._batches = 0
+        self._summary: RunSummary | None = None
+        self._earlier = 0
+        """Records read by the sources of this run before the current one."""
         self._logged_at = self._started
         self._logged_batches = 0
         self.state = ProgressState(0, 0, 0.0, 0, total, None)
+        self.lanes = ""
+        """Requests sent per workspace so far (``ws_a 120, ws_b 80``)."""
         self._bar: Progress | None = None
         self._task: TaskID | None = None
         self._log_streams: list[tuple[logging.StreamHandler[IO[str]], IO[str]]] = []
@@ -122,9 +129,10 @@ class BackfillProgress:
                 TextColumn("{task.fields[rate]} rec/s"),
                 TextColumn("{task.fields[requests]} requests ({task.fields[req_rate]}/s)"),
                 TextColumn("{task.fields[eta]}"),
+                TextColumn("{task.fields[lanes]}", markup=False),
                 console=self.console, transient=False)
             self._task = self._bar.add_task(self.description, total=self.total,
-                                            **self._fields(self.state))
+                                            **self._fields(self.state), lanes="")
             self._bar.start()
             self._route_logs_above_the_bar()
         return self
@@ -137,33 +145,41 @@ class BackfillProgress:
             self._restore_logs()
             self._bar = None
         else:
-            log.info("backfill progress", done=exc is None, **self.state.as_log())
+            log.info(f"{self.description.split()[0]} progress", done=exc is None,
+                     **self.state.as_log())
 
     def __call__(self, summary: RunSummary, traffic: Traffic,
                  expected: int | None = None) -> None:
         self._batches += 1
+        if summary is not self._summary:  # the run went on to its next source
+            if self._summary is not None:
+                self._earlier += self._summary.records_read
+            self._summary = summary
+        records = self._earlier + summary.records_read
         if expected is not None:  # the adapter's estimate, refined as it reads
-            self.total = max(expected, summary.records_read)
+            self.total = max(self._earlier + expected, records)
         now = self._clock()
         active = [t for t in traffic.by_workspace.values() if t.requests]
         requests = sum(t.requests for t in active)
         elapsed = now - self._started
-        eta = estimate_eta(records=summary.records_read, total=self.total, elapsed=elapsed,
+        eta = estimate_eta(records=records, total=self.total, elapsed=elapsed,
                            requests=requests, rate_limit_per_second=self.rate_limit_per_second,
                            workspaces=len(active))
-        self.state = ProgressState(summary.records_read, requests, elapsed, len(active),
-                                   self.total, eta)
+        self.lanes = ", ".join(f"{ws} {t.requests}" for ws, t in sorted(
+            traffic.by_workspace.items()) if t.requests)
+        self.state = ProgressState(records, requests, elapsed, len(active), self.total, eta)
         if self._bar is not None:
             self._show(self.state)
         elif (self._batches == 1 or now - self._logged_at >= self._every_seconds
               or self._batches - self._logged_batches >= self._every_batches):
             self._logged_at, self._logged_batches = now, self._batches
-            log.info("backfill progress", **self.state.as_log())
+            log.info(f"{self.description.split()[0]} progress", **self.state.as_log(),
+                     sent_per_workspace=self.lanes)
 
     def _show(self, state: ProgressState) -> None:
         assert self._bar is not None and self._task is not None
         self._bar.update(self._task, completed=state.records, total=self.total,
-                         **self._fields(state))
+                         **self._fields(state), lanes=self.lanes)
 
     @staticmethod
     def _fields(state: ProgressState) -> dict[str, Any]:

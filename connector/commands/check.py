@@ -79,8 +79,8 @@ async def _check_targets(settings: Settings) -> list[Finding]:
                     await client.check_access(workspace)
                     found.append(Finding("ok", f"Sticky workspace {workspace}"))
                 except (AbortRun, StickySyncError) as exc:
-                    found.append(Finding("fail", f"Sticky workspace {workspace} "
-                                         f"({settings.sticky.base_url}): {exc}"))
+                    found.append(Finding("fail", f"Sticky workspace {workspace} (sticky."
+                                         f"base_url = {settings.sticky.base_url}): {exc}"))
     return found
 
 

@@ -12,6 +12,7 @@ from adapters.csv_drop import CsvDropAdapter
 from connector.config import CsvSourceSettings, Settings
 from connector.errors import ConfigurationError
 from connector.outcomes import ExitCode
+from connector.progress import BackfillProgress
 from connector.report import dry_run_json, render_dry_run, render_pass
 from connector.sync.dry_run import dry_run_pass
 from connector.sync.orchestrator import run_pass, sticker_client, sticky_client
@@ -53,7 +54,10 @@ def reprocess_files(settings: Settings, store: StateStore, names: Sequence[str],
 async def run_command(settings: Settings, *, source: str | None, json_out: bool,
                       console: Console, trigger: str = "manual",
                       due_only: bool = False, dry_run: bool = False,
-                      reprocess: Sequence[str] = ()) -> ExitCode:
+                      reprocess: Sequence[str] = (),
+                      progress_console: Console | None = None) -> ExitCode:
+    """``progress_console``: where the live progress goes (default standard error: a
+    bar on a terminal, log lines when piped)."""
     if dry_run:
         dry = await dry_run_pass(settings, only_source=source, due_only=due_only,
                                  trigger="cron" if due_only else trigger)
@@ -70,12 +74,16 @@ async def run_command(settings: Settings, *, source: str | None, json_out: bool,
             store.close()
             raise
     sticker = sticker_client(settings)
+    progress = BackfillProgress(rate_limit_per_second=settings.sticky.rate_limit_per_second,
+                                console=progress_console or Console(stderr=True),
+                                description="run")
     try:
         async with sticky_client(settings) as sticky:
-            report = await run_pass(settings, store, sticky, sticker=sticker,
-                                    only_source=source,
-                                    trigger="cron" if due_only else trigger,
-                                    due_only=due_only)
+            with progress:
+                report = await run_pass(settings, store, sticky, sticker=sticker,
+                                        only_source=source,
+                                        trigger="cron" if due_only else trigger,
+                                        due_only=due_only, on_batch=progress)
     finally:
         if sticker is not None:
             await sticker.aclose()

@@ -62,6 +62,8 @@ class StickerClient:
         self.limiters = WorkspaceLimiters(WorkspacePace.for_cap(rate_per_second, 0.0))
         inner = inner_transport or httpx.AsyncHTTPTransport(
             limits=httpx.Limits(max_connections=4, max_keepalive_connections=4))
+        self.base_url = endpoint.base_url
+        """Where requests go (``sticker.base_url``), named when it cannot be reached."""
         self._http = httpx.AsyncClient(
             base_url=endpoint.base_url,
             transport=PacedTransport(inner, self.limiters, self.traffic, lane=LANE),

@@ -5,15 +5,18 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+import structlog
 from pydantic import SecretStr
 
 from connector.delivery.limits import WorkspaceLimiters, WorkspacePace
 from connector.delivery.traffic import Traffic
 from connector.delivery.transport import WORKSPACE_HEADER, PacedTransport
-from connector.errors import NetworkError, ServerError
+from connector.errors import NetworkError, RateLimited, Retryable, ServerError
 from connector.http.lib import httpx
 from connector.http.responses import raise_for_response, transport_errors
 from connector.http.retry import AttemptLog, RetryPolicy, call_with_retry
+
+logger = structlog.get_logger("connector.delivery")
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +50,8 @@ class StickyClient:
                               max_keepalive_connections=endpoint.max_connections,
                               keepalive_expiry=60.0)
         inner = inner_transport or httpx.AsyncHTTPTransport(limits=limits)
+        self.base_url = endpoint.base_url
+        """Where requests go (``sticky.base_url``), named when it cannot be reached."""
         self._http = httpx.AsyncClient(
             base_url=endpoint.base_url,
             transport=PacedTransport(inner, self.limiters, self.traffic),
@@ -127,7 +132,15 @@ class StickyClient:
                              replayed=response.headers.get("Idempotent-Replayed") == "true",
                              body=body)
 
-        return await call_with_retry(send, self.policy, log)
+        return await call_with_retry(send, self.policy, log, on_retry=_say_retry)
+
+
+def _say_retry(exc: Retryable, wait: float) -> None:
+    """A failed attempt is said (a 429 is pacing, not a failure: not logged), so an
+    unreachable target is not minutes of silence."""
+    if not isinstance(exc, RateLimited):
+        logger.warning("Sticky request failed; retrying", error=str(exc),
+                       wait_seconds=round(wait, 2))
 
 
 def _read_body(response: httpx.Response) -> dict[str, Any]:

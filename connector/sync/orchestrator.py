@@ -135,7 +135,8 @@ def mapping_context(tenant: TenantSettings, source: str) -> MappingContext:
 async def run_pass(settings: Settings, store: StateStore, sticky: StickyClient, *,
                    sticker: StickerClient | None = None, only_source: str | None = None,
                    trigger: str = "manual", stop: asyncio.Event | None = None,
-                   due_only: bool = False, dry_run: bool = False) -> PassReport:
+                   due_only: bool = False, dry_run: bool = False,
+                   on_batch: BatchHook | None = None) -> PassReport:
     """Each tenant's selected sources, then (when configured) its Sticker organization.
 
     ``due_only`` (``run --once``): only the sources whose schedule fired since their last
@@ -164,7 +165,7 @@ async def run_pass(settings: Settings, store: StateStore, sticky: StickyClient, 
                 continue
             outcome = await _run_source(tenant, source, _with_due_replays(store, tenant, source),
                                         store, sticky, settings, holder, trigger, stop,
-                                        dry_run=dry_run)
+                                        dry_run=dry_run, on_batch=on_batch)
             report.outcomes.append(outcome)
             report.total.merge(outcome.summary)
         if stop is not None and stop.is_set():

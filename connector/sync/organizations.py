@@ -163,7 +163,8 @@ class OrganizationSync:
             return
         except Retryable as exc:
             self.store.ledger.note_failure(ledger_id, str(exc), 1)
-            raise TargetUnavailable(f"Sticker did not complete the setup: {exc}") from exc
+            raise TargetUnavailable(f"Sticker did not complete the setup (sticker.base_url = "
+                                    f"{self.client.base_url}): {exc}") from exc
         except AbortRun as exc:
             self.store.ledger.note_failure(ledger_id, str(exc), 1)
             raise

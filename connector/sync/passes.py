@@ -123,8 +123,9 @@ class PassMinter:
                     raise result
             transient = next((r for r in results if isinstance(r, Retryable)), None)
             if transient is not None:
-                raise TargetUnavailable(f"Sticky kept failing while minting passes: "
-                                        f"{transient}") from transient
+                raise TargetUnavailable(f"Sticky kept failing while minting passes (sticky."
+                                        f"base_url = {self.sticky.base_url}): {transient}"
+                                        ) from transient
             for result in results:
                 if isinstance(result, BaseException):
                     raise result

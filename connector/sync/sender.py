@@ -112,7 +112,8 @@ class BatchSender:
                     if later.kind in PHASES[number + 1:]:
                         later.state = WorkState.INTERRUPTED
                 raise TargetUnavailable(
-                    f"Sticky kept failing, stopping this run: {transient}") from transient
+                    f"Sticky kept failing, stopping this run (sticky.base_url = "
+                    f"{self.sticky.base_url}): {transient}") from transient
             for result in results:
                 if isinstance(result, BaseException):
                     raise result

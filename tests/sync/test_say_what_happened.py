@@ -6,6 +6,9 @@ from __future__ import annotations
 
 import json
 import os
+import pty
+import subprocess
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -21,6 +24,7 @@ from tests.support import (
     WS_EASTSIDE,
     WS_ONLINE,
     drop_file,
+    free_port,
     phone,
 )
 from tests.sync.conftest import Harness
@@ -211,3 +215,48 @@ def test_no_text_is_markup(harness: Harness) -> None:
     assert code == 1  # the phone is rejected; the record's id is shown as written
     code, output = cli(harness, "dlq", "list", "--disposition", "rejected")
     assert "customer [bold]C1[/bold]" in output
+
+
+def test_an_unreachable_target_names_its_url_and_key(make_harness: Callable[..., Harness],
+                                                     ) -> None:
+    port = free_port()
+    h = make_harness(base_url=f"http://127.0.0.1:{port}",
+                     sticky={"max_attempts": 2, "retry_budget_seconds": 5})
+    customers(h)
+    code, output = cli(h, "run")
+    flat = " ".join(output.split())
+    assert code == 4, output
+    assert f"sticky.base_url = http://127.0.0.1:{port}" in flat
+    assert "ConnectError" in flat and "outcome: failed (exit code 4)" in flat
+
+
+def test_run_shows_live_progress_on_a_terminal(harness: Harness) -> None:
+    """Under a pseudo-terminal `run` draws a progress bar (records, rates, requests per
+    workspace); piped, it writes `run progress` log lines instead."""
+    customers(harness, rows=30)
+    master, slave = pty.openpty()
+    root = Path(__file__).resolve().parents[2]
+    env = {**os.environ, "COLUMNS": "200", "TERM": "xterm", "PYTHONPATH": str(root)}
+    proc = subprocess.Popen([sys.executable, "-m", "connector", "run", "--config",
+                             str(harness.root / "config.toml")], cwd=root, env=env,
+                            stdin=subprocess.DEVNULL, stdout=slave, stderr=slave)
+    os.close(slave)
+    chunks: list[bytes] = []
+    while True:
+        try:
+            chunk = os.read(master, 65536)
+        except OSError:  # the child closed the terminal
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    assert proc.wait(60) == 0
+    os.close(master)
+    screen = b"".join(chunks).decode("utf-8", "replace")
+    assert "run" in screen and "30/30 records" not in screen  # no total is known
+    assert "30 records" in screen and "rec/s" in screen and "requests" in screen
+    assert "ws_test_downtown 30" in screen  # requests sent per workspace
+    piped = subprocess.run([sys.executable, "-m", "connector", "run", "--config",
+                            str(harness.root / "config.toml")], cwd=root, env=env,
+                           capture_output=True, text=True, timeout=60, check=False)
+    assert '"event": "run progress"' in piped.stderr
