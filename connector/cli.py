@@ -8,6 +8,7 @@ import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
+from importlib.metadata import version
 from pathlib import Path
 from typing import Annotated
 
@@ -17,6 +18,7 @@ from rich.text import Text
 
 from connector.commands.backfill import backfill_command
 from connector.commands.check import check_command
+from connector.commands.config_show import effective_config, render_config
 from connector.commands.daemon import daemon_command
 from connector.commands.demo import demo_command
 from connector.commands.discover import discover_command
@@ -30,6 +32,7 @@ from connector.commands.dlq import (
 )
 from connector.commands.passes import csv_text, export_rows, mint_command
 from connector.commands.run import run_command
+from connector.commands.runs import list_runs, render_run, render_runs, show_run
 from connector.commands.status import collect_status, render_status
 from connector.commands.webhooks import (
     loyalty_csv,
@@ -188,6 +191,69 @@ def status(config: ConfigOption = None,
         console.print_json(json.dumps(data, default=str))
     else:
         render_status(data, console)
+
+
+def _version(value: bool) -> None:
+    if value:
+        console.print(f"sticky-sync {version('sticky-connector')}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(show_version: Annotated[bool, typer.Option(
+        "--version", callback=_version, is_eager=True,
+        help="print the version and exit")] = False) -> None:
+    """Sync a retailer's POS and e-commerce data into Sticky."""
+
+
+@app.command("config")
+def config_command(config: ConfigOption = None,
+                   json_out: Annotated[bool, typer.Option("--json", help="as JSON")] = False,
+                   ) -> None:
+    """Print the effective configuration: every key, its value (secrets masked) and
+    where it came from (the file, the environment, or the default)."""
+    settings = _settings(config)
+    rows = effective_config(settings, config)
+    if json_out:
+        console.print_json(json.dumps(rows))
+    else:
+        render_config(rows, console)
+
+
+runs_app = typer.Typer(no_args_is_help=True, rich_markup_mode=None, help=(
+    "Past runs, and one run's full summary again (what a cron job printed)."))
+app.add_typer(runs_app, name="runs")
+
+
+@runs_app.command("list")
+def runs_list(config: ConfigOption = None,
+              source: Annotated[str | None, typer.Option(help="only this source")] = None,
+              limit: Annotated[int, typer.Option(help="how many, newest first")] = 20,
+              json_out: Annotated[bool, typer.Option("--json", help="as JSON")] = False,
+              ) -> None:
+    """The newest runs: id, source, trigger, start, duration, outcome, error."""
+    settings = _settings(config)
+    found = list_runs(settings, source=source, limit=limit)
+    if json_out:
+        console.print_json(json.dumps(found))
+    else:
+        render_runs(found, console)
+
+
+@runs_app.command("show")
+def runs_show(run_id: Annotated[int, typer.Argument(help="the id from runs list")],
+              config: ConfigOption = None,
+              json_out: Annotated[bool, typer.Option("--json", help="as JSON")] = False,
+              ) -> None:
+    """One run's summary as it was recorded: counts, reasons, payloads by target,
+    what needed attention, the error, the outcome."""
+    settings = _settings(config)
+    with _refused("error"):
+        found = show_run(settings, run_id)
+    if json_out:
+        console.print_json(json.dumps(found))
+    else:
+        render_run(found, console)
 
 
 @app.command()

@@ -29,6 +29,7 @@ from pydantic import (
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from adapters.pos.spec import PosSpec, load_spec
+from connector.config_errors import describe
 from connector.errors import ConfigurationError, RecordProblem
 from connector.mapping.email import normalize_email
 from connector.mapping.locations import AddressText, contact_phone, sticker_address
@@ -573,13 +574,16 @@ def load_settings(path: Path | str | None = None,
     return build_settings(data, source=str(config_path))
 
 
-def build_settings(data: dict[str, Any], source: str = "<config>") -> Settings:
+def build_settings(data: dict[str, Any], source: str = "<config>",
+                   environ: Mapping[str, str] | None = None) -> Settings:
     try:
         return Settings(**data)
     except ValidationError as exc:
+        env = os.environ if environ is None else environ
         raise ConfigurationError(
             f"{source}: {exc.error_count()} problem(s) in the configuration",
-            problems=[_describe(err) for err in exc.errors()]) from exc
+            problems=[describe(err, data, Settings, env, ENV_PREFIX)
+                      for err in exc.errors()]) from exc
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
@@ -637,20 +641,3 @@ def _resolve_sqlite_url(url: str, base: Path) -> str:
     if rest.startswith(":memory:"):
         return url
     return prefix + str(_under(base, rest))
-
-
-def _describe(err: Mapping[str, Any]) -> str:
-    loc = ""
-    for part in err.get("loc", ()):
-        if isinstance(part, int):
-            loc += f"[{part}]"
-        elif part not in {"csv", "shopify", "pos"}:  # discriminator tags are noise
-            loc += f".{part}" if loc else str(part)
-    msg = str(err.get("msg", "invalid"))
-    if err.get("type") == "extra_forbidden":
-        msg = "unknown key (check the spelling against config.example.toml)"
-    elif err.get("type") == "missing":
-        msg = "required key is missing"
-    elif msg.startswith("Value error, "):
-        msg = msg[len("Value error, "):]
-    return f"{loc or '<root>'}: {msg}"

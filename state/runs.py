@@ -44,6 +44,22 @@ class Runs:
             conn.execute(update(runs).where(runs.c.id == run_id).values(
                 finished_at=utcnow(), outcome=outcome, counts=counts, error=error))
 
+    def get(self, run_id: int) -> RunRecord | None:
+        with self._engine.connect() as conn:
+            row = conn.execute(select(runs).where(runs.c.id == run_id)).first()
+        return None if row is None else _record(row)
+
+    def latest(self, limit: int = 20, tenant: str | None = None,
+               source: str | None = None) -> list[RunRecord]:
+        """The newest runs first, of every source unless one is named."""
+        query = select(runs).order_by(runs.c.id.desc()).limit(limit)
+        if tenant is not None:
+            query = query.where(runs.c.tenant == tenant)
+        if source is not None:
+            query = query.where(runs.c.source == source)
+        with self._engine.connect() as conn:
+            return [_record(r) for r in conn.execute(query).all()]
+
     def recent(self, tenant: str, source: str, limit: int = 5) -> list[RunRecord]:
         with self._engine.connect() as conn:
             rows = conn.execute(select(runs).where(

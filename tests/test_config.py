@@ -75,18 +75,18 @@ def write(tmp_path: Path, text: str) -> Path:
 
 @pytest.mark.parametrize(("change", "expected"), [
     (lambda t: t.replace('default_workspace = "ws_a"\n', ""),
-     "tenants[0].default_workspace: required key is missing"),
+     "tenants[t1].default_workspace: required key is missing"),
     (lambda t: t.replace('drop_dir = "drop"', 'drop_dri = "drop"'),
-     "tenants[0].sources[0].drop_dri: unknown key"),
+     "tenants[t1].sources[pos].drop_dri: unknown key (did you mean 'drop_dir'?)"),
     (lambda t: t.replace('name = "T"', 'name = "T"\nphone_region = "XX"'),
-     "tenants[0].phone_region: 'XX' is not a region code"),
+     "tenants[t1].phone_region: 'XX' is not a region code"),
     (lambda t: t.replace('name = "T"', 'name = "T"\ntimezone = "Mars/Olympus"'),
-     "tenants[0].timezone: 'Mars/Olympus' is not an IANA time zone"),
+     "tenants[t1].timezone: 'Mars/Olympus' is not an IANA time zone"),
     (lambda t: t.replace('drop_dir = "drop"', 'drop_dir = "drop"\nschedule = "often"'),
-     "tenants[0].sources[0].schedule: 'often' is neither"),
+     "tenants[t1].sources[pos].schedule: 'often' is neither"),
     (lambda t: t.replace('drop_dir = "drop"', 'drop_dir = "drop"\nschedule = "61 * * * *"'),
      "is not a valid cron expression"),
-    (lambda t: t.replace('kind = "csv"', 'kind = "ftp"'), "tenants[0].sources[0]"),
+    (lambda t: t.replace('kind = "csv"', 'kind = "ftp"'), "tenants[t1].sources[pos]"),
     (lambda t: t.replace('base_url = "http://127.0.0.1:9"', 'base_url = "api.sticky.co"'),
      "sticky.base_url: must be an http(s) URL"),
     (lambda t: t.replace("[sticky]", "[sticky]\nrate_limit_per_second = 0"),
@@ -182,10 +182,10 @@ def test_a_tenant_becomes_one_organization_with_normalized_facts(tmp_path: Path)
 
 
 @pytest.mark.parametrize(("text", "expected"), [
-    (sticker_config(state="Narnia"), "tenants[0].sticker.billing_address: state: 'Narnia' "
+    (sticker_config(state="Narnia"), "tenants[t1].sticker.billing_address: state: 'Narnia' "
                                      "is not a US state"),
     (sticker_config(state="Guam"), "not one of the 50 states or DC"),
-    (sticker_config(email="dana@"), "tenants[0].sticker.users[0].email"),
+    (sticker_config(email="dana@"), "tenants[t1].sticker.users[owner].email"),
     (sticker_config(extra='internal_org_id = "acme"', second_tenant='internal_org_id = "acme"'),
      "different businesses must not share an organization id: ['acme']"),
     (sticker_config(second_tenant='internal_org_id = "t1"'),

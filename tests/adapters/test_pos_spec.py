@@ -72,7 +72,7 @@ spec = "pos.toml"
 """, encoding="utf-8")
     with pytest.raises(ConfigurationError) as caught:
         load_settings(tmp_path / "c.toml", environ={})
-    assert "tenants[0].sources[0]: spec: " in str(caught.value)
+    assert "tenants[t].sources[pos]: spec: " in str(caught.value)
     assert "auth.kind" in str(caught.value)
 
 

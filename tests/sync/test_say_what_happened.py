@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from connector.cli import app
@@ -20,6 +21,7 @@ from sandbox.testing import SandboxAdmin
 from tests.support import (
     CUSTOMER_HEADER,
     ORDER_HEADER,
+    TEST_KEY,
     WS_DOWNTOWN,
     WS_EASTSIDE,
     WS_ONLINE,
@@ -196,7 +198,7 @@ def test_an_empty_workspace_in_the_map_is_a_configuration_error(harness: Harness
     _set(harness, '"002" = "ws_test_eastside"', '"002" = ""')
     code, output = cli(harness, "run")
     assert code == 2
-    assert "tenants[0].workspaces.002" in " ".join(output.split())
+    assert "tenants[t1].workspaces.002" in " ".join(output.split())
 
 
 def test_no_text_is_markup(harness: Harness) -> None:
@@ -260,3 +262,63 @@ def test_run_shows_live_progress_on_a_terminal(harness: Harness) -> None:
                             str(harness.root / "config.toml")], cwd=root, env=env,
                            capture_output=True, text=True, timeout=60, check=False)
     assert '"event": "run progress"' in piped.stderr
+
+
+def test_runs_show_prints_a_past_run_again(harness: Harness) -> None:
+    customers(harness)
+    drop_file(harness.drop, "orders_1.csv", ORDER_HEADER, [
+        ["O1", "C404", "", "001", "", "5.00", "", ""]])
+    cli(harness, "run")
+    code, output = cli(harness, "runs", "list", "--json")
+    assert code == 0
+    [run] = json.loads(output)
+    assert run["outcome"] == "needs attention" and run["counts"]["records_read"] == 3
+    code, output = cli(harness, "runs", "show", str(run["id"]))
+    flat = " ".join(output.split())
+    assert code == 0, output
+    assert "customers created │ 2" in output or "customers created" in flat
+    assert "quarantined │ unknown_customer │ 1" in output
+    assert "outcome: needs attention" in flat
+    code, output = cli(harness, "runs", "show", "999")
+    assert code == 2 and "no run has this id" in output
+
+
+def test_config_prints_each_value_with_its_origin(harness: Harness,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("STICKY_SYNC_STICKY__MAX_IN_FLIGHT_PER_WORKSPACE", "4")
+    code, output = cli(harness, "config", "--json")
+    assert code == 0, output
+    rows = {r["key"]: r for r in json.loads(output)}
+    assert rows["sticky.max_in_flight_per_workspace"]["value"] == "4"
+    assert rows["sticky.max_in_flight_per_workspace"]["origin"] == (
+        "environment (STICKY_SYNC_STICKY__MAX_IN_FLIGHT_PER_WORKSPACE)")
+    assert rows["sticky.max_attempts"]["origin"] == "file (config.toml)"
+    assert rows["sticky.rate_limit_per_second"]["origin"] == "default"
+    assert rows["tenants[t1].sources[pos].stable_seconds"]["value"] == "0.0"
+    assert rows["tenants[t1].workspaces.001"]["value"] == WS_DOWNTOWN
+    key = rows["sticky.api_key"]
+    assert key["value"] == "********" and key["origin"].startswith("environment")
+    assert TEST_KEY not in output
+
+
+def test_errors_name_the_variable_the_tenant_and_the_likely_key(
+        harness: Harness, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("STICKY_SYNC_STICKY__RATE_LIMIT_PER_SECOND", "fast")
+    code, output = cli(harness, "run")
+    flat = " ".join(output.split())
+    assert code == 2
+    assert ("STICKY_SYNC_STICKY__RATE_LIMIT_PER_SECOND (environment, "
+            "sticky.rate_limit_per_second)") in flat
+    monkeypatch.delenv("STICKY_SYNC_STICKY__RATE_LIMIT_PER_SECOND")
+    _set(harness, "stable_seconds = 0", "stable_secnds = 0")
+    code, output = cli(harness, "run")
+    flat = " ".join(output.split())
+    assert code == 2
+    assert ("tenants[t1].sources[pos].stable_secnds: unknown key (did you mean "
+            "'stable_seconds'?)") in flat
+
+
+def test_version() -> None:
+    result = runner.invoke(app, ["--version"])
+    assert result.exit_code == 0
+    assert result.output.startswith("sticky-sync 0.")
