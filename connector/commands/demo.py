@@ -118,5 +118,12 @@ async def demo_command(workdir: Path, console: Console) -> ExitCode:
                       "messaging tool; the connector messages nobody.")
     console.print(f"\nState DB, config and rejected-row reports are in {workdir}/ "
                   f"(see {workdir}/drop/rejected/).")
-    del first  # quarantined sample rows are expected: the demo itself succeeded
+    console.print(
+        f"\nEach pass above ended with an outcome and an exit code: 0 ok, 1 needs "
+        f"attention (here {int(first)}: the sample has rows that are rejected "
+        "or quarantined on purpose), 2 configuration, 3 busy, 4 failed. The demo itself "
+        "succeeded (exit 0). Next, try:\n"
+        f"  .venv/bin/sticky-sync status --config {workdir}/config.toml\n"
+        f"  .venv/bin/sticky-sync runs list --config {workdir}/config.toml\n"
+        f"  .venv/bin/sticky-sync dlq list --config {workdir}/config.toml")
     return ExitCode.OK
