@@ -10,11 +10,13 @@ from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from importlib.metadata import version
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.text import Text
+from typer._click.core import Context as ClickContext  # typer vendors click
+from typer.core import TyperGroup
 
 from connector.commands.backfill import backfill_command
 from connector.commands.check import check_command
@@ -41,7 +43,7 @@ from connector.commands.webhooks import (
     subscribe_command,
 )
 from connector.config import Settings, load_settings
-from connector.errors import ConfigurationError
+from connector.errors import ConfigurationError, StateUnavailable
 from connector.files import write_private
 from connector.logs import configure_logging
 from connector.outcomes import ExitCode
@@ -49,7 +51,21 @@ from sandbox import Faults, SandboxConfig, serve
 from sandbox.faults import FaultError
 from state import StateStore
 
-app = typer.Typer(no_args_is_help=True, rich_markup_mode=None, pretty_exceptions_enable=False,
+
+class _Commands(TyperGroup):
+    """Every command: a state DB that cannot be used is one clear line and exit 4 (a
+    local problem, said as such), never a traceback."""
+
+    def invoke(self, ctx: ClickContext) -> Any:
+        try:
+            return super().invoke(ctx)
+        except StateUnavailable as exc:
+            _error("state DB unavailable", exc)
+            raise typer.Exit(int(ExitCode.TARGET_UNREACHABLE)) from exc
+
+
+app = typer.Typer(cls=_Commands, no_args_is_help=True, rich_markup_mode=None,
+                  pretty_exceptions_enable=False,
                   help="Sync a retailer's POS and e-commerce data into Sticky.")
 # markup off: data, exception messages and config names such as [tenants.passes] are
 # printed as they are written (styles are given as Text styles, never in the text)
@@ -186,7 +202,8 @@ def status(config: ConfigOption = None,
            json_out: Annotated[bool, typer.Option("--json", help="as JSON")] = False) -> None:
     """Per tenant and source: last runs, cursors, pending and quarantined records."""
     settings = _settings(config)
-    data = collect_status(settings)
+    with _refused("error"):
+        data = collect_status(settings)
     if json_out:
         console.print_json(json.dumps(data, default=str))
     else:

@@ -7,7 +7,8 @@
     ├── AbortRun                  stop this run, keep the cursor where it is
     │   ├── AuthenticationFailed      the target refused our key (401/403)
     │   ├── TargetUnavailable         retries exhausted on network errors / 5xx
-    │   └── SourceUnreadable          the source cannot be read as configured
+    │   ├── SourceUnreadable          the source cannot be read as configured
+    │   └── StateUnavailable          the state DB cannot be opened or used
     ├── Retryable                 back off and try the same request again
     │   ├── RateLimited               429, honour Retry-After
     │   ├── ServerError               5xx, 408, 425
@@ -61,6 +62,11 @@ class TargetUnavailable(AbortRun):
 
 class SourceUnreadable(AbortRun):
     pass
+
+
+class StateUnavailable(AbortRun):
+    """The state DB cannot be opened or used (a local problem: locked, corrupt, written
+    by a newer version, unreachable); the message names the DB and what to do."""
 
 
 class Retryable(StickySyncError):

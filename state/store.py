@@ -7,8 +7,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from alembic.util.exc import CommandError
 from sqlalchemy import Engine
+from sqlalchemy.exc import DBAPIError
 
+from connector.errors import StateUnavailable
 from state.attention import Attention
 from state.checkpointer import WalCheckpointer
 from state.cursors import Cursors
@@ -56,8 +59,24 @@ class StateStore:
 
     @classmethod
     def open(cls, url: str) -> StateStore:
+        """Open (and migrate) the state DB; :class:`StateUnavailable` names it and says
+        what is wrong when it cannot be (a configuration mistake stays a
+        :class:`ConfigurationError`)."""
+        shown = url.rsplit("@", maxsplit=1)[-1]
         engine = create_state_engine(url)
-        migrate(engine)
+        try:
+            migrate(engine)
+        except CommandError as exc:
+            engine.dispose()
+            raise StateUnavailable(
+                f"state DB {shown}: its schema is newer than this sticky-sync knows "
+                f"({exc}): it was written by a newer version; upgrade sticky-sync") from exc
+        except DBAPIError as exc:
+            engine.dispose()
+            raise StateUnavailable(
+                f"state DB {shown}: cannot be opened ({type(exc.orig).__name__}: "
+                f"{exc.orig}); a local problem: check the file or server named by "
+                "state.url") from exc
         return cls(engine)
 
     def commit_batch(self, tenant: str, source: str, stream: str,

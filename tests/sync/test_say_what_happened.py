@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 import pty
+import sqlite3
 import subprocess
 import sys
 import time
@@ -50,15 +51,23 @@ def test_one_quarantined_record_reads_needs_attention_everywhere(harness: Harnes
     customers(harness)
     drop_file(harness.drop, "orders_1.csv", ORDER_HEADER, [
         ["O1", "C404", "", "001", "", "5.00", "", ""]])  # its customer is unknown
+    code, output = cli(harness, "run", "--json")
+    assert code == 1
+    summary = json.loads(output[output.index("{\n"):])
+    assert summary["outcome"] == "needs attention" and summary["exit_code"] == 1
+    assert [s["status"] for s in summary["sources"]] == ["needs attention"]
+    drop_file(harness.drop, "orders_2.csv", ORDER_HEADER, [
+        ["O2", "C405", "", "001", "", "6.00", "", ""]])
     code, output = cli(harness, "run")
     assert code == 1
     assert "outcome: needs attention (exit code 1)" in output
-    assert "needs attention: 1 record(s) quarantined, 0 rejected" in output
+    # the new order, and the first one replayed again: both wait for their customer
+    assert "needs attention: 2 record(s) quarantined, 0 rejected" in output
     code, output = cli(harness, "status", "--json")
     status = json.loads(output)
     [source] = status["tenants"][0]["sources"]
-    assert [r["outcome"] for r in source["runs"]] == ["needs attention"]
-    assert source["open_issues"] == {"quarantined": 1}
+    assert [r["outcome"] for r in source["runs"]] == ["needs attention"] * 2
+    assert source["open_issues"] == {"quarantined": 2}
     code, output = cli(harness, "status")
     assert "needs attention" in output
 
@@ -322,3 +331,24 @@ def test_version() -> None:
     result = runner.invoke(app, ["--version"])
     assert result.exit_code == 0
     assert result.output.startswith("sticky-sync 0.")
+
+
+def test_an_unreadable_state_db_is_a_local_problem(harness: Harness) -> None:
+    (harness.root / "state.db").write_bytes(b"this is not a database, just a file " * 200)
+    code, output = cli(harness, "run")
+    flat = " ".join(output.split())
+    assert code == 4, output
+    assert "state DB unavailable:" in flat and "cannot be opened" in flat
+    assert "file is not a database" in flat and "a local problem" in flat
+    assert "Traceback" not in output
+
+
+def test_a_state_db_from_a_newer_version_says_upgrade(harness: Harness) -> None:
+    customers(harness)
+    assert cli(harness, "run")[0] == 0
+    with sqlite3.connect(harness.root / "state.db") as conn:
+        conn.execute("UPDATE alembic_version SET version_num = '0099'")
+    code, output = cli(harness, "status")
+    flat = " ".join(output.split())
+    assert code == 4, output
+    assert "written by a newer version; upgrade sticky-sync" in flat
