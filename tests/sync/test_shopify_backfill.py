@@ -70,6 +70,13 @@ def sandbox_events(admin: SandboxAdmin) -> list[dict[str, object]]:
     return [e for ws in WORKSPACES for e in admin.events(ws)]
 
 
+def mapped(fake: ShopifyFake) -> dict[str, str]:
+    """Every retail location of the shop in a store workspace (an unmapped one would
+    make the pass `needs attention`)."""
+    return {str(loc.id): (WS_DOWNTOWN, WS_EASTSIDE)[n % 2]
+            for n, loc in enumerate(fake.locations)}
+
+
 @pytest.fixture
 def fake() -> ShopifyFake:
     return ShopifyFake(now=datetime.now(UTC).replace(microsecond=0) - timedelta(hours=1))
@@ -79,7 +86,8 @@ def test_backfill_joins_line_items_and_never_resends(
         make_harness: Callable[..., Harness], admin: SandboxAdmin, fake: ShopifyFake,
         shop: RunningShopify) -> None:
     fake.generate(orders=150, customers=40, seed=5, days=300)
-    h = make_harness(sources=shopify_source(shop.base_url, backfill_window_days=90))
+    h = make_harness(sources=shopify_source(shop.base_url, backfill_window_days=90),
+                     workspaces=mapped(fake))
     report = backfill(h.settings)
     assert report.exit_code == 0, report.outcomes
     assert Counter(e["type"] for e in sandbox_events(admin)) == expected_events(fake)
@@ -106,7 +114,8 @@ def test_a_failed_bulk_operation_stops_the_backfill_and_a_rerun_finishes_it(
         make_harness: Callable[..., Harness], admin: SandboxAdmin, fake: ShopifyFake,
         shop: RunningShopify) -> None:
     fake.generate(orders=60, customers=20, seed=6, days=100)
-    h = make_harness(sources=shopify_source(shop.base_url, backfill_window_days=200))
+    h = make_harness(sources=shopify_source(shop.base_url, backfill_window_days=200),
+                     workspaces=mapped(fake))
     fake.fail_next_bulk_operation("TIMEOUT", partial_lines=10)
     report = backfill(h.settings)
     assert report.exit_code == 4
@@ -155,7 +164,8 @@ def test_a_5000_order_backfill_killed_twice_delivers_each_event_once(
                           sticky={"rate_limit_per_second": 5000,
                                   "max_in_flight_per_workspace": 24},
                           sources=shopify_source(shop.base_url, backfill_window_days=120,
-                                                 batch_size=250))
+                                                 batch_size=250),
+                          workspaces=mapped(fake))
     with SandboxAdmin(fast_sandbox) as admin:
         killed = [_kill_after(_start(config, shop.token), admin, n) for n in (1500, 2000)]
         assert killed == [True, True], "both kills must interrupt a running backfill"
