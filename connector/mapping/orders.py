@@ -85,7 +85,8 @@ def map_order(record: OrderRecord, ctx: MappingContext) -> MappedOrder:
         workspace=ctx.workspace_for(clean(record.store_id)),
         customer_key=customer_key(record.customer_id_space or ctx.source, source_customer)
         if source_customer else None,
-        phone=phone, amount_cents=amount, items=tuple(items), warnings=tuple(warnings),
+        phone=phone, amount_cents=amount, items=canonical_items(items),
+        warnings=tuple(warnings),
         source_customer=source_customer,
     )
 
@@ -110,6 +111,14 @@ def map_refund(record: RefundRecord, ctx: MappingContext) -> MappedRefund:
     return MappedRefund(key=refund_key(ctx.source, refund_id),
                         order_key=order_key(ctx.source, order_id), amount_cents=amount,
                         cumulative=record.cumulative)
+
+
+def canonical_items(items: list[dict[str, Any]]) -> tuple[dict[str, Any], ...]:
+    """Line items in one order whatever order the source lists them in (Shopify's bulk
+    results put them anywhere in the file, an API may sort them differently on each
+    read): the event's content, so its idempotency key, must not depend on it, or an
+    order re-read after a crash would be sent again under a new key."""
+    return tuple(sorted(items, key=lambda item: (str(item.get("sku")), str(item.get("qty")))))
 
 
 def _require_completed(raw_status: str | None, order_id: str) -> None:

@@ -212,3 +212,13 @@ def test_idempotency_keys_follow_identity_and_content() -> None:
               idempotency_key("t1", "ws", "customer", "pos:C1", "h2"),
               idempotency_key("t1", "ws", "order.completed", "pos:C1", "h1")}
     assert base not in others and len(others) == 4
+
+
+def test_an_orders_event_does_not_depend_on_the_order_of_its_line_items() -> None:
+    """A source may list line items in another order on another read (Shopify's bulk
+    results put them anywhere): the event, hence its idempotency key, stays the same."""
+    items = (LineItem("B-2", "1"), LineItem("A-1", "3"), LineItem("B-2", "2"))
+    first = map_order(order(items=items), CTX)
+    again = map_order(order(items=tuple(reversed(items))), CTX)
+    assert first.event_body() == again.event_body()
+    assert [i["sku"] for i in first.event_body()["items"]] == ["A-1", "B-2", "B-2"]
