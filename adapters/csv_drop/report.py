@@ -3,7 +3,8 @@
 Columns: the file's own header, then ``error_row, error_reason, error_field,
 error_message``; one line per rejected row, so fixed rows can be re-dropped as a file.
 Written atomically (temp file in the same folder + ``os.replace``): a reader never sees
-half a report, and rewriting it after a crash just replaces it.
+half a report, and rewriting it after a crash just replaces it. Cells a spreadsheet
+would run as formulas are neutralised (``connector/spreadsheet.py``).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from pathlib import Path
 from typing import Final
 
 from adapters.base import RecordedRejection
+from connector.spreadsheet import safe_row
 
 ERROR_COLUMNS: Final = ("error_row", "error_reason", "error_field", "error_message")
 ENCODING: Final = "utf-8-sig"
@@ -40,8 +42,8 @@ def write_atomic(path: Path, header: Sequence[str], rows: Iterable[Sequence[str]
     try:
         with os.fdopen(fd, "w", encoding=ENCODING, newline="") as f:
             writer = csv.writer(f)
-            writer.writerow(header)
-            writer.writerows(rows)
+            writer.writerow(safe_row(header))
+            writer.writerows(safe_row(row) for row in rows)
             f.flush()
             os.fsync(f.fileno())
         os.replace(temp, path)

@@ -1,4 +1,5 @@
-"""CSV exports: the shared text form of times and rows."""
+"""CSV exports: the shared text form of times and rows (cells a spreadsheet would run
+as formulas neutralised, ``connector/spreadsheet.py``)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,8 @@ import csv
 import io
 from collections.abc import Sequence
 from datetime import datetime
+
+from connector.spreadsheet import safe_dict
 
 
 def iso_z(moment: datetime | None) -> str:
@@ -18,5 +21,5 @@ def csv_text(columns: Sequence[str], rows: Sequence[dict[str, str]]) -> str:
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=list(columns), lineterminator="\n")
     writer.writeheader()
-    writer.writerows(rows)
+    writer.writerows(safe_dict(row, columns) for row in rows)
     return buffer.getvalue()
