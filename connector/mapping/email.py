@@ -6,6 +6,7 @@ from email_validator import EmailNotValidError, validate_email
 
 from connector.errors import InvalidRecord
 from connector.mapping.masking import mask_email
+from connector.mapping.sentinels import has_control, printable
 
 # What cashiers type when the customer gives no email. Compared case-insensitively.
 _NO_EMAIL_TEXTS = frozenset({
@@ -58,6 +59,9 @@ def normalize_email(raw: str | None, *, field: str = "email") -> str | None:
     if raw is None or is_placeholder_email(raw):
         return None
     text = raw.strip()
+    if has_control(text) or any(c in text for c in "\t\n\r"):
+        raise InvalidRecord("invalid_email", f"{field}: {mask_email(printable(text))} "
+                            "contains a control character", field=field)
     if len(text) > _MAX_TEXT:
         raise _invalid(field, text, f"is too long ({len(text)} characters)")
     try:

@@ -7,7 +7,7 @@ import unicodedata
 
 from connector.errors import InvalidRecord
 from connector.mapping.masking import excerpt
-from connector.mapping.sentinels import clean
+from connector.mapping.sentinels import clean, has_control
 
 MAX_QUANTITY = 10_000
 """Largest quantity on one retail line; above it the cell is corrupt (an id in the wrong column)."""
@@ -56,6 +56,8 @@ def parse_items(raw: str | None, *, field: str = "items") -> list[dict[str, obje
     text = clean(raw)
     if text is None:
         return []
+    if raw is not None and has_control(raw):  # a SKU is an identity: never silently edited
+        text = raw.strip()
     items: list[dict[str, object]] = []
     for number, segment in enumerate(text.split(";"), start=1):
         part = segment.strip()

@@ -14,6 +14,7 @@ from connector.errors import InvalidRecord, SkipRecord
 from connector.mapping.context import MappingContext
 from connector.mapping.keys import customer_key, order_key, refund_key
 from connector.mapping.phone import normalize_phone
+from connector.mapping.sentinels import has_control
 from connector.mapping.values import clean, parse_items, parse_money_cents, parse_quantity
 
 COMPLETED_STATUSES = frozenset({
@@ -143,5 +144,11 @@ def _require_completed(raw_status: str | None, order_id: str) -> None:
 def _items(raw: str | tuple[LineItem, ...] | None) -> list[dict[str, Any]]:
     if raw is None or isinstance(raw, str):
         return parse_items(raw)
-    return [{"sku": item.sku, "qty": parse_quantity(item.qty, field=f"items[{n}].qty")}
-            for n, item in enumerate(raw, start=1)]
+    items: list[dict[str, Any]] = []
+    for n, item in enumerate(raw, start=1):
+        if has_control(item.sku):  # a SKU is an identity: never silently edited
+            raise InvalidRecord("invalid_items", f"items[{n}].sku has control characters",
+                                field="items")
+        items.append({"sku": clean(item.sku) or "",
+                      "qty": parse_quantity(item.qty, field=f"items[{n}].qty")})
+    return items

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from typing import Any
 
@@ -222,3 +223,21 @@ def test_an_orders_event_does_not_depend_on_the_order_of_its_line_items() -> Non
     again = map_order(order(items=tuple(reversed(items))), CTX)
     assert first.event_body() == again.event_body()
     assert [i["sku"] for i in first.event_body()["items"]] == ["A-1", "B-2", "B-2"]
+
+
+def test_control_characters_never_reach_a_payload() -> None:
+    """NUL and other control characters are stripped from names and metadata (a line
+    break becomes a space); an e-mail holding one is refused; lone surrogates (what an
+    undecodable byte becomes) are dropped, so the payload is valid Unicode."""
+    mapped = map_customer(customer(
+        first_name="Jo\x00sé", last_name="O\u0085Brien\ud800", store_id="0\x0701",
+        email="ada\x00@example.com"), CTX)
+    profile, _ = merge_profile(None, mapped)
+    payload = customer_payload(profile)
+    assert payload["first_name"] == "José"
+    assert payload["metadata"]["last_name"] == "OBrien"
+    assert payload["metadata"]["store_id"] == "001"
+    assert "email" not in payload and "invalid_email_dropped" in mapped.warnings
+    json.dumps(payload, ensure_ascii=False).encode("utf-8")  # valid Unicode throughout
+    with pytest.raises(InvalidRecord, match=r"items\[1\]\.sku has control characters"):
+        map_order(order(items=(LineItem("SKU\x00-1", "2"),)), CTX)  # an identity: refused
