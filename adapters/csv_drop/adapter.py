@@ -34,7 +34,7 @@ from adapters.csv_drop.columns import (
 )
 from adapters.csv_drop.errors import FileLevelError
 from adapters.csv_drop.files import DropFile
-from adapters.csv_drop.probe import CP1252, Probe, probe
+from adapters.csv_drop.probe import CP1252, Probe, has_stray_bytes, probe
 from adapters.csv_drop.reader import BadRow, Row, open_table
 from adapters.records import Origin, SourceRecord, UnreadableRecord
 from connector.errors import SourceUnreadable
@@ -64,6 +64,12 @@ class _File:
         if rejected is not None:
             position["rejected"] = rejected
         return position
+
+
+def _errors(probed: Probe) -> str:
+    """How to decode: a UTF-8 file with a few stray bytes keeps them as lone surrogates,
+    so the rows holding them can be refused one by one."""
+    return "surrogateescape" if probed.stray_bytes else "strict"
 
 
 class CsvDropAdapter(Adapter):
@@ -145,7 +151,7 @@ class CsvDropAdapter(Adapter):
                     raise FileLevelError("undecodable", "neither UTF-8 nor Windows-1252")
                 _, header = self._header(drop, probed)
                 columns = resolve(drop.kind, header, self._aliases[drop.kind], drop.name)
-                with open_table(drop.path, probed.encoding) as table:
+                with open_table(drop.path, probed.encoding, errors=_errors(probed)) as table:
                     for row in table.rows:
                         if isinstance(row, BadRow):
                             continue
@@ -222,7 +228,10 @@ class CsvDropAdapter(Adapter):
                 f"`{columns_line(header_name, canonical)}` to the source's "
                 "[[tenants.sources]] block")
         start = 0 if rejected_before else int(cursor.get("row") or 0)
-        with open_table(drop.path, encoding) as table:
+        if probed.stray_bytes:
+            log.warning("%s is UTF-8 but for %d stray byte(s): their rows are refused",
+                        drop.name, probed.stray_bytes)
+        with open_table(drop.path, encoding, errors=_errors(probed)) as table:
             last = yield from self._batches(job, columns, table.rows, start, batch_size)
         # The file is closed before its after_commit moves it (Windows cares).
         yield Batch(job.stream, [], job.position(last),
@@ -235,7 +244,7 @@ class CsvDropAdapter(Adapter):
                 "undecodable", f"{drop.name} is neither UTF-8 nor Windows-1252 text")
         if probed.encoding == CP1252:
             log.warning("%s is not valid UTF-8; reading it as Windows-1252", drop.name)
-        with open_table(drop.path, probed.encoding) as table:
+        with open_table(drop.path, probed.encoding, errors=_errors(probed)) as table:
             if table.header is None:
                 raise FileLevelError("empty_file", f"{drop.name} is empty (no header row)")
             return probed.encoding, table.header
@@ -263,6 +272,18 @@ class CsvDropAdapter(Adapter):
             return UnreadableRecord(
                 origin=origin, reason="malformed_row",
                 message=f"row {row.number} of {job.name} cannot be read: {row.error}")
+        if any(has_stray_bytes(cell) for cell in row.cells):
+            shown = [cell.encode("utf-8", "surrogateescape").decode("utf-8",
+                                                                   "backslashreplace")
+                     for cell in row.cells]
+            bad = next(c for c, raw in zip(shown, row.cells, strict=True)
+                       if has_stray_bytes(raw))
+            return UnreadableRecord(
+                origin=origin, reason="undecodable_row",
+                message=f"row {row.number} of {job.name} holds bytes that are not UTF-8 "
+                        f"({bad!r}); the rest of the file is UTF-8 and was read as such: "
+                        "fix the row's text and drop it again",
+                raw=rows.raw_row(columns, shown))
         return rows.build(origin, job.drop.kind, columns, row.cells)
 
     def _rejection(self, job: _File, header: Sequence[str], error: FileLevelError,

@@ -52,12 +52,12 @@ def sniff_delimiter(line: str) -> str:
 
 
 @contextmanager
-def open_table(path: Path, encoding: str) -> Iterator[Table]:
+def open_table(path: Path, encoding: str, errors: str = "strict") -> Iterator[Table]:
     """Open ``path`` as a :class:`Table`; raises ``FileLevelError`` for an unreadable header.
 
     An Excel ``sep=;`` first line names the delimiter and is not the header.
     """
-    with path.open(encoding=encoding, newline="") as text:
+    with path.open(encoding=encoding, errors=errors, newline="") as text:
         lines: Iterator[str] = iter(text)
         first = _first_content_line(lines)
         hint = _SEP_HINT.fullmatch(first or "")
