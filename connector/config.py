@@ -419,7 +419,15 @@ class TenantPassesSettings(_Section):
     """Wallet passes (opt-in per tenant: the section's presence turns them on)."""
 
     mint_on_create: bool = True
-    """Mint a pass for each customer the connector creates in Sticky."""
+    """Mint a pass for each customer the connector creates in Sticky (docs/passes.md:
+    how an answer says the customer was created)."""
+    mint_for_existing: bool = False
+    """Also mint for a customer the connector sends for the first time who was already
+    in Sticky (the answer's ``created_at`` is older than the connector's first attempt),
+    or whose answer does not say."""
+    clock_skew_seconds: int = Field(60, ge=0, le=86_400)
+    """How far Sticky's clock may lag this machine's: a ``created_at`` up to this much
+    before the connector first staged the customer still counts as created by it."""
     remint_expired: bool = False
     """Mint again when a link expired unused (needs ``pass.installed`` webhooks, else
     an installed pass cannot be told from an unused one)."""

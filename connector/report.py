@@ -15,6 +15,7 @@ from connector.outcomes import BUSY, FAILED, NEEDS_ATTENTION, OK
 from connector.sync.dry_run import DryRun
 from connector.sync.orchestrator import PassReport, SourceOutcome
 from connector.sync.organizations import OrganizationOutcome
+from connector.sync.pass_rule import origins_line
 from connector.sync.summary import RunSummary
 
 
@@ -64,6 +65,9 @@ def render_pass(report: PassReport, traffic: Traffic, console: Console) -> None:
         console.print(f"wallet passes {p.tenant}: {p.status}, minted {p.minted}, re-minted "
                       f"{p.reminted}, refused {p.rejected}" + (f" ({p.error})" if p.error
                                                                else ""), highlight=False)
+    origins = origins_line(total.customer_origins)
+    if origins:
+        console.print(origins, highlight=False, soft_wrap=True)
     render_attention(total, console)
     outcome = report.outcome
     console.print(Text("outcome: ") + Text(outcome, style=_STYLE.get(outcome, "bold"))

@@ -75,6 +75,13 @@ def build_parser() -> argparse.ArgumentParser:
     faults.add_argument("--ignore-idempotency", action="store_true")
     faults.add_argument("--seed", type=int, default=None)
     faults.add_argument(
+        "--created-status",
+        type=int,
+        choices=(200, 201),
+        default=201,
+        help="Sticky's status for a POST that created something (the document lists 200)",
+    )
+    faults.add_argument(
         "--setup-error-rate",
         type=float,
         default=0.0,
@@ -106,6 +113,7 @@ def config_from_args(args: argparse.Namespace) -> SandboxConfig:
         storm_workspace=args.storm_workspace,
         ignore_idempotency=args.ignore_idempotency,
         seed=args.seed,
+        created_status=args.created_status,
         setup_error_rate=args.setup_error_rate,
         setup_error_next=args.setup_error_next,
         setup_error_mode=args.setup_error_mode,

@@ -50,6 +50,10 @@ class Faults:
     refusing a valid-looking record, e.g. a number its carrier lookup rejects)."""
     fail_phones: tuple[str, ...] = ()
     """``POST /v1/customers`` with one of these phones always gets 500 (a poison record)."""
+    created_status: int = 201
+    """The status of a Sticky ``POST`` that created something (a customer, event, pass,
+    webhook): ``201``, or ``200``, the only success the Sticky document lists ("Errors &
+    rate limits": ``200 OK — Success``). A client must take either as success."""
 
     def __post_init__(self) -> None:
         for name in ("latency_ms", "latency_jitter_ms", "storm_seconds"):
@@ -71,6 +75,8 @@ class Faults:
             raise FaultError(
                 "storm_workspace", "storm_workspace must be a non-empty string or null"
             )
+        if self.created_status not in (200, 201) or isinstance(self.created_status, bool):
+            raise FaultError("created_status", "created_status must be 200 or 201")
         if not isinstance(self.ignore_idempotency, bool):
             raise FaultError("ignore_idempotency", "ignore_idempotency must be a boolean")
         self._check_phone_lists()

@@ -246,7 +246,10 @@ class ApiPipeline(Generic[S]):
             result: ApiResult = handler(request)
         except ApiError as error:
             return self._error(error), error.status in (400, 404)
-        return Reply(result.status, encode_json(result.body)), 200 <= result.status < 300
+        status = result.status
+        if status == 201 and self.definition.error_faults:
+            status = self.faults.current.created_status  # Sticky: 201 or its documented 200
+        return Reply(status, encode_json(result.body)), 200 <= status < 300
 
 
 def _too_many(retry_after: int) -> ApiError:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, Engine, Row, Update, bindparam, func, select, update
@@ -109,6 +110,8 @@ class EntryState:
     last_error: str | None
     idempotency_key: str = ""
     attempts: int = 0
+    created_at: datetime | None = None
+    """When this entry was first staged (the connector's first intent to send it)."""
 
 
 class StageConflict(Exception):
@@ -130,7 +133,7 @@ class Ledger:
         found: dict[EntryId, EntryState] = {}
         columns = (ledger.c.id, ledger.c.workspace, ledger.c.kind, ledger.c.key,
                    ledger.c.status, ledger.c.payload_hash, ledger.c.last_error,
-                   ledger.c.idempotency_key, ledger.c.attempts)
+                   ledger.c.idempotency_key, ledger.c.attempts, ledger.c.created_at)
         with self._engine.connect() as conn:
             for kind, key_set in by_kind.items():
                 keys = sorted(key_set)
@@ -144,7 +147,7 @@ class Ledger:
                         if entry_id in wanted:
                             found[entry_id] = EntryState(
                                 row.id, row.status, row.payload_hash, row.last_error,
-                                row.idempotency_key, row.attempts)
+                                row.idempotency_key, row.attempts, row.created_at)
         return found
 
     def find(self, tenant: str, target: str, kind: str, key: str,

@@ -34,6 +34,7 @@ from connector.sync.due import is_due
 from connector.sync.leasing import busy_message, claim_lease, holder_id, keep_lease
 from connector.sync.organizations import STEP, OrganizationOutcome, OrganizationSync
 from connector.sync.organizations import TARGET as STICKER_TARGET
+from connector.sync.pass_rule import pass_notes, pass_rule
 from connector.sync.passes import STEP as PASSES_STEP
 from connector.sync.passes import PassesOutcome, PassMinter, has_pass_work
 from connector.sync.replay import (
@@ -374,9 +375,11 @@ async def _run_started(tenant: TenantSettings, source: SourceSettings, adapter: 
                        on_batch: BatchHook | None = None) -> SourceOutcome:
     source_name = source.name
     state_thread = StateThread()
+    passes = tenant.passes
     sender = BatchSender(tenant.id, store, sticky, settings.sticky.max_in_flight_per_workspace,
-                         state_thread, mint_passes=tenant.passes is not None
-                         and tenant.passes.mint_on_create and not dry_run)
+                         state_thread, mint_passes=passes is not None
+                         and passes.mint_on_create and not dry_run,
+                         pass_rule=pass_rule(passes))
     runner = SourceRunner(
         mapping_context(tenant, source_name), adapter, store, sender, source.batch_size,
         run_id, stop, after_commit=not dry_run, on_batch=on_batch)
@@ -400,6 +403,8 @@ async def _run_started(tenant: TenantSettings, source: SourceSettings, adapter: 
         keeper.cancel()
         state_thread.close()
         store.leases.release(tenant.id, source_name, holder)
+    if not dry_run:
+        summary.notes.extend(pass_notes(summary.customer_origins, passes))
     outcome = summary.outcome
     store.runs.finish(run_id, outcome, summary.as_dict())
     log.info("run finished", outcome=outcome, records=summary.records_read,

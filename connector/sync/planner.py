@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
 
 from adapters.records import (
     CustomerRecord,
@@ -323,10 +324,12 @@ class BatchPlanner:
         subjects = {w.staged.subject for w in plan.works.values() if w.staged.subject}
         plan.identities = self.store.customers.identities(self.ctx.tenant, subjects)
         to_stage: list[StagedEntry] = []
+        now = datetime.now(UTC)
         for entry_id, work in plan.works.items():
             old = existing.get(entry_id)
             if work.kind == CUSTOMER:
                 work.had_identity = (work.staged.key, work.workspace) in plan.identities
+                work.first_staged_at = old.created_at if old is not None else now
             same = old is not None and old.payload_hash == work.staged.payload_hash
             if old is not None and same and old.status == REJECTED and self.retry_rejected:
                 # Nothing happened at the target for the refused request; a new key keeps

@@ -254,6 +254,8 @@ class SourceRunner:
                         self.summary.customers_updated += 1
                     else:
                         self.summary.customers_created += 1
+                    if work.origin is not None:
+                        self.summary.customer_origins[work.origin] += 1
                 elif work.state is WorkState.UNCHANGED and work.from_customer_row:
                     self.summary.customers_unchanged += 1
             elif work.state is WorkState.SENT:

@@ -21,6 +21,7 @@ from connector.errors import (
     Retryable,
     TargetUnavailable,
 )
+from connector.sync.pass_rule import PassRule
 from connector.sync.planner import BatchPlan
 from connector.sync.settle_queue import SettleQueue
 from connector.sync.state_thread import StateThread
@@ -47,11 +48,14 @@ stopping the run when its workspace accepted another payload during its phase or
 class BatchSender:
     def __init__(self, tenant: str, store: StateStore, sticky: StickyClient,
                  max_in_flight_per_workspace: int, state_thread: StateThread, *,
-                 mint_passes: bool = False) -> None:
+                 mint_passes: bool = False, pass_rule: PassRule | None = None) -> None:
         self.tenant = tenant
         self.mint_passes = mint_passes
-        """A customer this run creates in Sticky (201) is marked for a wallet pass, in
-        the transaction that records it."""
+        """A customer this run creates in Sticky is marked for a wallet pass, in the
+        transaction that records it."""
+        self.pass_rule = pass_rule or PassRule()
+        """How an answer tells a customer created by this connector from one that was
+        already in Sticky (connector/sync/pass_rule.py)."""
         self.store = store
         self.db = state_thread
         self.settle_queue = SettleQueue(store, state_thread, tenant)
@@ -183,7 +187,11 @@ class BatchSender:
         assert work.ledger_id is not None and result.remote_id is not None
         staged = work.staged
         identity = (staged.key, staged.workspace) if work.kind == CUSTOMER else None
-        wants_pass = self.mint_passes and identity is not None and result.status == 201
+        wants_pass = False
+        if identity is not None and not work.had_identity and work.previous == "new":
+            work.origin = self.pass_rule.origin(result.status, result.body,
+                                                work.first_staged_at)
+            wants_pass = self.mint_passes and self.pass_rule.wants_pass(work.origin)
         await self.settle_queue.delivered(
             Delivery(work.ledger_id, result.remote_id, result.attempts, identity, wants_pass))
         if identity is not None:

@@ -17,6 +17,9 @@ class RunSummary:
     customers_created: int = 0
     customers_updated: int = 0
     customers_unchanged: int = 0
+    customer_origins: Counter[str] = field(default_factory=Counter)
+    """Customers sent for the first time, by what Sticky's answer said: created (by this
+    connector), existed (before it first sent them), unknown (connector/sync/pass_rule.py)."""
     events_sent: Counter[str] = field(default_factory=Counter)
     events_unchanged: int = 0
     locations_recorded: int = 0
@@ -72,6 +75,7 @@ class RunSummary:
         self.customers_created += other.customers_created
         self.customers_updated += other.customers_updated
         self.customers_unchanged += other.customers_unchanged
+        self.customer_origins.update(other.customer_origins)
         self.events_sent.update(other.events_sent)
         self.events_unchanged += other.events_unchanged
         self.locations_recorded += other.locations_recorded
@@ -94,6 +98,7 @@ class RunSummary:
             "customers_created": self.customers_created,
             "customers_updated": self.customers_updated,
             "customers_unchanged": self.customers_unchanged,
+            "customer_origins": dict(self.customer_origins),
             "events_sent": dict(self.events_sent),
             "events_unchanged": self.events_unchanged,
             "locations_recorded": self.locations_recorded,

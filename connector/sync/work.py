@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from enum import Enum
 
 from adapters.records import SourceRecord
@@ -36,6 +37,13 @@ class Work:
     """For customers: the connector already knew this customer in this workspace."""
     previous: str = "new"
     """``new`` (never delivered) or ``changed`` (delivered before with other content)."""
+    first_staged_at: datetime | None = None
+    """For customers: when the connector first staged it for this workspace (the
+    ledger row's birth), the lower bound of a ``created_at`` that counts as created by
+    the connector (connector/sync/pass_rule.py)."""
+    origin: str | None = None
+    """For a customer's first delivery answered in this run: created, existed or unknown
+    (connector/sync/pass_rule.py)."""
     from_customer_row: bool = False
     """For customers: planned from a customers row (not only as an order's dependency),
     so an unchanged result counts as "customer unchanged" in the summary."""

@@ -146,6 +146,8 @@ def test_runtime_fault_updates(admin: SandboxAdmin) -> None:
         ({"storm_workspace": 5}, "storm_workspace"),
         ({"ignore_idempotency": "yes"}, "ignore_idempotency"),
         ({"seed": 1.5}, "seed"),
+        ({"created_status": 202}, "created_status"),
+        ({"created_status": True}, "created_status"),
         ({"chaos": 1}, "chaos"),
     ],
 )
@@ -155,6 +157,23 @@ def test_invalid_fault_updates(
     response = httpx2.post(f"{sandbox.base_url}/_sandbox/faults", json=body)
     assert_error(response, 400, "invalid_request_error", "invalid_fault", param)
     assert admin.faults() == DEFAULT_FAULTS
+
+
+def test_created_things_can_be_answered_200_as_the_sticky_document_lists(
+    client: httpx2.Client, admin: SandboxAdmin
+) -> None:
+    """Sticky's document lists ``200 OK`` as its success; ``created_status`` serves it for
+    every create (customer, event, pass, webhook), the body unchanged."""
+    assert create_customer(client)["id"]  # 201 by default
+    admin.set_faults(created_status=200)
+    made = client.post("/v1/customers", json={"phone": new_phone()})
+    assert made.status_code == 200 and made.json()["created_at"].endswith("Z")
+    customer_id = made.json()["id"]
+    event = client.post("/v1/events", json={"type": "visit", "customer_id": customer_id})
+    minted = client.post("/v1/passes", json={"customer_id": customer_id})
+    assert (event.status_code, minted.status_code) == (200, 200)
+    assert minted.json()["install_url"]
+    assert admin.workspace_stats(WS_A)["customers_created"] == 2
 
 
 def test_faults_validate_on_construction() -> None:

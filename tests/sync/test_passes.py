@@ -18,14 +18,11 @@ from connector.commands.passes import export_rows, mint_command, plan_mints
 from connector.errors import ConfigurationError
 from connector.sync.orchestrator import run_passes_step, sticky_client
 from connector.sync.passes import PassMinter
-from sandbox import RunningSandbox
 from sandbox.testing import SandboxAdmin
-from sandbox.testing import sticky_client as raw_sticky_client
 from state.passes import WANTED
 from state.schema import passes as passes_table
 from tests.support import (
     CUSTOMER_HEADER,
-    TEST_KEY,
     WS_ONLINE,
     drop_file,
     e164,
@@ -118,19 +115,6 @@ def test_no_pass_without_the_tenant_opting_in(harness: Harness, admin: SandboxAd
     report, _ = harness.run()
     assert report.passes == []
     assert admin.passes() == []
-
-
-def test_a_customer_that_already_existed_in_sticky_gets_no_automatic_pass(
-        make_harness: Callable[..., Harness], admin: SandboxAdmin,
-        sandbox: RunningSandbox) -> None:
-    with raw_sticky_client(sandbox, WS_ONLINE, TEST_KEY) as client:
-        client.post("/v1/customers", json={"phone": e164(0)}).raise_for_status()
-    h = make_harness(passes=PASSES_ON)
-    drop_file(h.drop, "customers_1.csv", CUSTOMER_HEADER, customers(2))
-    report, _ = h.run()
-    assert [p.minted for p in report.passes] == [1]
-    existing = next(c["id"] for c in admin.customers(WS_ONLINE) if c["phone"] == e164(0))
-    assert existing not in passes_by_customer(admin)
 
 
 def test_on_demand_mint_then_never_twice_and_remint_only_when_expired_unused(
