@@ -62,6 +62,22 @@ class Batch:
     """False for records replayed from quarantine: the stream's cursor stays put."""
 
 
+ErasedRow = Callable[[Sequence[str], int | None], bool]
+"""``(cells, index of the customer id column or None)``: the row is an erased
+customer's (connector/erasure.py decides, from salted digests)."""
+
+
+@dataclass(slots=True)
+class Scrubbed:
+    """What :meth:`Adapter.forget` did to the files a source keeps."""
+
+    files: list[str] = field(default_factory=list)
+    """Files rewritten without the rows of erased customers."""
+    rows: int = 0
+    unreadable: list[str] = field(default_factory=list)
+    """Kept files that could not be read as CSV text: not looked through."""
+
+
 class Adapter(ABC):
     """A source of canonical records. Subclasses set ``kind`` and implement ``read``."""
 
@@ -87,6 +103,11 @@ class Adapter(ABC):
     def expected_records(self) -> int | None:
         """How many records this read will yield in all, when the source tells: an
         estimate, refined as the read goes (progress displays); ``None`` when unknown."""
+        return None
+
+    def forget(self, erased_row: ErasedRow) -> Scrubbed | None:
+        """Remove erased customers' rows from the files this source keeps on disk;
+        ``None``: it keeps none (an API source)."""
         return None
 
     @abstractmethod

@@ -54,6 +54,10 @@ class CustomerRecord:
     """Whose ids ``customer_id`` is one of: by default this source's; a POS's org-wide
     customer list shares one space between that POS's sources (``org:<pos>``), so the
     same customer read by two store sources is one customer."""
+    erased: bool = False
+    """The source says this person's data was erased or the record deleted (Shopify
+    ``REDACTED``, a POS description's ``erased_when``): never sent; a customer already
+    synced is purged (connector/erasure.py)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +77,9 @@ class OrderRecord:
     raw: Mapping[str, str] = field(default_factory=dict)
     customer_id_space: str | None = None
     """The id space of ``customer_id`` (see :attr:`CustomerRecord.id_space`)."""
+    customer_erased: bool = False
+    """The source says the order's customer was erased (see :attr:`CustomerRecord.erased`):
+    the order is not sent."""
 
 
 @dataclass(frozen=True, slots=True)

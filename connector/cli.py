@@ -32,6 +32,7 @@ from connector.commands.dlq import (
     retry_command,
     show_issue,
 )
+from connector.commands.erasures import list_erasures, mark_done, render_erasures
 from connector.commands.passes import csv_text, export_rows, mint_command
 from connector.commands.run import run_command
 from connector.commands.runs import list_runs, render_run, render_runs, show_run
@@ -235,6 +236,36 @@ def config_command(config: ConfigOption = None,
         console.print_json(json.dumps(rows))
     else:
         render_config(rows, console)
+
+
+erasures_app = typer.Typer(no_args_is_help=True, rich_markup_mode=None, help=(
+    "Sticky customers to erase by hand: their source erased them (docs/privacy.md)."))
+app.add_typer(erasures_app, name="erasures")
+
+
+@erasures_app.command("list")
+def erasures_list(config: ConfigOption = None,
+                  json_out: Annotated[bool, typer.Option("--json", help="as JSON")] = False,
+                  ) -> None:
+    """The Sticky customers still to erase: the connector purged what it held, but the
+    documented Sticky API has no delete."""
+    found = list_erasures(_settings(config))
+    if json_out:
+        console.print_json(json.dumps(found))
+    else:
+        render_erasures(found, console)
+
+
+@erasures_app.command("done")
+def erasures_done(customer_ids: Annotated[list[str], typer.Argument(
+                      help="Sticky customer ids (cus_...) erased in Sticky")],
+                  config: ConfigOption = None) -> None:
+    """Mark customers erased in Sticky (each must be owed an erasure)."""
+    with _refused("error"):
+        closed = mark_done(_settings(config), customer_ids)
+    for e in closed:
+        console.print(f"erased in Sticky: {e['customer_id']} ({e['tenant']}, "
+                      f"{e['workspace']})", highlight=False)
 
 
 runs_app = typer.Typer(no_args_is_help=True, rich_markup_mode=None, help=(

@@ -65,6 +65,11 @@ def render_pass(report: PassReport, traffic: Traffic, console: Console) -> None:
         console.print(f"wallet passes {p.tenant}: {p.status}, minted {p.minted}, re-minted "
                       f"{p.reminted}, refused {p.rejected}" + (f" ({p.error})" if p.error
                                                                else ""), highlight=False)
+    if total.customers_erased or total.erased_rows_removed:
+        console.print(f"customers erased at the source: {total.customers_erased} (never "
+                      "sent; what the connector held about them purged); rows removed "
+                      f"from kept files: {total.erased_rows_removed}", highlight=False,
+                      soft_wrap=True)
     origins = origins_line(total.customer_origins)
     if origins:
         console.print(origins, highlight=False, soft_wrap=True)

@@ -73,6 +73,8 @@ def _sqlite_engine(url: str, database: str | None) -> Engine:
         cur.execute("PRAGMA synchronous=NORMAL")
         cur.execute("PRAGMA wal_autocheckpoint=0")  # see state/checkpointer.py
         cur.execute("PRAGMA foreign_keys=ON")
+        # freed space is zeroed: a purged (erased) customer leaves no bytes behind
+        cur.execute("PRAGMA secure_delete=ON")
         cur.close()
 
     @event.listens_for(engine, "begin")

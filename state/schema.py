@@ -88,6 +88,7 @@ ledger = Table(
     Index("ix_ledger_lookup", "tenant", "kind", "key"),
     Index("ix_ledger_parent", "tenant", "kind", "parent_key"),
     Index("ix_ledger_status", "tenant", "status"),
+    Index("ix_ledger_subject", "tenant", "subject"),
 )
 
 record_issues = Table(
@@ -309,4 +310,27 @@ loyalty = Table(
     Column("last_journey", String(200), nullable=True),
     Column("last_journey_at", UTCDateTime, nullable=True),
     Column("updated_at", UTCDateTime, nullable=False),
+)
+
+# Customers a source erased (Shopify ``REDACTED``, a POS's deleted flag): salted digests
+# (HMAC-SHA256 under the ``erasure_salt`` of ``state_meta``) of what identified them,
+# never the values. ``kind``: ``key`` (the connector's customer key: a re-read of it is
+# skipped), ``phone`` / ``email`` (to find them in the CSV files the connector keeps).
+erasures = Table(
+    "erasures",
+    metadata,
+    Column("tenant", String(64), primary_key=True),
+    Column("kind", String(8), primary_key=True),
+    Column("digest", String(64), primary_key=True),
+    Column("source", String(64), nullable=False),
+    Column("erased_at", UTCDateTime, nullable=False),
+    Column("files_scrubbed_at", UTCDateTime, nullable=True),
+)
+
+# Values the state DB keeps about itself (the erasure salt).
+state_meta = Table(
+    "state_meta",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("value", Text, nullable=False),
 )

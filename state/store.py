@@ -17,6 +17,7 @@ from state.checkpointer import WalCheckpointer
 from state.cursors import Cursors
 from state.customers import Customers
 from state.db import create_state_engine, migrate
+from state.erasures import Erasures
 from state.issues import RecordIssue, RecordIssues, RecordRef
 from state.leases import Leases
 from state.ledger import Ledger, StagedEntry
@@ -56,6 +57,7 @@ class StateStore:
         self.attention = Attention(engine)
         self.passes = Passes(engine)
         self.webhooks = Webhooks(engine)
+        self.erasures = Erasures(engine)
 
     @classmethod
     def open(cls, url: str) -> StateStore:

@@ -22,7 +22,15 @@ from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 
-from adapters.base import Adapter, Batch, Position, RecordedRejection, SourceState
+from adapters.base import (
+    Adapter,
+    Batch,
+    ErasedRow,
+    Position,
+    RecordedRejection,
+    Scrubbed,
+    SourceState,
+)
 from adapters.csv_drop import files, report, rows
 from adapters.csv_drop.columns import (
     Columns,
@@ -36,6 +44,7 @@ from adapters.csv_drop.errors import FileLevelError
 from adapters.csv_drop.files import DropFile
 from adapters.csv_drop.probe import CP1252, Probe, has_stray_bytes, probe
 from adapters.csv_drop.reader import BadRow, Row, open_table
+from adapters.csv_drop.scrub import scrub_folders
 from adapters.records import Origin, SourceRecord, UnreadableRecord
 from connector.errors import SourceUnreadable
 
@@ -95,6 +104,12 @@ class CsvDropAdapter(Adapter):
     @property
     def rejected_dir(self) -> Path:
         return self.drop_dir / files.REJECTED
+
+    def forget(self, erased_row: ErasedRow) -> Scrubbed:
+        """Rewrite the kept files (``processed/``, ``rejected/`` and its reports)
+        without the rows of erased customers."""
+        return scrub_folders((self.processed_dir, self.rejected_dir), erased_row,
+                             self._aliases)
 
     def reprocess(self, name: str, state: SourceState) -> Path | None:
         """Put a processed (or rejected) file back to be read again by the next run, as

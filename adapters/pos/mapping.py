@@ -177,7 +177,7 @@ class RecordMapper:
             opt_in_source=consent, opt_in_at=self._f(stream, record, "opt_in_at"),
             store_id=self._f(stream, record, "store_id"),
             updated_at=self._f(stream, record, "updated_at"), raw=self._raw(record),
-            id_space=self.customer_space)
+            id_space=self.customer_space, erased=matches(record, stream.erased_when))
 
     def location(self, stream: StreamSpec, record: Any) -> LocationRecord:
         values = {name: self._f(stream, record, name) for name in (

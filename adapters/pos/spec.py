@@ -298,6 +298,10 @@ class StreamSpec(_Strict):
     """Orders: field path → values of a completed sale; any other order (in progress,
     awaiting pickup...) is skipped as not completed, and read again when it changes."""
     refunds: list[RefundSpec] = Field(default_factory=list)
+    erased_when: dict[str, list[str]] = Field(default_factory=dict)
+    """Customers: field path → values that mean the API deleted the person or erased
+    their data (Blaze ``Member.deleted``): never sent, and one already synced is purged
+    from the state DB (docs/privacy.md). Only a flag the API documents belongs here."""
     consent_source: str | None = None
     """Required to map ``sms_opt_in``/``email_opt_in``: where the opt-in was collected."""
     amounts: Literal["dollars", "cents"] | None = None
@@ -384,6 +388,8 @@ class PosSpec(_Strict):
                     "total" in stream.fields or stream.refunds):
                 raise ValueError("orders.amounts: required key is missing: the unit of "
                                  "total and refund amounts, \"dollars\" or \"cents\"")
+            if stream.erased_when and name != "customers":
+                raise ValueError(f"{name}.erased_when: only customers are erased")
             if stream.scope == "org" and name != "customers":
                 raise ValueError(f"{name}.scope: only a customers stream can be org-wide")
             if stream.scope == "org" and "store_id" in stream.constants:

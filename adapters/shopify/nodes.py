@@ -2,7 +2,9 @@
 for the two Shopify rules that only make sense here:
 
 - Consent: only ``SUBSCRIBED`` is an opt-in, with the source ``shopify:<collected from>``;
-  ``UNSUBSCRIBED`` and ``REDACTED`` are opt-outs; anything else says nothing.
+  ``UNSUBSCRIBED`` is an opt-out; anything else says nothing.
+- Erasure: ``REDACTED`` (either marketing state) marks the customer erased, and its
+  orders as those of an erased customer: neither is ever sent.
 - A cancelled order yields, after its own refunds, a *remainder* refund keyed
   ``cancel-<order id>``: whatever of the order was delivered and is not refunded yet is
   taken back (nothing when the order was never sent).
@@ -24,7 +26,10 @@ from adapters.records import (
 )
 
 OPT_IN = "SUBSCRIBED"
-OPT_OUT = frozenset({"UNSUBSCRIBED", "REDACTED"})
+REDACTED = "REDACTED"
+"""Marketing state of a customer whose personal data was erased (read-only;
+../shared/reference/shopify.md §1.4, pitfall 7): the customer is never sent."""
+OPT_OUT = frozenset({"UNSUBSCRIBED", REDACTED})
 NOT_A_SALE = frozenset({"VOIDED", "EXPIRED"})
 
 
@@ -67,6 +72,14 @@ def _origin(source: str, stream: str, node: Mapping[str, Any], label: str) -> Or
     return Origin(source=source, stream=stream, locator=f"{label} {legacy_id(node)}")
 
 
+def is_redacted(customer: Mapping[str, Any] | None) -> bool:
+    """Either marketing state of the customer says its personal data was erased (the
+    flat 2025-04 fields, or the 2026-10 ``smsMarketingConsent.state``)."""
+    return REDACTED in (_get(customer, "defaultEmailAddress", "marketingState"),
+                        _get(customer, "defaultPhoneNumber", "marketingState"),
+                        _get(customer, "defaultPhoneNumber", "smsMarketingConsent", "state"))
+
+
 def customer_record(source: str, node: Mapping[str, Any]) -> CustomerRecord:
     phone = node.get("defaultPhoneNumber") or {}
     email = node.get("defaultEmailAddress") or {}
@@ -81,7 +94,7 @@ def customer_record(source: str, node: Mapping[str, Any]) -> CustomerRecord:
         opt_in_source=f"shopify:{collected.lower()}" if sms == "true" else "shopify",
         opt_in_at=_text(phone.get("marketingUpdatedAt") if sms is not None
                         else email.get("marketingUpdatedAt")),
-        updated_at=_text(node.get("updatedAt")),
+        updated_at=_text(node.get("updatedAt")), erased=is_redacted(node),
         raw={"id": str(node.get("id")), "updatedAt": str(node.get("updatedAt"))})
 
 
@@ -109,12 +122,13 @@ def order_records(source: str, node: Mapping[str, Any],
     records: list[SourceRecord] = [OrderRecord(
         origin=origin, order_id=order_id,
         # A customer without any phone cannot be found at Sticky: a guest sale then.
-        customer_id=legacy_id(customer) if phone else None,
+        customer_id=legacy_id(customer) if phone or is_redacted(customer) else None,
         phone=phone,
         store_id=legacy_id(node.get("retailLocation")),
         completed_at=_text(node.get("processedAt") or node.get("createdAt")),
         total=_text(_get(node, "totalPriceSet", "shopMoney", "amount")),
-        items=tuple(_line_item(item) for item in items), status=status, raw=raw)]
+        items=tuple(_line_item(item) for item in items), status=status, raw=raw,
+        customer_erased=is_redacted(customer))]
     for refund in node.get("refunds") or []:
         records.append(RefundRecord(
             origin=Origin(source=source, stream="orders",

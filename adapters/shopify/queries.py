@@ -15,7 +15,8 @@ ORDER_FIELDS = f"""
       sourceName displayFinancialStatus phone
       retailLocation {{ id legacyResourceId }}
       totalPriceSet {{ {MONEY} }}
-      customer {{ id legacyResourceId defaultPhoneNumber {{ phoneNumber }} }}
+      customer {{ id legacyResourceId defaultPhoneNumber {{ phoneNumber marketingState }}
+                  defaultEmailAddress {{ marketingState }} }}
       refunds(first: 20) {{ id legacyResourceId createdAt totalRefundedSet {{ {MONEY} }} }}"""
 
 SCOPES = "query AccessScopes { currentAppInstallation { accessScopes { handle } } }"

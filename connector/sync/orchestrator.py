@@ -31,6 +31,7 @@ from connector.outcomes import (
 )
 from connector.sources import build_adapter, build_backfill
 from connector.sync.due import is_due
+from connector.sync.forget_files import forget_in_files
 from connector.sync.leasing import busy_message, claim_lease, holder_id, keep_lease
 from connector.sync.organizations import STEP, OrganizationOutcome, OrganizationSync
 from connector.sync.organizations import TARGET as STICKER_TARGET
@@ -171,6 +172,8 @@ async def run_pass(settings: Settings, store: StateStore, sticky: StickyClient, 
             report.total.merge(outcome.summary)
         if stop is not None and stop.is_set():
             break
+        if not dry_run:
+            await forget_in_files(tenant, store, report.total)
         if tenant.sticker is not None and (sources or only_source is None):
             if sticker is None:
                 raise ConfigurationError(

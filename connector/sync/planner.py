@@ -15,6 +15,7 @@ from adapters.records import (
     SourceRecord,
     UnreadableRecord,
 )
+from connector.erasure import CUSTOMER_ERASED, ErasureMatcher, erased_person, erased_skip
 from connector.errors import InvalidRecord, MissingDependency, RecordProblem, SkipRecord
 from connector.mapping.context import MappingContext
 from connector.mapping.customers import (
@@ -38,6 +39,7 @@ from connector.sync.work import (
     WorkState,
 )
 from state import LedgerEntry, Profile, StagedEntry, StateStore, StoredLocation
+from state.erasures import ERASED_PREFIX, ErasedPerson, Purged
 from state.ledger import PENDING, REJECTED, SENT, StageConflict
 
 TARGET = "sticky"
@@ -54,9 +56,12 @@ class BatchPlan:
     """Store rows saved for the Sticker organization (delivered by its own step)."""
     unmapped: Counter[str] = field(default_factory=Counter)
     """Records per store id that ``[tenants.workspaces]`` does not map."""
+    erased: list[Purged] = field(default_factory=list)
+    """Customers the source erased in this batch, and what was purged about them."""
 
     def absorb(self, later: BatchPlan) -> None:
         """Append the plan of the next slice of the same batch (its works win)."""
+        self.erased.extend(later.erased)
         self.locations_recorded += later.locations_recorded
         self.unmapped.update(later.unmapped)
         self.tickets.extend(later.tickets)
@@ -75,10 +80,16 @@ class BatchPlanner:
         self._phoneless: set[str] = set()
         """Source customer ids skipped for having no phone in this run (their rows may
         not be committed yet when a later batch's orders are planned)."""
+        self._any_erased = False
+        """The tenant has erased customers: records are checked against them."""
+        self._any_erased_checked = False
 
     def plan(self, records: Sequence[SourceRecord], run_id: int | None) -> BatchPlan:
         plan = BatchPlan()
+        records = self._erasures(records, plan)
         customers, orders, refunds, stores = self._map(records, plan)
+        if self._any_erased:
+            customers, orders = self._drop_erased(customers, orders, plan)
         self.store.locations.save(self.ctx.tenant, stores)
         plan.locations_recorded = len(stores)
         profiles = self._profiles(customers, orders)
@@ -93,6 +104,58 @@ class BatchPlanner:
         self.store.customers.save_profiles(self.ctx.tenant, changed.values())
         self._decide(plan, run_id)
         return plan
+
+    # -- erasures ----------------------------------------------------------------
+    def _erasures(self, records: Sequence[SourceRecord],
+                  plan: BatchPlan) -> Sequence[SourceRecord]:
+        """Records of customers the source erased become skips, and the connector purges
+        what it held about those customers before anything else is planned; the other
+        records are returned for planning."""
+        people: dict[str, ErasedPerson] = {}
+        rest: list[SourceRecord] = []
+        for record in records:
+            person = (erased_person(record, self.ctx)
+                      if isinstance(record, CustomerRecord | OrderRecord) else None)
+            if person is None:
+                rest.append(record)
+                continue
+            people.setdefault(person.customer_key, person)
+            ticket = Ticket(record)
+            plan.tickets.append(ticket)
+            plan.problems.append((ticket, erased_skip(record.origin.locator,
+                                                      person.customer_key)))
+        if people:
+            # one erased before (its orders, a later read) has nothing left to purge
+            for key in self.store.erasures.erased_keys(self.ctx.tenant, people):
+                del people[key]
+            self._any_erased = True
+        if people:
+            plan.erased = self.store.erasures.erase(
+                self.ctx.tenant, self.ctx.source, list(people.values()),
+                mentions=ErasureMatcher(self.store.erasures.digest,
+                                        self.ctx.phone_region).document)
+            self._any_erased = True
+        elif not self._any_erased_checked:
+            self._any_erased = self.store.erasures.any(self.ctx.tenant)
+        self._any_erased_checked = True
+        return rest
+
+    def _drop_erased(self, customers: list[tuple[Ticket, MappedCustomer]],
+                     orders: list[tuple[Ticket, MappedOrder]], plan: BatchPlan) -> tuple[
+            list[tuple[Ticket, MappedCustomer]], list[tuple[Ticket, MappedOrder]]]:
+        """A record of a customer erased earlier (a later re-read: a backfill, a file
+        read again) is skipped: the salted digest of its key is on record."""
+        keys = {m.key for _, m in customers} | {m.customer_key for _, m in orders
+                                                 if m.customer_key}
+        erased = self.store.erasures.erased_keys(self.ctx.tenant, keys)
+        if not erased:
+            return customers, orders
+        for ticket, key in [(t, m.key) for t, m in customers if m.key in erased] + [
+                (t, m.customer_key) for t, m in orders if m.customer_key in erased]:
+            plan.problems.append((ticket, erased_skip(ticket.record.origin.locator,
+                                                      str(key))))
+        return ([(t, m) for t, m in customers if m.key not in erased],
+                [(t, m) for t, m in orders if m.customer_key not in erased])
 
     # -- mapping ------------------------------------------------------------------
     def _map(self, records: Sequence[SourceRecord], plan: BatchPlan) -> tuple[
@@ -196,6 +259,8 @@ class BatchPlanner:
             assert order.phone is not None
             key = (self.store.customers.key_for_phone(self.ctx.tenant, order.phone)
                    or phone_customer_key(order.phone))
+            if self._any_erased and self.store.erasures.erased_keys(self.ctx.tenant, [key]):
+                raise erased_skip(f"order {order.key}", key)
             if key not in profiles:
                 profiles.update(self.store.customers.profiles(self.ctx.tenant, [key]))
         if key in profiles:
@@ -297,6 +362,11 @@ class BatchPlanner:
         a cancellation: it will never be sent), else it waits in quarantine."""
         entry = self.store.ledger.find(self.ctx.tenant, TARGET, ORDER_COMPLETED,
                                        refund.order_key)
+        if (skipped is not None and skipped.reason == CUSTOMER_ERASED) or (
+                entry is not None and (entry.subject or "").startswith(ERASED_PREFIX)):
+            raise SkipRecord(CUSTOMER_ERASED, f"refund {refund.key}: the customer of order "
+                             f"{refund.order_key} was erased at the source",
+                             field="order_id")
         if skipped is not None and not refund.remainder and (
                 entry is None or entry.status == REJECTED):
             raise SkipRecord("order_not_sent", f"refund {refund.key}: order "

@@ -12,6 +12,7 @@ import structlog
 from adapters.base import Adapter, Batch
 from adapters.records import RefundRecord, SourceRecord, record_identity, record_to_dict
 from connector.delivery.traffic import Traffic
+from connector.erasure import CUSTOMER_ERASED
 from connector.errors import InvalidRecord, RecordProblem, SkipRecord
 from connector.mapping.context import MappingContext
 from connector.sync.planner import TARGET, BatchPlan, BatchPlanner
@@ -109,6 +110,7 @@ class SourceRunner:
         """False in a dry run: the source is left as it is (no ``batch.after_commit``)."""
         self.on_batch = on_batch
         self._stopping = False
+        self._erased = False
 
     async def run(self) -> RunSummary:
         """Read and plan ahead, send per workspace, commit in order.
@@ -162,6 +164,8 @@ class SourceRunner:
         self.summary.attention.extend(self.adapter.attention)
         self.summary.attention.extend(self._unmapped_stores())
         self.summary.waiting.extend(self.adapter.waiting)
+        if self._erased:
+            await self.db.call(self.store.erasures.settle_storage)
         self.summary.finish()
         return self.summary
 
@@ -230,6 +234,7 @@ class SourceRunner:
         self.summary.locations_recorded += item.plan.locations_recorded
         self.summary.unmapped_stores.update(item.plan.unmapped)
         issues, delivered = self._settle_tickets(item.plan, batch.stream)
+        await self._note_erasures(item.plan, issues)
         await self.db.call(self.store.commit_batch, self.ctx.tenant, self.ctx.source,
                            batch.stream, batch.position if batch.moves_cursor else None,
                            issues, delivered, self.run_id)
@@ -241,6 +246,21 @@ class SourceRunner:
         if batch.records:
             log.debug("batch settled", stream=batch.stream, records=len(batch.records),
                       issues=len(issues))
+
+    async def _note_erasures(self, plan: BatchPlan, issues: list[RecordIssue]) -> None:
+        """Say what the erasures of this batch left for a person; a re-read of a customer
+        erased earlier has the kept files looked through again."""
+        for purged in plan.erased:
+            self._erased = True
+            self.summary.customers_erased += 1
+            for workspace, remote in purged.sticky_ids:
+                self.summary.attention.append(
+                    f"erase in Sticky: {remote} (workspace {workspace}): customer "
+                    f"{purged.customer_key} was erased at the source; the connector purged "
+                    "what it held, the Sticky API documents no delete "
+                    "(`sticky-sync erasures done` once erased there)")
+        if not plan.erased and any(i.reason == CUSTOMER_ERASED for i in issues):
+            await self.db.call(self.store.erasures.reopen_files, self.ctx.tenant)
 
     def _count_works(self, plan: BatchPlan) -> None:
         for work in plan.works.values():
@@ -300,7 +320,9 @@ class SourceRunner:
             record_key=getattr(record, "customer_id", None) or getattr(record, "order_id", None)
             or getattr(record, "refund_id", None) or getattr(record, "store_id", None),
             disposition=disposition, reason=problem.reason, field=problem.field,
-            message=f"{origin.locator}: {problem}", raw=dict(record.raw),
+            message=f"{origin.locator}: {problem}",
+            # an erased customer's row is not kept, not even as a skip
+            raw={} if problem.reason == CUSTOMER_ERASED else dict(record.raw),
             record=record_to_dict(record) if disposition == QUARANTINED else None,
             record_kind=ref.kind, record_id=ref.record_id,
         )

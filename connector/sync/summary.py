@@ -20,6 +20,10 @@ class RunSummary:
     customer_origins: Counter[str] = field(default_factory=Counter)
     """Customers sent for the first time, by what Sticky's answer said: created (by this
     connector), existed (before it first sent them), unknown (connector/sync/pass_rule.py)."""
+    customers_erased: int = 0
+    """Customers the source erased in this run (purged from the state DB)."""
+    erased_rows_removed: int = 0
+    """Rows of erased customers removed from the CSV files the connector keeps."""
     events_sent: Counter[str] = field(default_factory=Counter)
     events_unchanged: int = 0
     locations_recorded: int = 0
@@ -76,6 +80,8 @@ class RunSummary:
         self.customers_updated += other.customers_updated
         self.customers_unchanged += other.customers_unchanged
         self.customer_origins.update(other.customer_origins)
+        self.customers_erased += other.customers_erased
+        self.erased_rows_removed += other.erased_rows_removed
         self.events_sent.update(other.events_sent)
         self.events_unchanged += other.events_unchanged
         self.locations_recorded += other.locations_recorded
@@ -99,6 +105,8 @@ class RunSummary:
             "customers_updated": self.customers_updated,
             "customers_unchanged": self.customers_unchanged,
             "customer_origins": dict(self.customer_origins),
+            "customers_erased": self.customers_erased,
+            "erased_rows_removed": self.erased_rows_removed,
             "events_sent": dict(self.events_sent),
             "events_unchanged": self.events_unchanged,
             "locations_recorded": self.locations_recorded,

@@ -575,6 +575,21 @@ class ShopifyFake:
         }
     )
 
+    def redact_customer(self, customer: Customer | int | str) -> Customer:
+        """Erase the customer's personal data as a ``customers/redact`` request does: names,
+        e-mail and phone gone, both marketing states ``REDACTED`` (read-only, "the
+        customer's personal data is erased": CustomerEmailMarketingState), ``updatedAt``
+        bumped to ``now``."""
+        with self.lock:
+            record = self.get_customer(customer)
+            record.first_name = record.last_name = record.email = record.phone = None
+            record.note = None
+            record.address = None
+            self._set_email_consent(record, "REDACTED", None, self.now)
+            self._set_sms_consent(record, "REDACTED", None, None, self.now)
+            record.updated_at = max(record.updated_at, self.now)
+            return record
+
     def update_customer(self, customer: Customer | int | str, **changes: Any) -> Customer:
         """Change fields and bump ``updatedAt`` to ``now``.
 

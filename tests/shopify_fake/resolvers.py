@@ -149,7 +149,7 @@ def location_view(location: Location) -> View:
 
 def customer_view(customer: Customer, currency: str) -> View:
     email = None
-    if customer.email:
+    if customer.email or customer.email_state == "REDACTED":  # erased: the state stays
         email = {
             "emailAddress": customer.email,
             "marketingState": customer.email_state,
@@ -161,7 +161,7 @@ def customer_view(customer: Customer, currency: str) -> View:
             "validFormat": customer.email_state != "INVALID",
         }
     phone = None
-    if customer.phone:
+    if customer.phone:  # phoneNumber is non-null: an erased phone is no phone object
         phone = {
             "phoneNumber": customer.phone,
             "marketingState": customer.sms_state,

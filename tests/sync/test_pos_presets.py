@@ -229,7 +229,8 @@ def test_flowhub_two_locations(make_harness: Callable[..., Harness], admin: Sand
     assert len(declined) == 1  # isLoyal is never consent
     dates = [r.query.get(key) for r in fake.requests for key in
              ("created_after", "updated_after") if key in r.query]
-    assert dates and all(len(d or "") == 10 and d[4] == "-" for d in dates)  # YYYY-MM-DD
+    assert dates and all(isinstance(d, str) and len(d) == 10 and d[4] == "-"
+                         for d in dates)  # YYYY-MM-DD
 
 
 # -- BLAZE: a dispensary key per shop, day-string windows, three refund shapes ------------

@@ -53,8 +53,11 @@ def backfill(settings: Settings, since: date = SINCE, until: date = UNTIL) -> Pa
 
 
 def eligible(fake: ShopifyFake, order: Order) -> bool:
-    """Would earn an order.completed: a real, standing sale with a phone to key it on."""
+    """Would earn an order.completed: a real, standing sale with a phone to key it on,
+    whose customer's data was not erased (``REDACTED``: never sent, nor its orders)."""
     customer = fake.get_customer(order.customer_id) if order.customer_id else None
+    if customer is not None and "REDACTED" in (customer.email_state, customer.sms_state):
+        return False
     phone = (customer.phone if customer is not None else None) or order.phone
     return bool(phone) and not order.test and order.cancelled_at is None and (
         order.financial_status not in {"VOIDED", "EXPIRED"})

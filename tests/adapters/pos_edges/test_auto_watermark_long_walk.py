@@ -7,8 +7,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from adapters.records import CustomerRecord
+from connector.http.lib import httpx
 from tests.adapters.pos_edges.support import Clock, iso, js, make, spec_file
 from tests.adapters.support import MemoryState, records, run
 
@@ -34,11 +36,13 @@ T0 = datetime(2026, 5, 20, 12, 0, tzinfo=UTC)
 
 
 def test_an_update_made_during_a_long_walk_is_read_next_pass(tmp_path: Path) -> None:
-    db = {n: {"customerId": n, "cellPhone": f"(415) 555-01{n:02d}",
-              "lastModifiedDateUTC": iso(T0 - timedelta(days=30))} for n in range(1, 7)}
+    db: dict[int, dict[str, Any]] = {
+        n: {"customerId": n, "cellPhone": f"(415) 555-01{n:02d}",
+            "lastModifiedDateUTC": iso(T0 - timedelta(days=30))} for n in range(1, 7)}
     clock = Clock(T0)
 
-    def handler(request):  # by customerId, as a paginated table usually is
+    # by customerId, as a paginated table usually is
+    def handler(request: httpx.Request) -> httpx.Response:
         page = int(request.url.params["PageNumber"])
         since = request.url.params.get("fromLastModifiedDateUTC")
         rows = [r for _, r in sorted(db.items())

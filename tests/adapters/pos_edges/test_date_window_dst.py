@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from pathlib import Path
 
+from connector.http.lib import httpx
 from tests.adapters.pos_edges.support import Clock, js, make, spec_file
 from tests.adapters.support import MemoryState, run
 
@@ -30,9 +31,9 @@ total = "total"
 
 
 def test_no_window_sent_is_longer_than_max_window(tmp_path: Path) -> None:
-    sent = []
+    sent: list[tuple[str, str]] = []
 
-    def handler(request):
+    def handler(request: httpx.Request) -> httpx.Response:
         sent.append((request.url.params["from"], request.url.params["to"]))
         return js([])
 

@@ -6,7 +6,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
+from connector.http.lib import httpx
 from tests.adapters.pos_edges.support import Clock, iso, js, make, spec_file
 
 SPEC = """
@@ -26,10 +28,10 @@ NOW = datetime(2026, 5, 20, tzinfo=UTC)
 
 
 def test_check_reads_records_that_exist(tmp_path: Path) -> None:
-    rows = [{"transactionId": 1, "total": 20.5,
-             "lastModifiedDateUTC": iso(NOW - timedelta(days=2))}]
+    rows: list[dict[str, Any]] = [{"transactionId": 1, "total": 20.5,
+                                   "lastModifiedDateUTC": iso(NOW - timedelta(days=2))}]
 
-    def handler(request):
+    def handler(request: httpx.Request) -> httpx.Response:
         lower = request.url.params["FromLastModifiedDateUTC"]
         upper = request.url.params["ToLastModifiedDateUTC"]
         return js([r for r in rows if lower <= r["lastModifiedDateUTC"] <= upper])

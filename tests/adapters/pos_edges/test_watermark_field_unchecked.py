@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
+from connector.http.lib import httpx
 from tests.adapters.pos_edges.support import Clock, js, make, spec_file
 from tests.adapters.support import MemoryState, run
 
@@ -32,9 +33,9 @@ def test_check_names_an_incremental_field_no_record_has(tmp_path: Path) -> None:
 
 
 def test_a_run_says_its_watermark_could_not_move(tmp_path: Path) -> None:
-    sent = []
+    sent: list[dict[str, str]] = []
 
-    def handler(request):
+    def handler(request: httpx.Request) -> httpx.Response:
         sent.append(dict(request.url.params))
         return js(ROWS)
 

@@ -1,0 +1,309 @@
+"""Erased customers: what the connector purges when a source erases a person, and the
+salted digests that keep a later re-read from bringing them back (docs/privacy.md).
+
+Nothing here stores a phone, an e-mail or a name: only HMAC-SHA256 digests under a salt
+made once per state DB (``state_meta.erasure_salt``), so the table cannot be reversed
+with a list of all phone numbers unless the salt is taken with it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, Engine, delete, or_, select, text, update
+
+from state._sql import insert_ignore, upsert, utcnow
+from state.schema import (
+    attention,
+    erasures,
+    identities,
+    ledger,
+    loyalty,
+    passes,
+    profiles,
+    record_issues,
+    state_meta,
+)
+
+KEY = "key"
+PHONE = "phone"
+EMAIL = "email"
+SALT_NAME = "erasure_salt"
+ERASED_PREFIX = "erased:"
+"""Ledger keys and subjects of an erased customer become ``erased:<digest>``."""
+ATTENTION_SCOPE = "erasure"
+ATTENTION_KIND = "erase_in_sticky"
+
+
+@dataclass(frozen=True, slots=True)
+class Digests:
+    """The salted digests of a tenant's erased customers, by kind."""
+
+    keys: frozenset[str] = frozenset()
+    phones: frozenset[str] = frozenset()
+    emails: frozenset[str] = frozenset()
+
+    def __bool__(self) -> bool:
+        return bool(self.keys or self.phones or self.emails)
+
+
+Mentions = Callable[[Any, Digests], bool]
+"""Whether a stored document (a raw source row, a record) holds a value whose digest is
+among the given ones (connector/erasure.py knows how to read phones and e-mails)."""
+
+
+@dataclass(frozen=True, slots=True)
+class ErasedPerson:
+    """A customer a source erased, as the connector knows it."""
+
+    customer_key: str
+    why: str
+    """How it was erased, for the attention item ("erased at the source shopify")."""
+    phones: tuple[str, ...] = ()
+    """E.164 numbers the erasing record still carried (besides the stored profile)."""
+    emails: tuple[str, ...] = ()
+
+
+@dataclass(slots=True)
+class Purged:
+    """What one erasure removed from the state DB."""
+
+    customer_key: str
+    sticky_ids: list[tuple[str, str]] = field(default_factory=list)
+    """(workspace, Sticky customer id) the connector had created or matched: to be erased
+    in Sticky by a person (its documented API has no delete)."""
+    profiles: int = 0
+    ledger_rows: int = 0
+    issues: int = 0
+    passes: int = 0
+    known_before: bool = False
+    """The state DB knew this customer (a profile, an identity or a ledger row)."""
+
+
+class Erasures:
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+        self._salt: bytes | None = None
+
+    # -- digests ------------------------------------------------------------------
+    def salt(self) -> bytes:
+        if self._salt is None:
+            with self._engine.begin() as conn:
+                insert_ignore(conn, state_meta, [{"name": SALT_NAME,
+                                                  "value": secrets.token_hex(32)}])
+                value = conn.execute(select(state_meta.c.value).where(
+                    state_meta.c.name == SALT_NAME)).scalar_one()
+            self._salt = bytes.fromhex(value)
+        return self._salt
+
+    def digest(self, kind: str, value: str) -> str:
+        return hmac.new(self.salt(), f"{kind}\x1f{value}".encode(),
+                        hashlib.sha256).hexdigest()
+
+    def any(self, tenant: str) -> bool:
+        with self._engine.connect() as conn:
+            return conn.execute(select(erasures.c.digest).where(
+                erasures.c.tenant == tenant).limit(1)).first() is not None
+
+    def erased_keys(self, tenant: str, keys: Iterable[str]) -> set[str]:
+        """Which of the customer ``keys`` were erased."""
+        by_digest = {self.digest(KEY, k): k for k in set(keys)}
+        found: set[str] = set()
+        digests = sorted(by_digest)
+        with self._engine.connect() as conn:
+            for start in range(0, len(digests), 500):
+                rows = conn.execute(select(erasures.c.digest).where(
+                    erasures.c.tenant == tenant, erasures.c.kind == KEY,
+                    erasures.c.digest.in_(digests[start:start + 500]))).scalars()
+                found.update(by_digest[d] for d in rows)
+        return found
+
+    def digests(self, tenant: str) -> Digests:
+        with self._engine.connect() as conn:
+            rows = conn.execute(select(erasures.c.kind, erasures.c.digest).where(
+                erasures.c.tenant == tenant)).all()
+        by_kind: dict[str, set[str]] = {KEY: set(), PHONE: set(), EMAIL: set()}
+        for row in rows:
+            by_kind.setdefault(row.kind, set()).add(row.digest)
+        return Digests(frozenset(by_kind[KEY]), frozenset(by_kind[PHONE]),
+                       frozenset(by_kind[EMAIL]))
+
+    def reopen_files(self, tenant: str) -> None:
+        """Look through the kept files again (a re-read of an erased customer was kept)."""
+        with self._engine.begin() as conn:
+            conn.execute(update(erasures).where(erasures.c.tenant == tenant)
+                         .values(files_scrubbed_at=None))
+
+    def files_pending(self, tenant: str) -> bool:
+        """An erasure whose person has not been looked for in the kept files yet."""
+        with self._engine.connect() as conn:
+            return conn.execute(select(erasures.c.digest).where(
+                erasures.c.tenant == tenant,
+                erasures.c.files_scrubbed_at.is_(None)).limit(1)).first() is not None
+
+    def mark_files_scrubbed(self, tenant: str) -> None:
+        with self._engine.begin() as conn:
+            conn.execute(update(erasures).where(
+                erasures.c.tenant == tenant, erasures.c.files_scrubbed_at.is_(None))
+                .values(files_scrubbed_at=utcnow()))
+
+    # -- the purge ----------------------------------------------------------------
+    def erase(self, tenant: str, source: str, people: Sequence[ErasedPerson], *,
+              mentions: Mentions | None = None) -> list[Purged]:
+        """Record the erasure of each person (and of every other customer key with the
+        same phone: one Sticky customer) and purge what the state DB holds about them,
+        in one transaction: the profile, the identities (each Sticky id becomes a
+        needs-attention item "erase in Sticky"), ledger payloads (emptied; keys and
+        subjects re-keyed to the digest), wallet passes, loyalty facts, and the record
+        issues that are theirs or that ``mentions`` finds them in (asked of each issue's
+        raw row and record with the digests of everyone erased here).
+        """
+        now = utcnow()
+        results: list[Purged] = []
+        self.salt()  # made (in its own transaction) before the purge's transaction opens
+        with self._engine.begin() as conn:
+            phones: set[str] = set()
+            emails: set[str] = set()
+            keys: set[str] = set()
+            todo = list(people)
+            while todo:
+                person = todo.pop(0)
+                if person.customer_key in keys:
+                    continue
+                purged, person_phones, person_emails = self._erase_one(
+                    conn, tenant, source, person, now)
+                results.append(purged)
+                keys.add(person.customer_key)
+                phones |= {self.digest(PHONE, p) for p in person_phones}
+                emails |= {self.digest(EMAIL, e) for e in person_emails}
+                # Sticky keys customers by phone: another key of the connector with the
+                # same phone (the person read from another source) is the same Sticky
+                # customer, and is erased with them.
+                todo += [ErasedPerson(other, f"same phone as {person.customer_key}, "
+                                      f"{person.why}") for other in conn.execute(
+                    select(profiles.c.customer_key).where(
+                        profiles.c.tenant == tenant,
+                        profiles.c.phone.in_(sorted(person_phones)))).scalars()
+                    if other not in keys]
+            digests = Digests(frozenset(self.digest(KEY, k) for k in keys),
+                              frozenset(phones), frozenset(emails))
+            removed = self._scrub_issues(conn, tenant, keys, digests, mentions)
+            for purged in results:
+                purged.issues = removed.get(purged.customer_key, 0)
+        return results
+
+    def _erase_one(self, conn: Connection, tenant: str, source: str, person: ErasedPerson,
+                   now: datetime) -> tuple[Purged, set[str], set[str]]:
+        customer_key = person.customer_key
+        key_digest = self.digest(KEY, customer_key)
+        purged = Purged(customer_key)
+        profile = conn.execute(select(profiles.c.phone, profiles.c.email).where(
+            profiles.c.tenant == tenant, profiles.c.customer_key == customer_key)).first()
+        phones = {p for p in person.phones if p}
+        emails = {e.lower() for e in person.emails if e}
+        if profile is not None:
+            phones.add(profile.phone)
+            if profile.email:
+                emails.add(profile.email.lower())
+        rows = [{"tenant": tenant, "kind": KEY, "digest": key_digest}]
+        rows += [{"tenant": tenant, "kind": PHONE, "digest": self.digest(PHONE, p)}
+                 for p in sorted(phones)]
+        rows += [{"tenant": tenant, "kind": EMAIL, "digest": self.digest(EMAIL, e)}
+                 for e in sorted(emails)]
+        upsert(conn, erasures, [{**r, "source": source, "erased_at": now,
+                                 "files_scrubbed_at": None} for r in rows],
+               keys=("tenant", "kind", "digest"),
+               update=("source", "erased_at", "files_scrubbed_at"))
+        purged.sticky_ids = [(r.workspace, r.remote_id) for r in conn.execute(
+            select(identities.c.workspace, identities.c.remote_id).where(
+                identities.c.tenant == tenant,
+                identities.c.customer_key == customer_key)).all()]
+        purged.profiles = conn.execute(delete(profiles).where(
+            profiles.c.tenant == tenant,
+            profiles.c.customer_key == customer_key)).rowcount or 0
+        conn.execute(delete(identities).where(identities.c.tenant == tenant,
+                                              identities.c.customer_key == customer_key))
+        purged.ledger_rows = self._scrub_ledger(conn, tenant, customer_key,
+                                                ERASED_PREFIX + key_digest)
+        remote_ids = [remote for _, remote in purged.sticky_ids]
+        purged.passes = conn.execute(delete(passes).where(
+            passes.c.tenant == tenant, or_(passes.c.customer_key == customer_key,
+                                           passes.c.customer_id.in_(remote_ids))
+        )).rowcount or 0
+        for workspace, remote in purged.sticky_ids:
+            conn.execute(delete(loyalty).where(loyalty.c.workspace == workspace,
+                                               loyalty.c.customer_id == remote))
+            upsert(conn, attention, [{
+                "tenant": tenant, "scope": ATTENTION_SCOPE, "kind": ATTENTION_KIND,
+                "key": f"{workspace}/{remote}",
+                "message": f"erase in Sticky: {remote} (workspace {workspace}; {person.why})",
+                "first_seen_at": now, "last_seen_at": now, "resolved_at": None}],
+                keys=("tenant", "scope", "kind", "key"),
+                update=("message", "last_seen_at", "resolved_at"))
+        purged.known_before = bool(profile is not None or purged.sticky_ids
+                                   or purged.ledger_rows)
+        return purged, phones, emails
+
+    @staticmethod
+    def _scrub_ledger(conn: Connection, tenant: str, customer_key: str,
+                      erased_key: str) -> int:
+        """The customer's own rows lose their payload and key; their events keep their
+        amounts and items (no personal data) under the erased subject."""
+        changed = conn.execute(update(ledger).where(
+            ledger.c.tenant == tenant, ledger.c.kind == "customer",
+            ledger.c.key == customer_key).values(
+                key=erased_key, subject=erased_key, payload={"erased": True},
+                updated_at=utcnow())).rowcount or 0
+        changed += conn.execute(update(ledger).where(
+            ledger.c.tenant == tenant, ledger.c.subject == customer_key).values(
+                subject=erased_key, updated_at=utcnow())).rowcount or 0
+        return changed
+
+    @staticmethod
+    def _scrub_issues(conn: Connection, tenant: str, keys: set[str], digests: Digests,
+                      mentions: Mentions | None) -> dict[str, int]:
+        """Delete the record issues of the erased customers (their own rows, and any
+        whose raw row or record ``mentions`` them); counts by customer key (a row that
+        only mentions them is counted under ``""``)."""
+        removed: dict[str, int] = {}
+        doomed = []
+        for row in conn.execute(select(
+                record_issues.c.id, record_issues.c.source, record_issues.c.record_kind,
+                record_issues.c.record_id, record_issues.c.raw, record_issues.c.record
+        ).where(record_issues.c.tenant == tenant)):
+            own = (f"{row.source}:{row.record_id}" if row.record_kind == "customer"
+                   and row.record_id else None)
+            if own in keys:
+                removed[own] = removed.get(own, 0) + 1
+                doomed.append(row.id)
+            elif mentions is not None and any(mentions(doc, digests)
+                                              for doc in (row.raw, row.record) if doc):
+                removed[""] = removed.get("", 0) + 1
+                doomed.append(row.id)
+        for start in range(0, len(doomed), 500):
+            conn.execute(delete(record_issues).where(
+                record_issues.c.id.in_(doomed[start:start + 500])))
+        return removed
+
+    def settle_storage(self) -> None:
+        """Let the purged bytes leave the disk where the engine allows it: on SQLite
+        (``secure_delete`` zeroes freed space) the WAL is checkpointed and truncated, so
+        no older copy of a purged page stays in it; on PostgreSQL the touched tables are
+        vacuumed (dead row versions are then free space, overwritten later)."""
+        if self._engine.dialect.name == "sqlite":
+            raw = self._engine.raw_connection()
+            try:
+                raw.driver_connection.execute(  # type: ignore[union-attr]
+                    "PRAGMA wal_checkpoint(TRUNCATE)")
+            finally:
+                raw.close()
+            return
+        with self._engine.connect().execution_options(
+                isolation_level="AUTOCOMMIT") as conn:
+            conn.execute(text("VACUUM profiles, identities, ledger, record_issues, passes"))
