@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, delete, or_, select, text, update
+from sqlalchemy import Connection, Engine, Text, cast, delete, or_, select, text, update
 
 from state._sql import insert_ignore, upsert, utcnow
 from state.schema import (
@@ -29,6 +29,7 @@ from state.schema import (
     profiles,
     record_issues,
     state_meta,
+    webhook_events,
 )
 
 KEY = "key"
@@ -160,7 +161,8 @@ class Erasures:
         same phone: one Sticky customer) and purge what the state DB holds about them,
         in one transaction: the profile, the identities (each Sticky id becomes a
         needs-attention item "erase in Sticky"), ledger payloads (emptied; keys and
-        subjects re-keyed to the digest), wallet passes, loyalty facts, and the record
+        subjects re-keyed to the digest), wallet passes, loyalty facts, the bodies of
+        Sticky webhooks naming them, and the record
         issues that are theirs or that ``mentions`` finds them in (asked of each issue's
         raw row and record with the digests of everyone erased here).
         """
@@ -239,6 +241,13 @@ class Erasures:
         for workspace, remote in purged.sticky_ids:
             conn.execute(delete(loyalty).where(loyalty.c.workspace == workspace,
                                                loyalty.c.customer_id == remote))
+            # Sticky's webhooks about them (their body's shape is not documented: any
+            # body naming their Sticky id loses its content; the event row stays, so a
+            # redelivery is still recognised)
+            conn.execute(update(webhook_events).where(
+                webhook_events.c.workspace == workspace,
+                cast(webhook_events.c.body, Text).contains(remote, autoescape=True))
+                .values(body={"erased": True}))
             upsert(conn, attention, [{
                 "tenant": tenant, "scope": ATTENTION_SCOPE, "kind": ATTENTION_KIND,
                 "key": f"{workspace}/{remote}",

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from collections.abc import Sequence
 from pathlib import Path
 
 from adapters.csv_drop.columns import alias_tables
@@ -62,7 +63,7 @@ def test_kept_files_lose_only_the_erased_rows_in_their_own_encoding(tmp_path: Pa
         encoding="utf-8")
     (rejected / "customers_3.csv").write_bytes(b"a,b\n\x81\x8d,\x90\x9d\n")  # no text
 
-    def erased_row(cells: list[str] | tuple[str, ...], id_column: int | None) -> bool:
+    def erased_row(cells: Sequence[str], id_column: int | None) -> bool:
         return MATCH.row(cells, ERASED, id_column=id_column, space="pos")
 
     report = scrub_folders((processed, rejected), erased_row, alias_tables())

@@ -98,6 +98,13 @@ def test_a_customer_redacted_after_being_synced_is_purged_and_listed_for_erasure
     assert BOB.encode() in _state_bytes(h.root)  # the search below can find it
     assert "510" in _kept_files_text(h.drop) and BOB_EMAIL in _kept_files_text(h.drop)
 
+    store = h.store()
+    try:  # a Sticky webhook about them, as an independent Sticky might word one
+        store.webhooks.store_event(WS_ONLINE, "evt_1", "customer.tier_changed", {
+            "type": "customer.tier_changed", "data": {
+                "customer_id": bob_in_sticky, "phone": BOB, "tier": "silver"}}, None)
+    finally:
+        store.close()
     fake.set_now(_real_now() - timedelta(minutes=3))
     fake.redact_customer(bob)
     fake.add_refund(order, "2.00")  # a refund of their order after the erasure
