@@ -32,7 +32,12 @@ from connector.commands.dlq import (
     retry_command,
     show_issue,
 )
-from connector.commands.erasures import list_erasures, mark_done, render_erasures
+from connector.commands.erasures import (
+    list_erasures,
+    mark_done,
+    release_phone,
+    render_erasures,
+)
 from connector.commands.passes import csv_text, export_rows, mint_command
 from connector.commands.run import run_command
 from connector.commands.runs import list_runs, render_run, render_runs, show_run
@@ -266,6 +271,18 @@ def erasures_done(customer_ids: Annotated[list[str], typer.Argument(
     for e in closed:
         console.print(f"erased in Sticky: {e['customer_id']} ({e['tenant']}, "
                       f"{e['workspace']})", highlight=False)
+
+
+@erasures_app.command("release")
+def erasures_release(phone: Annotated[str, typer.Argument(
+                         help="the phone, as the source writes it")],
+                     config: ConfigOption = None) -> None:
+    """Let records with this phone be sent again: the person signed up anew (an erased
+    customer's own source id stays blocked)."""
+    with _refused("error"):
+        tenants = release_phone(_settings(config), phone)
+    console.print(f"released in {', '.join(tenants)}: records with this phone are sent "
+                  "again", highlight=False)
 
 
 runs_app = typer.Typer(no_args_is_help=True, rich_markup_mode=None, help=(

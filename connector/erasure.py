@@ -60,8 +60,9 @@ def erased_person(record: CustomerRecord | OrderRecord, ctx: MappingContext) -> 
                         phones=(phone,) if phone else (), emails=(email,) if email else ())
 
 
-def erased_skip(what: str, key: str) -> SkipRecord:
-    return SkipRecord(CUSTOMER_ERASED, f"{what}: customer {key} was erased at the source; "
+def erased_skip(what: str) -> SkipRecord:
+    """The skip of a record of an erased customer (its message names no customer)."""
+    return SkipRecord(CUSTOMER_ERASED, f"{what}: its customer was erased at the source; "
                       "nothing of theirs is sent, and what the connector held about them "
                       "is purged", field="customer_id")
 

@@ -8,6 +8,7 @@ with a list of all phone numbers unless the salt is taken with it.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import secrets
@@ -16,9 +17,22 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Text, cast, delete, or_, select, text, update
+from sqlalchemy import (
+    Connection,
+    Engine,
+    Text,
+    case,
+    cast,
+    delete,
+    func,
+    or_,
+    select,
+    text,
+    update,
+)
 
 from state._sql import insert_ignore, upsert, utcnow
+from state.ledger import REJECTED, SENT
 from state.schema import (
     attention,
     erasures,
@@ -38,6 +52,7 @@ EMAIL = "email"
 SALT_NAME = "erasure_salt"
 ERASED_PREFIX = "erased:"
 """Ledger keys and subjects of an erased customer become ``erased:<digest>``."""
+ERASED_ERROR = "not sent: the customer was erased at the source"
 ATTENTION_SCOPE = "erasure"
 ATTENTION_KIND = "erase_in_sticky"
 
@@ -112,18 +127,40 @@ class Erasures:
             return conn.execute(select(erasures.c.digest).where(
                 erasures.c.tenant == tenant).limit(1)).first() is not None
 
-    def erased_keys(self, tenant: str, keys: Iterable[str]) -> set[str]:
+    def erased_keys(self, tenant: str, keys: Iterable[str],
+                    conn: Connection | None = None) -> set[str]:
         """Which of the customer ``keys`` were erased."""
-        by_digest = {self.digest(KEY, k): k for k in set(keys)}
+        return self.erased(tenant, KEY, keys, conn)
+
+    def erased_phones(self, tenant: str, phones: Iterable[str]) -> set[str]:
+        """Which of these E.164 phones belong to an erased customer (Sticky keys its
+        customers by phone: a record with one would bring the person back)."""
+        return self.erased(tenant, PHONE, phones)
+
+    def erased(self, tenant: str, kind: str, values: Iterable[str],
+               conn: Connection | None = None) -> set[str]:
+        by_digest = {self.digest(kind, v): v for v in set(values)}
+        if not by_digest:
+            return set()
         found: set[str] = set()
         digests = sorted(by_digest)
-        with self._engine.connect() as conn:
+        with contextlib.ExitStack() as stack:
+            connection = conn or stack.enter_context(self._engine.connect())
             for start in range(0, len(digests), 500):
-                rows = conn.execute(select(erasures.c.digest).where(
-                    erasures.c.tenant == tenant, erasures.c.kind == KEY,
+                rows = connection.execute(select(erasures.c.digest).where(
+                    erasures.c.tenant == tenant, erasures.c.kind == kind,
                     erasures.c.digest.in_(digests[start:start + 500]))).scalars()
                 found.update(by_digest[d] for d in rows)
         return found
+
+    def release_phone(self, tenant: str, phone: str) -> bool:
+        """Let records with this E.164 phone be sent again (the person signed up anew
+        and consented); the erased customer keys stay blocked. True if it was blocked."""
+        digest = self.digest(PHONE, phone)  # the salt is read outside the transaction
+        with self._engine.begin() as conn:
+            return bool(conn.execute(delete(erasures).where(
+                erasures.c.tenant == tenant, erasures.c.kind == PHONE,
+                erasures.c.digest == digest)).rowcount)
 
     def digests(self, tenant: str) -> Digests:
         with self._engine.connect() as conn:
@@ -139,20 +176,22 @@ class Erasures:
         """Look through the kept files again (a re-read of an erased customer was kept)."""
         with self._engine.begin() as conn:
             conn.execute(update(erasures).where(erasures.c.tenant == tenant)
-                         .values(files_scrubbed_at=None))
+                         .values(files_due_at=utcnow()))
 
-    def files_pending(self, tenant: str) -> bool:
-        """An erasure whose person has not been looked for in the kept files yet."""
+    def files_pending(self, tenant: str) -> datetime | None:
+        """Since when an erasure waits to be looked for in the kept files (None: none)."""
         with self._engine.connect() as conn:
-            return conn.execute(select(erasures.c.digest).where(
-                erasures.c.tenant == tenant,
-                erasures.c.files_scrubbed_at.is_(None)).limit(1)).first() is not None
+            due: datetime | None = conn.execute(select(func.max(erasures.c.files_due_at))
+                                                .where(erasures.c.tenant == tenant)).scalar()
+        return due
 
-    def mark_files_scrubbed(self, tenant: str) -> None:
+    def mark_files_scrubbed(self, tenant: str, started: datetime) -> None:
+        """The kept files were looked through with every digest recorded before
+        ``started``: what was erased (or reopened) since waits for the next look."""
         with self._engine.begin() as conn:
             conn.execute(update(erasures).where(
-                erasures.c.tenant == tenant, erasures.c.files_scrubbed_at.is_(None))
-                .values(files_scrubbed_at=utcnow()))
+                erasures.c.tenant == tenant, erasures.c.files_due_at <= started)
+                .values(files_due_at=None, files_scrubbed_at=utcnow()))
 
     # -- the purge ----------------------------------------------------------------
     def erase(self, tenant: str, source: str, people: Sequence[ErasedPerson], *,
@@ -189,8 +228,8 @@ class Erasures:
                 # Sticky keys customers by phone: another key of the connector with the
                 # same phone (the person read from another source) is the same Sticky
                 # customer, and is erased with them.
-                todo += [ErasedPerson(other, f"same phone as {person.customer_key}, "
-                                      f"{person.why}") for other in conn.execute(
+                todo += [ErasedPerson(other, f"same phone, {person.why}")
+                         for other in conn.execute(
                     select(profiles.c.customer_key).where(
                         profiles.c.tenant == tenant,
                         profiles.c.phone.in_(sorted(person_phones)))).scalars()
@@ -221,9 +260,10 @@ class Erasures:
         rows += [{"tenant": tenant, "kind": EMAIL, "digest": self.digest(EMAIL, e)}
                  for e in sorted(emails)]
         upsert(conn, erasures, [{**r, "source": source, "erased_at": now,
-                                 "files_scrubbed_at": None} for r in rows],
+                                 "files_due_at": now, "files_scrubbed_at": None}
+                                for r in rows],
                keys=("tenant", "kind", "digest"),
-               update=("source", "erased_at", "files_scrubbed_at"))
+               update=("source", "erased_at", "files_due_at"))
         purged.sticky_ids = [(r.workspace, r.remote_id) for r in conn.execute(
             select(identities.c.workspace, identities.c.remote_id).where(
                 identities.c.tenant == tenant,
@@ -249,32 +289,50 @@ class Erasures:
             conn.execute(update(webhook_events).where(
                 webhook_events.c.workspace == workspace,
                 cast(webhook_events.c.body, Text).contains(remote, autoescape=True))
-                .values(body={"erased": True}))
-            upsert(conn, attention, [{
-                "tenant": tenant, "scope": ATTENTION_SCOPE, "kind": ATTENTION_KIND,
-                "key": f"{workspace}/{remote}",
-                "message": f"erase in Sticky: {remote} (workspace {workspace}; {person.why})",
-                "first_seen_at": now, "last_seen_at": now, "resolved_at": None}],
-                keys=("tenant", "scope", "kind", "key"),
-                update=("message", "last_seen_at", "resolved_at"))
+                .values(body={"erased": True}, detail=None))
+            self.owe_sticky_erasure(tenant, workspace, remote, person.why, conn)
         purged.known_before = bool(profile is not None or purged.sticky_ids
                                    or purged.ledger_rows)
         return purged, phones, emails
 
     @staticmethod
+    def owe_sticky_erasure(tenant: str, workspace: str, remote_id: str, why: str,
+                           conn: Connection) -> None:
+        """A needs-attention item: this Sticky customer must be erased by hand (the
+        documented Sticky API has no delete)."""
+        now = utcnow()
+        upsert(conn, attention, [{
+            "tenant": tenant, "scope": ATTENTION_SCOPE, "kind": ATTENTION_KIND,
+            "key": f"{workspace}/{remote_id}",
+            "message": f"erase in Sticky: {remote_id} (workspace {workspace}; {why})",
+            "first_seen_at": now, "last_seen_at": now, "resolved_at": None}],
+            keys=("tenant", "scope", "kind", "key"),
+            update=("message", "last_seen_at", "resolved_at"))
+
+    @staticmethod
     def _scrub_ledger(conn: Connection, tenant: str, customer_key: str,
                       erased_key: str) -> int:
-        """The customer's own rows lose their payload and key; their events keep their
-        amounts and items (no personal data) under the erased subject."""
+        """The customer's own rows lose everything derived from them (payload, its hash,
+        the idempotency key, Sticky's id and error text); their events keep amounts and
+        SKUs (nothing personal) under the erased subject, without the Sticky id."""
+        now = utcnow()
+        # what was never delivered never will be: no longer pending
+        status = case((ledger.c.status == SENT, SENT), else_=REJECTED)
         changed = conn.execute(update(ledger).where(
             ledger.c.tenant == tenant, ledger.c.kind == "customer",
             ledger.c.key == customer_key).values(
                 key=erased_key, subject=erased_key, payload={"erased": True},
-                updated_at=utcnow())).rowcount or 0
-        changed += conn.execute(update(ledger).where(
-            ledger.c.tenant == tenant, ledger.c.subject == customer_key).values(
-                subject=erased_key, updated_at=utcnow())).rowcount or 0
-        return changed
+                payload_hash="erased", idempotency_key=erased_key[:80], remote_id=None,
+                status=status, last_error=ERASED_ERROR, updated_at=now)).rowcount or 0
+        events = conn.execute(select(ledger.c.id, ledger.c.payload, ledger.c.status).where(
+            ledger.c.tenant == tenant, ledger.c.subject == customer_key)).all()
+        for row in events:
+            payload = {k: v for k, v in (row.payload or {}).items() if k != "customer_id"}
+            conn.execute(update(ledger).where(ledger.c.id == row.id).values(
+                subject=erased_key, payload=payload, updated_at=now,
+                status=SENT if row.status == SENT else REJECTED,
+                last_error=None if row.status == SENT else ERASED_ERROR))
+        return changed + len(events)
 
     @staticmethod
     def _scrub_issues(conn: Connection, tenant: str, keys: set[str], digests: Digests,

@@ -324,6 +324,8 @@ erasures = Table(
     Column("digest", String(64), primary_key=True),
     Column("source", String(64), nullable=False),
     Column("erased_at", UTCDateTime, nullable=False),
+    # set when the kept files must be looked through for it (again); cleared after
+    Column("files_due_at", UTCDateTime, nullable=True),
     Column("files_scrubbed_at", UTCDateTime, nullable=True),
 )
 

@@ -96,15 +96,30 @@ class StateStore:
         """Settle several accepted payloads (and their identities) in one transaction."""
         if not items:
             return
+        check = any(d.identity for d in items) and self.erasures.any(tenant)
+        if check:
+            self.erasures.salt()  # read before the transaction below opens
         with self.engine.begin() as conn:
-            self.ledger.settle_many([(d.entry_id, d.remote_id, d.attempts) for d in items],
-                                    conn)
+            # A customer erased while its create was in flight (a later batch, planned
+            # ahead, erased it) keeps no identity and gets no pass: Sticky holds it, so
+            # it is listed for erasure there instead.
+            erased = self.erasures.erased_keys(
+                tenant, {d.identity[0] for d in items if d.identity}, conn) if check else set()
+            self.ledger.settle_many([
+                (d.entry_id, None if d.identity and d.identity[0] in erased else d.remote_id,
+                 d.attempts) for d in items], conn)
             for d in items:
-                if d.identity is not None:
-                    self.customers.save_identity(tenant, d.identity[0], d.identity[1],
-                                                 d.remote_id, conn)
+                if d.identity is None:
+                    continue
+                if d.identity[0] in erased:
+                    self.erasures.owe_sticky_erasure(tenant, d.identity[1], d.remote_id,
+                                                     "erased at the source", conn)
+                    continue
+                self.customers.save_identity(tenant, d.identity[0], d.identity[1],
+                                             d.remote_id, conn)
             wanted = [(d.identity[1], d.remote_id, d.identity[0]) for d in items
-                      if d.wants_pass and d.identity is not None]
+                      if d.wants_pass and d.identity is not None
+                      and d.identity[0] not in erased]
             if wanted:
                 self.passes.want(tenant, wanted, "created", conn)
 

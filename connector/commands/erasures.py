@@ -11,7 +11,8 @@ from rich.console import Console
 from rich.table import Table
 
 from connector.config import Settings
-from connector.errors import ConfigurationError
+from connector.errors import ConfigurationError, InvalidRecord
+from connector.mapping.phone import normalize_phone
 from state import StateStore
 from state.erasures import ATTENTION_KIND, ATTENTION_SCOPE
 
@@ -53,6 +54,27 @@ def mark_done(settings: Settings, customer_ids: Sequence[str]) -> list[dict[str,
     finally:
         store.close()
     return closing
+
+
+def release_phone(settings: Settings, phone: str) -> list[str]:
+    """Let records with this phone be sent again in every tenant that blocks it (the
+    person signed up anew); returns those tenants. The erased customers' own keys stay
+    blocked."""
+    store = StateStore.open(settings.state.url)
+    try:
+        released = []
+        for tenant in settings.tenants:
+            try:
+                e164 = normalize_phone(phone, tenant.phone_region)
+            except InvalidRecord as exc:
+                raise ConfigurationError(f"erasures release: {exc}") from exc
+            if store.erasures.release_phone(tenant.id, e164):
+                released.append(tenant.id)
+    finally:
+        store.close()
+    if not released:
+        raise ConfigurationError("erasures release: no erased customer has this phone")
+    return released
 
 
 def render_erasures(found: list[dict[str, Any]], console: Console) -> None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
+from datetime import UTC, datetime
 
 import structlog
 
@@ -22,8 +23,11 @@ log = structlog.get_logger("connector.erasure")
 
 async def forget_in_files(tenant: TenantSettings, store: StateStore,
                           total: RunSummary) -> None:
-    if not store.erasures.files_pending(tenant.id):
+    if store.erasures.files_pending(tenant.id) is None:
         return
+    # a purge whose run died before it settled the storage is settled now
+    await asyncio.to_thread(store.erasures.settle_storage)
+    started = datetime.now(UTC)
     digests = store.erasures.digests(tenant.id)
     matcher = ErasureMatcher(store.erasures.digest, tenant.phone_region)
     sources = [s for s in tenant.sources if isinstance(s, CsvSourceSettings)]
@@ -33,7 +37,8 @@ async def forget_in_files(tenant: TenantSettings, store: StateStore,
             f"{where} could not be read to remove erased customers from it: look through "
             "it (or delete it) by hand")
     if not unreadable:
-        store.erasures.mark_files_scrubbed(tenant.id)
+        # an erasure recorded meanwhile (another source's job) waits for the next look
+        store.erasures.mark_files_scrubbed(tenant.id, started)
 
 
 def _scrub(sources: Sequence[CsvSourceSettings], matcher: ErasureMatcher, digests: Digests,

@@ -223,6 +223,7 @@ async def run_replay(settings: Settings, store: StateStore, sticky: StickyClient
                                     holder, trigger)
         report.outcomes.append(outcome)
         report.total.merge(outcome.summary)
+        await forget_in_files(tenant, store, report.total)
     report.total.finish()
     return report
 
@@ -276,6 +277,7 @@ async def run_backfill(settings: Settings, store: StateStore, sticky: StickyClie
                                 on_batch=on_batch)
     report.outcomes.append(outcome)
     report.total.merge(outcome.summary)
+    await forget_in_files(tenant, store, report.total)
     report.total.finish()
     return report
 

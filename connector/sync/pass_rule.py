@@ -8,17 +8,20 @@ carries ``created_at`` ("Create a customer", Response). So a customer counts as 
 by the connector's request when the answer says so in any documented or common way:
 
 1. ``201 Created`` (HTTP's own word for it);
-2. an explicit flag in the body (``created``, ``is_new``, ``new``, ``was_created``):
-   ``true`` → created, ``false`` → existed;
-3. ``created_at`` at or after the moment the connector first staged this customer for
-   this workspace (the ledger row's ``created_at``, to the second: the document's
-   example is to the second), less ``clock_skew``. A create whose
+2. an explicit flag in the body (``created``, ``is_new``, ``new``, ``was_created``) that
+   says ``true``;
+3. ``created_at`` at or after the moment the connector first tried to create this
+   customer in this workspace (the ledger row's birth, to the second: the document's
+   example is to the second), less ``clock_skew``; older → existed. This wins over a
+   ``false`` flag: a create whose
    answer was lost and whose retry is answered by the de-duplicating API still counts:
-   the customer was made by the first attempt, after that moment.
+   the customer was made by the first attempt, after that moment;
+4. else a ``false`` flag → existed.
 
-``created_at`` is read as ISO-8601 (a time without a zone is taken as UTC, as the
-document's example is) or epoch seconds/milliseconds. An answer with none of these
-cannot tell; the customer gets no pass, and the run says so.
+``created_at`` is read as ISO-8601 with a time (a time without a zone is taken as UTC,
+as the document's example is; a bare date says nothing) or epoch seconds/milliseconds.
+An answer with none of these cannot tell; the customer gets no pass, and the run says
+so.
 
 Pure: no I/O.
 """
@@ -56,16 +59,19 @@ class PassRule:
         """CREATED, EXISTED or UNKNOWN for a first delivery answered ``status``/``body``."""
         if status == 201:
             return CREATED
-        for flag in CREATED_FLAGS:
-            value = body.get(flag)
-            if isinstance(value, bool):
-                return CREATED if value else EXISTED
+        flag = next((body[f] for f in CREATED_FLAGS if isinstance(body.get(f), bool)), None)
+        if flag is True:
+            return CREATED
         created_at = _created_at(body.get("created_at"))
-        if created_at is None or first_staged_at is None:
-            return UNKNOWN
-        # the document's created_at is to the second: compare with the staging second
-        since = first_staged_at.replace(microsecond=0) - self.clock_skew
-        return CREATED if created_at >= since else EXISTED
+        if created_at is not None and first_staged_at is not None:
+            # the document's created_at is to the second: compare with the staging second
+            since = first_staged_at.replace(microsecond=0) - self.clock_skew
+            if created_at >= since:
+                # made by the connector's own earlier attempt, even when a de-duplicating
+                # retry's answer calls it existing
+                return CREATED
+            return EXISTED
+        return EXISTED if flag is False else UNKNOWN
 
     def wants_pass(self, origin: str) -> bool:
         return origin == CREATED or self.mint_for_existing
@@ -110,6 +116,8 @@ def _created_at(value: object) -> datetime | None:
     if isinstance(value, bool) or not isinstance(value, str | int | float):
         return None
     text = str(int(value)) if isinstance(value, int | float) else value
+    if isinstance(value, str) and ":" not in value and not value.strip().isdigit():
+        return None  # a date without a time cannot be compared to the second
     try:
         return parse_timestamp(text, field="created_at")
     except InvalidRecord:

@@ -122,8 +122,7 @@ class BatchPlanner:
             people.setdefault(person.customer_key, person)
             ticket = Ticket(record)
             plan.tickets.append(ticket)
-            plan.problems.append((ticket, erased_skip(record.origin.locator,
-                                                      person.customer_key)))
+            plan.problems.append((ticket, erased_skip(record.origin.locator)))
         if people:
             # one erased before (its orders, a later read) has nothing left to purge
             for key in self.store.erasures.erased_keys(self.ctx.tenant, people):
@@ -144,18 +143,30 @@ class BatchPlanner:
                      orders: list[tuple[Ticket, MappedOrder]], plan: BatchPlan) -> tuple[
             list[tuple[Ticket, MappedCustomer]], list[tuple[Ticket, MappedOrder]]]:
         """A record of a customer erased earlier (a later re-read: a backfill, a file
-        read again) is skipped: the salted digest of its key is on record."""
-        keys = {m.key for _, m in customers} | {m.customer_key for _, m in orders
-                                                 if m.customer_key}
-        erased = self.store.erasures.erased_keys(self.ctx.tenant, keys)
-        if not erased:
+        read again) is skipped: the salted digest of its key is on record. So is one
+        carrying an erased customer's phone under another key (the same person read from
+        another source): Sticky keys customers by phone, so it would bring them back
+        (`sticky-sync erasures release` lets a person who signed up anew back in)."""
+        erasures = self.store.erasures
+        tenant = self.ctx.tenant
+        keys = erasures.erased_keys(tenant, {m.key for _, m in customers} | {
+            m.customer_key for _, m in orders if m.customer_key})
+        phones = erasures.erased_phones(tenant, {m.profile.phone for _, m in customers} | {
+            m.phone for _, m in orders if m.phone})
+        if not keys and not phones:
             return customers, orders
-        for ticket, key in [(t, m.key) for t, m in customers if m.key in erased] + [
-                (t, m.customer_key) for t, m in orders if m.customer_key in erased]:
-            plan.problems.append((ticket, erased_skip(ticket.record.origin.locator,
-                                                      str(key))))
-        return ([(t, m) for t, m in customers if m.key not in erased],
-                [(t, m) for t, m in orders if m.customer_key not in erased])
+        kept_customers, kept_orders = [], []
+        for ticket, mapped in customers:
+            if mapped.key in keys or mapped.profile.phone in phones:
+                plan.problems.append((ticket, erased_skip(ticket.record.origin.locator)))
+            else:
+                kept_customers.append((ticket, mapped))
+        for ticket, order in orders:
+            if order.customer_key in keys or order.phone in phones:
+                plan.problems.append((ticket, erased_skip(ticket.record.origin.locator)))
+            else:
+                kept_orders.append((ticket, order))
+        return kept_customers, kept_orders
 
     # -- mapping ------------------------------------------------------------------
     def _map(self, records: Sequence[SourceRecord], plan: BatchPlan) -> tuple[
@@ -259,8 +270,6 @@ class BatchPlanner:
             assert order.phone is not None
             key = (self.store.customers.key_for_phone(self.ctx.tenant, order.phone)
                    or phone_customer_key(order.phone))
-            if self._any_erased and self.store.erasures.erased_keys(self.ctx.tenant, [key]):
-                raise erased_skip(f"order {order.key}", key)
             if key not in profiles:
                 profiles.update(self.store.customers.profiles(self.ctx.tenant, [key]))
         if key in profiles:
@@ -399,7 +408,10 @@ class BatchPlanner:
             old = existing.get(entry_id)
             if work.kind == CUSTOMER:
                 work.had_identity = (work.staged.key, work.workspace) in plan.identities
-                work.first_staged_at = old.created_at if old is not None else now
+                # since when an attempt of ours may have created it: a row never sent,
+                # or refused (nothing was created), starts now
+                tried = old is not None and old.attempts > 0 and old.status != REJECTED
+                work.first_staged_at = old.created_at if tried and old is not None else now
             same = old is not None and old.payload_hash == work.staged.payload_hash
             if old is not None and same and old.status == REJECTED and self.retry_rejected:
                 # Nothing happened at the target for the refused request; a new key keeps

@@ -234,7 +234,7 @@ class SourceRunner:
         self.summary.locations_recorded += item.plan.locations_recorded
         self.summary.unmapped_stores.update(item.plan.unmapped)
         issues, delivered = self._settle_tickets(item.plan, batch.stream)
-        await self._note_erasures(item.plan, issues)
+        await self._note_erasures(item.plan)
         await self.db.call(self.store.commit_batch, self.ctx.tenant, self.ctx.source,
                            batch.stream, batch.position if batch.moves_cursor else None,
                            issues, delivered, self.run_id)
@@ -247,7 +247,7 @@ class SourceRunner:
             log.debug("batch settled", stream=batch.stream, records=len(batch.records),
                       issues=len(issues))
 
-    async def _note_erasures(self, plan: BatchPlan, issues: list[RecordIssue]) -> None:
+    async def _note_erasures(self, plan: BatchPlan) -> None:
         """Say what the erasures of this batch left for a person; a re-read of a customer
         erased earlier has the kept files looked through again."""
         for purged in plan.erased:
@@ -255,11 +255,11 @@ class SourceRunner:
             self.summary.customers_erased += 1
             for workspace, remote in purged.sticky_ids:
                 self.summary.attention.append(
-                    f"erase in Sticky: {remote} (workspace {workspace}): customer "
-                    f"{purged.customer_key} was erased at the source; the connector purged "
-                    "what it held, the Sticky API documents no delete "
-                    "(`sticky-sync erasures done` once erased there)")
-        if not plan.erased and any(i.reason == CUSTOMER_ERASED for i in issues):
+                    f"erase in Sticky: {remote} (workspace {workspace}): the source erased "
+                    "this customer; the connector purged what it held, the Sticky API "
+                    "documents no delete (`sticky-sync erasures done` once erased there)")
+        if not plan.erased and any(problem.reason == CUSTOMER_ERASED
+                                   for _, problem in plan.problems):
             await self.db.call(self.store.erasures.reopen_files, self.ctx.tenant)
 
     def _count_works(self, plan: BatchPlan) -> None:
@@ -302,6 +302,8 @@ class SourceRunner:
                                    else disposition)
             {SKIPPED: self.summary.skipped, REJECTED: self.summary.rejected,
              QUARANTINED: self.summary.quarantined}[disposition][problem.reason] += 1
+            if problem.reason == CUSTOMER_ERASED:
+                continue  # counted, never stored: a row about them would name them again
             issue = self._issue(ticket, stream, problem, disposition)
             issues.append(issue)
             if disposition != SKIPPED:
@@ -320,9 +322,7 @@ class SourceRunner:
             record_key=getattr(record, "customer_id", None) or getattr(record, "order_id", None)
             or getattr(record, "refund_id", None) or getattr(record, "store_id", None),
             disposition=disposition, reason=problem.reason, field=problem.field,
-            message=f"{origin.locator}: {problem}",
-            # an erased customer's row is not kept, not even as a skip
-            raw={} if problem.reason == CUSTOMER_ERASED else dict(record.raw),
+            message=f"{origin.locator}: {problem}", raw=dict(record.raw),
             record=record_to_dict(record) if disposition == QUARANTINED else None,
             record_kind=ref.kind, record_id=ref.record_id,
         )

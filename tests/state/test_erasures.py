@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -10,6 +11,7 @@ from state import RecordIssue, StagedEntry, StateStore
 from state.customers import Profile
 from state.erasures import ERASED_PREFIX, KEY, Digests, ErasedPerson, Erasures
 from state.schema import ledger, record_issues, state_meta
+from state.store import Delivery
 
 BOB, ADA = "+15105550142", "+14155550123"
 
@@ -65,7 +67,11 @@ def test_an_erasure_purges_the_person_and_keeps_everyone_else(store: StateStore)
         rows = {r.key: r for r in conn.execute(select(ledger))}
         issues = [r.record_id for r in conn.execute(select(record_issues))]
     erased_key = ERASED_PREFIX + store.erasures.digest(KEY, "shop:1")
-    assert rows[erased_key].payload == {"erased": True} and "shop:1" not in rows
+    erased_row = rows[erased_key]
+    assert erased_row.payload == {"erased": True} and "shop:1" not in rows
+    assert (erased_row.payload_hash, erased_row.remote_id) == ("erased", None)
+    assert erased_row.idempotency_key == erased_key[:80]
+    assert erased_row.status == "rejected"  # staged, never delivered: never will be
     assert rows["shop:o1"].subject == erased_key and rows["shop:o1"].payload == {
         "amount_cents": 500}  # the event keeps what is not personal
     assert rows["shop:2"].payload == {"phone": ADA}
@@ -76,13 +82,21 @@ def test_an_erasure_purges_the_person_and_keeps_everyone_else(store: StateStore)
 
     assert store.erasures.erased_keys("t1", ["shop:1", "pos:9", "shop:2"]) == {
         "shop:1", "pos:9"}
+    assert store.erasures.erased_phones("t1", [BOB, ADA]) == {BOB}
     digests = store.erasures.digests("t1")
     assert len(digests.keys) == 2 and len(digests.phones) == 1 and len(digests.emails) == 1
-    assert store.erasures.files_pending("t1")
-    store.erasures.mark_files_scrubbed("t1")
-    assert not store.erasures.files_pending("t1")
+    assert store.erasures.release_phone("t1", BOB)
+    assert store.erasures.erased_phones("t1", [BOB]) == set()
+    assert store.erasures.erased_keys("t1", ["shop:1"]) == {"shop:1"}  # keys stay out
+    assert store.erasures.files_pending("t1") is not None
+    looked = datetime.now(UTC)
+    store.erasures.erase("t1", "shop", [ErasedPerson("shop:3", "erased")])  # meanwhile
+    store.erasures.mark_files_scrubbed("t1", looked)
+    assert store.erasures.files_pending("t1") is not None  # shop:3 was not looked for
+    store.erasures.mark_files_scrubbed("t1", datetime.now(UTC))
+    assert store.erasures.files_pending("t1") is None
     store.erasures.reopen_files("t1")
-    assert store.erasures.files_pending("t1")
+    assert store.erasures.files_pending("t1") is not None
     store.erasures.settle_storage()  # a WAL truncate on SQLite, VACUUM on PostgreSQL
 
 
@@ -96,3 +110,25 @@ def test_the_salt_is_made_once_and_digests_are_not_plain_hashes(store: StateStor
     assert not store.erasures.any("t1")
     store.erasures.erase("t1", "shop", [ErasedPerson("shop:404", "erased")])
     assert store.erasures.any("t1") and not store.erasures.any("t2")
+
+
+def test_a_create_answered_after_its_customer_was_erased_keeps_nothing(
+        store: StateStore) -> None:
+    """Batches are planned ahead of sending: an erasure can be planned while the
+    customer's create is in flight. Its answer brings back no identity and no pass; the
+    Sticky id it reveals is listed for erasure."""
+    store.customers.save_profiles("t1", [Profile("shop:1", BOB)])
+    staged = store.ledger.stage("t1", "sticky", [StagedEntry(
+        "ws1", "customer", "shop:1", "shop", "h", {"phone": BOB}, "k", subject="shop:1")],
+        None, {})
+    store.erasures.erase("t1", "shop", [ErasedPerson("shop:1", "erased at the source")])
+    [row_id] = staged.values()
+    store.settle_delivered("t1", [Delivery(row_id, "cus_late", 1, ("shop:1", "ws1"),
+                                           wants_pass=True)])
+    assert store.customers.identities("t1", ["shop:1"]) == {}
+    assert store.passes.all("t1") == []
+    [item] = store.attention.open_items("t1", "erasure")
+    assert item.key == "ws1/cus_late"
+    with store.engine.connect() as conn:
+        [row] = conn.execute(select(ledger)).all()
+    assert row.status == "sent" and row.remote_id is None and BOB not in str(row.payload)

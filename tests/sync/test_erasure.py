@@ -10,16 +10,25 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 from typer.testing import CliRunner
 
 from connector.cli import app
 from connector.erasure import CUSTOMER_ERASED
 from sandbox.testing import SandboxAdmin
+from state.schema import identities
 from tests.pos_fake import running_pos
 from tests.pos_fake.blaze import BlazePos
 from tests.shopify_fake import ShopifyFake
 from tests.shopify_fake.server import RunningShopify
-from tests.support import CUSTOMER_HEADER, WS_ONLINE, drop_file, pos_source, shopify_source
+from tests.support import (
+    CUSTOMER_HEADER,
+    ORDER_HEADER,
+    WS_ONLINE,
+    drop_file,
+    pos_source,
+    shopify_source,
+)
 from tests.sync.conftest import Harness
 
 PRESETS = Path(__file__).resolve().parents[2] / "examples" / "pos"
@@ -153,6 +162,74 @@ def test_a_customer_redacted_after_being_synced_is_purged_and_listed_for_erasure
     assert report.total.skipped[CUSTOMER_ERASED] >= 1
     assert report.total.customers_created == report.total.customers_updated == 0
     assert BOB.encode() not in _state_bytes(h.root)
+
+
+def test_the_same_phone_from_another_source_stays_out_until_released(
+        make_harness: Callable[..., Harness], admin: SandboxAdmin, fake: ShopifyFake,
+        shop: RunningShopify) -> None:
+    """Sticky keys customers by phone: a later POS row or guest sale with an erased
+    customer's phone would bring them back into the Sticky customer owed an erasure."""
+    bob = fake.add_customer("Bob", "Ng", phone=BOB, email=BOB_EMAIL)
+    h = make_harness(sources=shopify_source(shop.base_url) + CSV_SOURCE,
+                     passes={"mint_on_create": True})
+    h.run()
+    fake.set_now(_real_now() - timedelta(minutes=3))
+    fake.redact_customer(bob)
+    h.run()
+    customers_before, events_before = len(admin.customers()), len(admin.events())
+    drop_file(h.drop, "customers_1.csv", CUSTOMER_HEADER, [
+        ["p77", "(510) 555-0142", BOB_EMAIL, "Bobby", "", "", "", "", "", "", ""]])
+    drop_file(h.drop, "orders_1.csv", ORDER_HEADER, [
+        ["G1", "", "510.555.0142", "", "2026-11-01T10:00:00Z", "10.00", "", ""]])
+    report, _ = h.run()
+    [pos] = [o.summary for o in report.outcomes if o.source == "pos"]
+    assert pos.skipped[CUSTOMER_ERASED] == 2
+    assert (len(admin.customers()), len(admin.events())) == (customers_before,
+                                                             events_before)
+    assert BOB.encode() not in _state_bytes(h.root)
+    assert "510" not in _kept_files_text(h.drop)  # the kept copies are scrubbed too
+    store = h.store()
+    try:  # nothing stored about the skipped rows, not even a skip naming them
+        assert store.issues.open_reasons("t1", "pos", "skipped") == {}
+    finally:
+        store.close()
+
+    # the person signs up anew and consents: a person lets that phone back in
+    config = str(h.root / "config.toml")
+    released = CliRunner().invoke(app, ["erasures", "release", "(510) 555-0142",
+                                        "--config", config])
+    assert released.exit_code == 0, released.output
+    drop_file(h.drop, "customers_2.csv", CUSTOMER_HEADER, [
+        ["p78", "(510) 555-0142", "", "Bob", "", "", "", "", "", "", ""]])
+    report, _ = h.run()
+    [pos] = [o.summary for o in report.outcomes if o.source == "pos"]
+    assert pos.customers_created == 1 and not pos.skipped
+
+
+def test_a_same_phone_customer_read_with_an_erased_one_is_not_sent(
+        make_harness: Callable[..., Harness], admin: SandboxAdmin, fake: ShopifyFake,
+        shop: RunningShopify) -> None:
+    """Two records, one phone (one Sticky customer), one of them erased: the other is not
+    sent either, whichever comes first (the erasure is planned before anything else of
+    its batch; one in flight from an earlier batch is tests/state/test_erasures.py's)."""
+    admin.set_faults(latency_ms=300)
+    fake.add_customer("Bob", "Two", phone=BOB)
+    fake.add_customer("Bob", "One", phone=BOB, email_state="REDACTED", sms_state="REDACTED")
+    h = make_harness(sources=shopify_source(shop.base_url, batch_size=1),
+                     passes={"mint_on_create": True})
+    report, _ = h.run()
+    sticky = [c["id"] for c in admin.customers(WS_ONLINE) if c["phone"] == BOB]
+    store = h.store()
+    try:
+        owed = [i.key for i in store.attention.open_items("t1", "erasure")]
+        assert store.passes.all("t1") == []
+        with store.engine.connect() as conn:
+            assert conn.execute(select(identities)).all() == []
+        assert owed == [f"{WS_ONLINE}/{cid}" for cid in sticky]
+    finally:
+        store.close()
+    assert BOB.encode() not in _state_bytes(h.root)
+    assert report.total.skipped[CUSTOMER_ERASED] >= 1
 
 
 @pytest.mark.parametrize("deleted", [True, False])

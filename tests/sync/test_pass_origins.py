@@ -7,7 +7,9 @@ import time
 from collections.abc import Callable
 
 import pytest
+from typer.testing import CliRunner
 
+from connector.cli import app
 from connector.sync.pass_rule import origins_line
 from sandbox import RunningSandbox
 from sandbox.testing import SandboxAdmin
@@ -96,3 +98,31 @@ def test_a_create_whose_answer_was_lost_gets_its_pass_from_the_deduplicated_retr
     assert [p.minted for p in report.passes] == [1]
     assert passes_by_phone(admin) == {e164(0): 1}
     assert len(admin.customers(WS_ONLINE)) == 1
+
+
+def test_a_create_refused_earlier_counts_from_its_retry_not_from_its_first_refusal(
+        make_harness: Callable[..., Harness], admin: SandboxAdmin,
+        sandbox: RunningSandbox) -> None:
+    """A refused create made nothing at Sticky: when it is retried later, a customer who
+    signed up in Sticky meanwhile (after the refusal, before the retry) existed before
+    this connector's create, and gets no pass."""
+    admin.set_faults(refuse_phones=[e164(0)], created_status=200)
+    h = make_harness(passes={"mint_on_create": True, "clock_skew_seconds": 0})
+    drop_file(h.drop, "customers_1.csv", CUSTOMER_HEADER, customers(1))
+    report, _ = h.run()
+    assert report.total.quarantined == {"phone_refused": 1}
+    time.sleep(1.1)
+    admin.set_faults(refuse_phones=[])  # the cause is fixed; meanwhile they sign up
+    with raw_sticky_client(sandbox, WS_ONLINE, TEST_KEY) as client:
+        client.post("/v1/customers", json={"phone": e164(0)}).raise_for_status()
+    time.sleep(1.1)
+    retried = CliRunner().invoke(app, ["dlq", "retry", "--all", "--config",
+                                       str(h.root / "config.toml")])
+    assert retried.exit_code == 0, retried.output
+    store = h.store()
+    try:  # no pass wanted (the passes step would mint it on the next run)
+        assert store.passes.all("t1") == []
+    finally:
+        store.close()
+    h.run()
+    assert admin.passes(WS_ONLINE) == []

@@ -26,7 +26,11 @@ RULE = PassRule(clock_skew=timedelta(seconds=60))
     (201, {}, CREATED),
     (201, {"created_at": "2020-01-01T00:00:00Z"}, CREATED),  # 201 is HTTP's own word
     (200, {"created": True}, CREATED),
-    (200, {"is_new": False, "created_at": "2026-12-04T18:00:05Z"}, EXISTED),
+    (200, {"is_new": False, "created_at": "2026-12-04T17:00:05Z"}, EXISTED),
+    # a lost create's de-duplicated retry: "not new" to the API, made by our first try
+    (200, {"is_new": False, "created_at": "2026-12-04T18:00:05Z"}, CREATED),
+    (200, {"created": False}, EXISTED),
+    (200, {"created_at": "2026-12-04"}, UNKNOWN),  # a date alone cannot tell
     (200, {"was_created": True}, CREATED),
     (200, {"created_at": "2026-12-04T18:00:05Z"}, CREATED),
     (200, {"created_at": "2026-12-04T18:00:00Z"}, CREATED),  # same second, truncated

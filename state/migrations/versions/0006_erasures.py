@@ -26,6 +26,7 @@ def upgrade() -> None:
         sa.Column("digest", sa.String(64), primary_key=True),
         sa.Column("source", sa.String(64), nullable=False),
         sa.Column("erased_at", UTCDateTime, nullable=False),
+        sa.Column("files_due_at", UTCDateTime, nullable=True),
         sa.Column("files_scrubbed_at", UTCDateTime, nullable=True),
     )
     op.create_index("ix_ledger_subject", "ledger", ["tenant", "subject"])
