@@ -36,14 +36,20 @@ def write_errors(path: Path, header: Sequence[str], keys: Sequence[str],
     write_atomic(path, [*header, *ERROR_COLUMNS], rows)
 
 
-def write_atomic(path: Path, header: Sequence[str], rows: Iterable[Sequence[str]]) -> None:
+def write_atomic(path: Path, header: Sequence[str], rows: Iterable[Sequence[str]], *,
+                 encoding: str = ENCODING, delimiter: str = ",", errors: str = "strict",
+                 safe: bool = True) -> None:
+    """Write a CSV file whole or not at all (temp file, fsync, rename). ``safe``: cells
+    a spreadsheet would run as formulas are neutralised (off to rewrite a source file
+    as it was, as the erasure scrub does)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    clean = safe_row if safe else list
     try:
-        with os.fdopen(fd, "w", encoding=ENCODING, newline="") as f:
-            writer = csv.writer(f)
-            writer.writerow(safe_row(header))
-            writer.writerows(safe_row(row) for row in rows)
+        with os.fdopen(fd, "w", encoding=encoding, errors=errors, newline="") as f:
+            writer = csv.writer(f, delimiter=delimiter)
+            writer.writerow(clean(header))
+            writer.writerows(clean(row) for row in rows)
             f.flush()
             os.fsync(f.fileno())
         os.replace(temp, path)

@@ -10,8 +10,6 @@ A file that cannot be read as text is reported, never guessed at.
 from __future__ import annotations
 
 import csv
-import os
-import tempfile
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
@@ -21,6 +19,7 @@ from adapters.csv_drop.columns import AliasTables, header_names, normalize
 from adapters.csv_drop.errors import FileLevelError
 from adapters.csv_drop.probe import probe
 from adapters.csv_drop.reader import Row, open_table
+from adapters.csv_drop.report import write_atomic
 
 
 def scrub_folders(folders: Iterable[Path], erased_row: ErasedRow,
@@ -62,7 +61,8 @@ def _scrub_file(path: Path, folder: Path, erased_row: ErasedRow, aliases: AliasT
         return
     if not dropped:
         return
-    _rewrite(path, encoding, delimiter, header, kept)
+    write_atomic(path, header, kept, encoding=encoding, delimiter=delimiter,
+                 errors="surrogateescape", safe=False)
     report.files.append(where)
     report.rows += dropped
 
@@ -75,20 +75,3 @@ def _customer_id_column(name: str, header: Sequence[str],
         if table.get(normalize(column)) == "customer_id":
             return index
     return None
-
-
-def _rewrite(path: Path, encoding: str, delimiter: str, header: Sequence[str],
-             rows: Sequence[Sequence[str]]) -> None:
-    handle, temporary = tempfile.mkstemp(prefix=".scrub-", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(handle, "w", encoding=encoding, errors="surrogateescape",
-                       newline="") as out:
-            writer = csv.writer(out, delimiter=delimiter)
-            writer.writerow(header)
-            writer.writerows(rows)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
