@@ -68,6 +68,18 @@ class DaemonSettings(_Section):
     before they are cancelled (their pending rows are resent by the next run)."""
     misfire_grace_seconds: float = Field(60.0, ge=1)
     """A scheduled pass that could not start within this long of its time is skipped."""
+    header_timeout_seconds: float = Field(10.0, gt=0, le=300)
+    """A connection to the health server or the webhook receiver must send its request
+    headers within this long (slow clients are cut off: connector/daemon/guard.py)."""
+    body_timeout_seconds: float = Field(20.0, gt=0, le=600)
+    """...and its body within this long of the headers."""
+    keep_alive_seconds: float = Field(5.0, gt=0, le=300)
+    """An idle kept-alive connection is closed after this long."""
+    max_connections: int = Field(1000, ge=16, le=100_000)
+    """Open connections at most (both servers together; lowered to fit the open-file
+    limit). At the cap a new connection evicts the oldest idle or slow one."""
+    max_connections_per_client: int = Field(32, ge=1, le=10_000)
+    """Beyond this many from one address, a connection gets 1 s for its headers."""
 
 
 WEBHOOK_EVENTS = ("customer.tier_changed", "pass.installed", "journey.entered")

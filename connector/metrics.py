@@ -24,9 +24,10 @@ from prometheus_client import (
     disable_created_metrics,
 )
 from prometheus_client.exposition import choose_encoder
-from prometheus_client.metrics_core import CounterMetricFamily, Metric
+from prometheus_client.metrics_core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
+from connector.daemon.guard import Guard
 from connector.delivery.traffic import Traffic
 from connector.sync.lag import cursor_lag_seconds
 from connector.sync.orchestrator import PassReport, SourceOutcome, organization_word
@@ -90,6 +91,34 @@ class _TrafficCollector(Collector):
                 families["network_errors"].add_metric(values, counts.network_errors)
                 families["limiter_wait"].add_metric(values, counts.limiter_wait_seconds)
         yield from families.values()
+
+
+class _GuardCollector(Collector):
+    """The HTTP servers' connections (connector/daemon/guard.py), read when scraped."""
+
+    def __init__(self) -> None:
+        self._guards: list[Guard] = []
+
+    def watch(self, guard: Guard) -> None:
+        self._guards.append(guard)
+
+    def collect(self) -> Iterable[Metric]:
+        if not self._guards:
+            return
+        opened = GaugeMetricFamily(PREFIX + "http_connections_open",
+                                   "Connections open to the daemon's HTTP servers")
+        cap = GaugeMetricFamily(PREFIX + "http_connections_cap",
+                                "Connections admitted at most (fits the open-file limit)")
+        shed = CounterMetricFamily(
+            PREFIX + "http_connections_shed", "Connections closed or refused by the "
+            "guard: header_timeout, body_timeout, evicted (for a new one at the cap), "
+            "refused, invalid_request, accept_failed", labels=["reason"])
+        for guard in self._guards:
+            opened.add_metric([], guard.open_count)
+            cap.add_metric([], guard.cap)
+            for reason, n in sorted(guard.shed.items()):
+                shed.add_metric([reason], n)
+        yield from (opened, cap, shed)
 
 
 class Metrics:
@@ -156,9 +185,18 @@ class Metrics:
         self.started = Gauge(
             PREFIX + "start_time_seconds", "Unix time the daemon started", registry=reg)
         self.started.set(time.time())
+        self.state_db_up = Gauge(
+            PREFIX + "state_db_up", "1 while the state DB answers, 0 after a pass or a "
+            "webhook failed on it (until one succeeds)", registry=reg)
+        self.state_db_up.set(1)
         self._traffic = _TrafficCollector()
         reg.register(self._traffic)
+        self._guards = _GuardCollector()
+        reg.register(self._guards)
         ProcessCollector(registry=reg)  # process_* (CPU, memory, open files)
+
+    def watch_guard(self, guard: Guard) -> None:
+        self._guards.watch(guard)
 
     def watch_traffic(self, target: str, traffic: Traffic) -> None:
         """Expose a client's request counters under ``target`` (``sticky``, ``sticker``)."""

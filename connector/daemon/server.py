@@ -15,6 +15,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from connector.daemon.guard import Guard, guarded_protocol
 from connector.errors import ConfigurationError
 
 log = structlog.get_logger("connector.daemon")
@@ -58,8 +59,10 @@ class HealthServer:
     """Binds ``host:port`` itself, so a port in use is a configuration error at start
     (uvicorn would call ``sys.exit`` from inside the event loop)."""
 
-    def __init__(self, app: Starlette, host: str, port: int) -> None:
+    def __init__(self, app: Starlette, host: str, port: int,
+                 guard: Guard | None = None) -> None:
         self._app = app
+        self._guard = guard
         self._host = host
         self._port = port
         self._socket: socket.socket | None = None
@@ -74,9 +77,12 @@ class HealthServer:
     async def start(self) -> None:
         self._socket = _bind(self._host, self._port)
         self._port = int(self._socket.getsockname()[1])  # port 0: the one the OS chose
-        config = uvicorn.Config(self._app, log_config=None, log_level="warning",
-                                access_log=False, lifespan="off",
-                                timeout_graceful_shutdown=2)
+        guard = self._guard
+        config = uvicorn.Config(
+            self._app, log_config=None, log_level="warning", access_log=False,
+            lifespan="off", timeout_graceful_shutdown=2, backlog=1024,
+            http=guarded_protocol(guard) if guard is not None else "h11",
+            timeout_keep_alive=max(1, round(guard.limits.keep_alive)) if guard else 5)
         self._server = _Server(config)
         self._task = asyncio.create_task(self._server.serve(sockets=[self._socket]),
                                          name="health-server")
@@ -112,7 +118,7 @@ def _bind(host: str, port: int) -> socket.socket:
     try:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind(address)
-        sock.listen(128)
+        sock.listen(1024)
     except OSError as exc:
         sock.close()
         raise ConfigurationError(

@@ -20,6 +20,7 @@ asked for, and nothing is lost.
 from __future__ import annotations
 
 import asyncio
+import logging
 import signal
 import time
 from collections.abc import Callable
@@ -31,6 +32,13 @@ import structlog
 from starlette.applications import Starlette
 
 from connector.config import Settings, TenantSettings
+from connector.daemon.guard import (
+    Guard,
+    Limits,
+    QuietAcceptErrors,
+    connection_cap,
+    raise_open_file_limit,
+)
 from connector.daemon.scheduler import add_pass_job, create_scheduler, trigger_for
 from connector.daemon.server import HealthServer, health_app
 from connector.daemon.webhooks import WebhookWorker
@@ -43,6 +51,8 @@ from state import StateStore
 
 log = structlog.get_logger("connector.daemon")
 
+QUIET_LOGGERS = ("asyncio", "uvicorn.error")
+"""Loggers whose per-connection lines become counts (connector/daemon/guard.py)."""
 CANCEL_GRACE_SECONDS = 2.0
 CANCEL_ROUNDS = 5
 """A cancelled pass gets this long to run its ``finally`` blocks (its lanes are cancelled
@@ -139,6 +149,16 @@ class Daemon:
         self._webhook_server: HealthServer | None = None
         self.webhooks = (WebhookWorker(settings, store, self.metrics)
                          if settings.webhooks.url is not None else None)
+        cfg = settings.daemon
+        open_files = raise_open_file_limit()
+        self.guard = Guard(
+            Limits(header_timeout=cfg.header_timeout_seconds,
+                   body_timeout=cfg.body_timeout_seconds, keep_alive=cfg.keep_alive_seconds,
+                   max_connections=cfg.max_connections,
+                   max_per_client=cfg.max_connections_per_client),
+            connection_cap(cfg.max_connections, open_files), name="daemon http")
+        """Connection limits shared by the health server and the webhook receiver."""
+        self.metrics.watch_guard(self.guard)
         """The webhook receiver and worker, when ``[webhooks] url`` is set."""
 
     # -- lifetime -----------------------------------------------------------------------
@@ -175,16 +195,21 @@ class Daemon:
         if self.webhooks is not None and not own_port and not cfg.port:
             raise ConfigurationError("webhooks.url is set but the daemon serves no HTTP: "
                                      "set [daemon] port or [webhooks] port")
-        if cfg.port:
-            self._server = HealthServer(health_app(self, shared), cfg.host, cfg.port)
-            await self._server.start()
+        reporter = asyncio.create_task(self._report_shed_connections())
+        quiet = QuietAcceptErrors(self.guard)
+        for name in QUIET_LOGGERS:
+            logging.getLogger(name).addFilter(quiet)
         try:
+            if cfg.port:
+                self._server = HealthServer(health_app(self, shared), cfg.host, cfg.port,
+                                            self.guard)
+                await self._server.start()
             if self.webhooks is not None:
                 if own_port:
                     assert hooks.port is not None
                     self._webhook_server = HealthServer(
                         Starlette(routes=self.webhooks.routes()), hooks.host or cfg.host,
-                        hooks.port)
+                        hooks.port, self.guard)
                     await self._webhook_server.start()
                 self.webhooks.start()
             for job in self.jobs:
@@ -206,7 +231,18 @@ class Daemon:
             for server in (self._webhook_server, self._server):
                 if server is not None:
                     await server.stop()
+            reporter.cancel()
+            self.guard.maybe_report(force=True)
+            for name in QUIET_LOGGERS:
+                logging.getLogger(name).removeFilter(quiet)
         return self.totals
+
+    async def _report_shed_connections(self) -> None:
+        """One summary line per period about connections the guard closed (never one
+        per connection)."""
+        while True:
+            await asyncio.sleep(self.guard.limits.report_seconds)
+            self.guard.maybe_report()
 
     async def _drain(self) -> None:
         await asyncio.sleep(0)  # a job submitted just before the pause sees `stop` and quits

@@ -37,6 +37,9 @@ from state import StateStore
 
 log = structlog.get_logger("connector.webhooks")
 
+MAX_DEPTH = 32
+"""A webhook body nesting deeper than this is refused (an event is a few levels deep)."""
+
 
 @dataclass(frozen=True, slots=True)
 class IncomingEvent:
@@ -58,6 +61,12 @@ def read_event(workspace: str, raw: bytes, header_workspace: str | None,
         body = json.loads(raw)
     except ValueError as exc:
         raise WebhookRefused("malformed_event", "the body is not JSON") from exc
+    except RecursionError as exc:
+        raise WebhookRefused("malformed_event", f"the body nests deeper than "
+                             f"{MAX_DEPTH} levels") from exc
+    if _depth(body) > MAX_DEPTH:
+        raise WebhookRefused("malformed_event", f"the body nests deeper than {MAX_DEPTH} "
+                             "levels")
     if not isinstance(body, dict):
         raise WebhookRefused("malformed_event", "the body is not a JSON object")
     event_id = body.get("id") if isinstance(body.get("id"), str) else header_event_id
@@ -72,6 +81,21 @@ def read_event(workspace: str, raw: bytes, header_workspace: str | None,
             raise WebhookRefused("wrong_workspace", f"event {event_id} is for workspace "
                                  f"{claimed!r}, delivered to {workspace!r}")
     return IncomingEvent(workspace, event_id, event_type, body, _created_at(body))
+
+
+def _depth(document: Any) -> int:
+    """How deep ``document`` nests (iteratively: a deep one must not exhaust the stack)."""
+    deepest = 0
+    todo: list[tuple[Any, int]] = [(document, 1)]
+    while todo:
+        value, level = todo.pop()
+        if isinstance(value, dict | list):
+            deepest = max(deepest, level)
+            if level > MAX_DEPTH:
+                return level
+            items = value.values() if isinstance(value, dict) else value
+            todo.extend((item, level + 1) for item in items)
+    return deepest
 
 
 def _created_at(body: dict[str, Any]) -> datetime | None:

@@ -29,6 +29,7 @@ import base64
 import binascii
 import hashlib
 import hmac
+import re
 import time
 from dataclasses import dataclass
 
@@ -38,6 +39,9 @@ HEADER = "Sticky-Signature"
 TIMESTAMP_HEADER = "Sticky-Timestamp"
 SCHEME = "v1"
 DEFAULT_TOLERANCE_SECONDS = 300
+_TIMESTAMP = re.compile(r"[0-9]{1,13}")
+"""Unix seconds or milliseconds: never more than 13 digits (anything longer is refused
+before it is turned into a number)."""
 _MILLISECONDS_FROM = 10**11
 """A timestamp this large is in milliseconds (10**11 seconds is the year 5138)."""
 
@@ -95,9 +99,10 @@ def parse(header: str | None, timestamp_header: str | None = None) -> SignedHead
             offered.append(part.strip())  # a bare signature (a base64 one may end in =)
     if stamp is None and timestamp_header is not None:
         stamp = timestamp_header.strip()
-    if stamp is None or not stamp.isdigit():
+    if stamp is None or _TIMESTAMP.fullmatch(stamp) is None:
         raise WebhookRefused("malformed_signature", f"{HEADER} must be t=<unix seconds>,"
-                             f"{SCHEME}=<hex> (or carry a {TIMESTAMP_HEADER} header)")
+                             f"{SCHEME}=<hex> (or carry a {TIMESTAMP_HEADER} header); "
+                             "a timestamp is 1 to 13 ASCII digits")
     digests = tuple(d for d in (_digest(o) for o in offered) if d is not None)
     if not digests:
         raise WebhookRefused("malformed_signature",

@@ -165,3 +165,26 @@ async def test_the_event_id_may_come_from_the_header_and_the_type_as_event(
     [stored] = store.webhooks.events()
     assert (stored.event_id, stored.type) == ("whe_from_header", "journey.entered")
     assert stored.event_created_at is not None and stored.event_created_at.year == 2025
+
+
+@pytest.mark.parametrize("stamp", ["9" * 5000, "1" * 14, "12a4", "-5", ""])
+async def test_an_absurd_timestamp_is_a_400_never_a_crash(
+        served: Served, store: StateStore, stamp: str,
+        caplog: pytest.LogCaptureFixture) -> None:
+    body = event_body()
+    digest = sign(SECRET, body).split("v1=")[1]
+    response = await post(served.url(), body, f"t={stamp},v1={digest}")
+    assert response.status_code == 400
+    assert response.json()["error"] == "malformed_signature"
+    assert "Traceback" not in caplog.text and store.webhooks.events() == []
+
+
+@pytest.mark.parametrize(("depth", "status"), [(1500, 400), (200, 400), (33, 400),
+                                                (20, 200)])
+async def test_signed_json_nested_too_deep_is_a_400(
+        served: Served, store: StateStore, depth: int, status: int) -> None:
+    nested = "[" * depth + "]" * depth
+    body = f'{{"id":"whe_deep","type":"customer.tier_changed","data":{nested}}}'.encode()
+    response = await post(served.url(), body, sign(SECRET, body))
+    assert response.status_code == status, response.text
+    assert len(store.webhooks.events()) == (1 if status == 200 else 0)

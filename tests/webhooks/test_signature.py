@@ -10,7 +10,7 @@ import hmac
 import pytest
 
 from connector.errors import WebhookRefused
-from connector.webhooks.signature import sign, verify
+from connector.webhooks.signature import parse, sign, verify
 
 SECRET = "whsec_signature_test"
 BODY = b'{"id":"whe_1","type":"customer.tier_changed","data":{"tier":"gold"}}'
@@ -73,3 +73,10 @@ def test_an_altered_body_or_a_moved_timestamp_fails() -> None:
 def test_any_of_several_secrets_and_signatures() -> None:
     header = sign(SECRET, BODY, NOW) + ",v1=" + "0" * 64
     assert verify(["whsec_old", SECRET], header, BODY, now=NOW) == NOW
+
+
+@pytest.mark.parametrize("stamp", ["9" * 5000, "1" * 14, "１７６４７４５２００", "²³", "1_000"])
+def test_a_timestamp_is_1_to_13_ascii_digits_or_refused(stamp: str) -> None:
+    with pytest.raises(WebhookRefused) as refused:
+        parse(f"t={stamp},v1={'0' * 64}")
+    assert refused.value.reason == "malformed_signature"
