@@ -75,7 +75,8 @@ def test_any_of_several_secrets_and_signatures() -> None:
     assert verify(["whsec_old", SECRET], header, BODY, now=NOW) == NOW
 
 
-@pytest.mark.parametrize("stamp", ["9" * 5000, "1" * 14, "１７６４７４５２００", "²³", "1_000"])
+@pytest.mark.parametrize("stamp", ["9" * 5000, "1" * 14, "\uff11\uff17\uff16\uff14",
+                                   "\u00b2\u00b3", "1_000"])
 def test_a_timestamp_is_1_to_13_ascii_digits_or_refused(stamp: str) -> None:
     with pytest.raises(WebhookRefused) as refused:
         parse(f"t={stamp},v1={'0' * 64}")
