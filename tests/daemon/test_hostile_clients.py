@@ -6,7 +6,6 @@ so in a few lines, not one per connection."""
 from __future__ import annotations
 
 import json
-import resource
 import signal
 import sqlite3
 import subprocess
@@ -27,16 +26,18 @@ SECRET = "whsec_hostile_test_secret"
 OPEN_FILES = 1024
 
 
-def _limit_open_files() -> None:
-    resource.setrlimit(resource.RLIMIT_NOFILE, (OPEN_FILES, OPEN_FILES))
+LIMITED = ("import resource, sys; "
+           f"resource.setrlimit(resource.RLIMIT_NOFILE, ({OPEN_FILES}, {OPEN_FILES})); "
+           "from connector.cli import main; sys.argv[0] = 'sticky-sync'; main()")
+"""The daemon with its open-file limit (soft and hard) lowered, as systemd's default."""
 
 
 def _start(config: Path, port: int, log_path: Path) -> DaemonProcess:
     env = {**child_env(), WebhookSettings.secret_env(WS_ONLINE): SECRET}
     with log_path.open("wb") as log:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "connector", "daemon", "--config", str(config)],
-            env=env, stdout=subprocess.DEVNULL, stderr=log, preexec_fn=_limit_open_files)
+            [sys.executable, "-c", LIMITED, "daemon", "--config", str(config)],
+            env=env, stdout=subprocess.DEVNULL, stderr=log)
     daemon = DaemonProcess(proc, port, log_path)
     daemon.wait_until(lambda: daemon.get("/healthz") is not None, "the health server")
     return daemon
@@ -57,6 +58,9 @@ def test_a_thousand_slow_clients_do_not_stop_webhooks_or_health(
                  "body_timeout_seconds = 3\n\n[webhooks]\n"
                  f'url = "http://127.0.0.1:{port}/webhooks/sticky/{{workspace}}"\n')
     daemon = _start(config, port, tmp_path / "daemon.log")
+    limits = Path(f"/proc/{daemon.proc.pid}/limits").read_text(encoding="utf-8")
+    assert any(line.startswith("Max open files") and f" {OPEN_FILES} " in line
+               for line in limits.splitlines())
     url = f"{daemon.url}/webhooks/sticky/{WS_ONLINE}"
     health_seconds: list[float] = []
     answers: list[int] = []
