@@ -15,6 +15,7 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 from rich.text import Text
+from sqlalchemy.exc import SQLAlchemyError
 from typer._click.core import Context as ClickContext  # typer vendors click
 from typer.core import TyperGroup
 
@@ -56,10 +57,11 @@ from connector.outcomes import ExitCode
 from sandbox import Faults, SandboxConfig, serve
 from sandbox.faults import FaultError
 from state import StateStore
+from state.failures import describe as describe_state_failure
 
 
 class _Commands(TyperGroup):
-    """Every command: a state DB that cannot be used is one clear line and exit 4 (a
+    """Every command: a state DB that cannot be used is one clear line and exit 5 (a
     local problem, said as such), never a traceback."""
 
     def invoke(self, ctx: ClickContext) -> Any:
@@ -67,7 +69,11 @@ class _Commands(TyperGroup):
             return super().invoke(ctx)
         except StateUnavailable as exc:
             _error("state DB unavailable", exc)
-            raise typer.Exit(int(ExitCode.TARGET_UNREACHABLE)) from exc
+            raise typer.Exit(int(ExitCode.STATE_UNAVAILABLE)) from exc
+        except SQLAlchemyError as exc:  # met outside a step that names it already
+            _error("state DB unavailable", describe_state_failure(
+                exc, StateStore.last_url or "(state.url)", StateStore.last_busy_timeout))
+            raise typer.Exit(int(ExitCode.STATE_UNAVAILABLE)) from exc
 
 
 app = typer.Typer(cls=_Commands, no_args_is_help=True, rich_markup_mode=None,
@@ -509,7 +515,7 @@ def passes_export(config: ConfigOption = None, tenant: TenantOption = None,
     and single-use links."""
     settings = _settings(config)
     with _refused("error"):
-        store = StateStore.open(settings.state.url)
+        store = settings.state.open()
         try:
             text = csv_text(export_rows(store, settings, tenant_id=tenant,
                                         include_all=include_all))
@@ -572,7 +578,7 @@ def loyalty_export(config: ConfigOption = None, tenant: TenantOption = None,
     points, its pass and whether it was installed, its last journey."""
     settings = _settings(config)
     with _refused("error"):
-        store = StateStore.open(settings.state.url)
+        store = settings.state.open()
         try:
             text = loyalty_csv(loyalty_rows(settings, store, tenant))
         finally:

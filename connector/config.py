@@ -36,6 +36,7 @@ from connector.mapping.locations import AddressText, contact_phone, sticker_addr
 from connector.mapping.organization import OrganizationFacts, StickerUser
 from connector.mapping.timestamps import valid_zone
 from connector.schedule import parse_duration, parse_schedule
+from state import StateStore
 
 _T = TypeVar("_T")
 
@@ -55,6 +56,13 @@ class StateSettings(_Section):
     url: str = "sqlite:///./var/sticky-sync.db"
     lease_ttl_seconds: float = Field(default=120.0, ge=5.0)
     """How long a (tenant, source) lease outlives its holder's last renewal."""
+    busy_timeout_seconds: float = Field(default=30.0, ge=0.1, le=3600)
+    """How long a SQLite state DB locked by another process is waited for (said once)
+    before the command gives up with exit code 5."""
+
+    def open(self) -> StateStore:
+        """The state DB, opened (and migrated) with these settings."""
+        return StateStore.open(self.url, busy_timeout=self.busy_timeout_seconds)
 
 
 class DaemonSettings(_Section):

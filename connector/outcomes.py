@@ -5,14 +5,17 @@
 - ``needs attention``: finished, but records were quarantined or rejected, a file was
   rejected whole, stores are not mapped, or a note was raised (an amount unit that looks
   wrong...): a person should look.
-- ``failed``: stopped before the end (a target, the source or the state DB unavailable,
-  refused credentials); what was read is resumed by the next run.
+- ``failed``: stopped before the end (a target or the source unavailable, refused
+  credentials); what was read is resumed by the next run. A state DB that cannot be used
+  stops the whole command instead (exit code 5).
 - ``busy``: another process holds the source; nothing was done.
 - ``stopped``: asked to stop (daemon shutdown) before reading everything; resumed next run.
 - ``cancelled``: cancelled while settling (drain deadline); resumed next run.
 - ``not due``: ``run --once`` and the source's schedule has not fired.
 
-Exit codes: 0 ok, 1 needs attention, 2 configuration, 3 busy, 4 failed.
+Exit codes: 0 ok, 1 needs attention, 2 configuration, 3 busy, 4 failed (a target, a
+source or credentials), 5 the state DB unusable (locked, damaged, full disk, newer
+version, unreachable): a local problem, named in one line.
 """
 
 from __future__ import annotations
@@ -38,7 +41,9 @@ class ExitCode(IntEnum):
     CONFIG_ERROR = 2
     SOURCE_BUSY = 3
     TARGET_UNREACHABLE = 4
-    """A target, a source or the state DB unavailable, or credentials refused."""
+    """A target or a source unavailable, or credentials refused."""
+    STATE_UNAVAILABLE = 5
+    """The state DB cannot be used (state/failures.py says why and what to do)."""
 
     # the name the code had before the vocabulary was settled
     RECORDS_FAILED = 1

@@ -16,7 +16,13 @@ from connector.errors import ConfigurationError
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 
 
-def create_state_engine(url: str) -> Engine:
+DEFAULT_BUSY_TIMEOUT = 30.0
+"""Seconds a SQLite write waits for another process's lock before giving up."""
+CONNECT_TIMEOUT = 10
+"""Seconds a PostgreSQL connection attempt may take."""
+
+
+def create_state_engine(url: str, busy_timeout: float = DEFAULT_BUSY_TIMEOUT) -> Engine:
     """An engine for ``url``; SQLite gets WAL, a busy timeout and ``BEGIN IMMEDIATE``.
 
     ``BEGIN IMMEDIATE`` takes the write lock when a transaction starts: with the default
@@ -29,10 +35,11 @@ def create_state_engine(url: str) -> Engine:
     except ArgumentError as exc:
         raise ConfigurationError(f"state.url: {url!r} is not a database URL") from exc
     if parsed.get_backend_name() == "sqlite":
-        return _sqlite_engine(url, parsed.database)
+        return _sqlite_engine(url, parsed.database, busy_timeout)
     if parsed.get_backend_name() == "postgresql" and parsed.drivername == "postgresql":
         parsed = parsed.set(drivername="postgresql+psycopg")
-    return create_engine(parsed, pool_pre_ping=True, future=True)
+    return create_engine(parsed, pool_pre_ping=True, future=True,
+                         connect_args={"connect_timeout": CONNECT_TIMEOUT})
 
 
 def sqlite_file(url: str) -> Path | None:
@@ -53,7 +60,7 @@ created when missing; any other missing folder is refused, because a misspelt pa
 would start an empty ledger and send everything again."""
 
 
-def _sqlite_engine(url: str, database: str | None) -> Engine:
+def _sqlite_engine(url: str, database: str | None, busy_timeout: float) -> Engine:
     if database and database != ":memory:":
         folder = Path(database).expanduser().parent
         if not folder.is_dir():
@@ -63,7 +70,7 @@ def _sqlite_engine(url: str, database: str | None) -> Engine:
                     "state.url (a misspelt path would start an empty ledger and send "
                     "everything again)")
             folder.mkdir(exist_ok=True)
-    engine = create_engine(url, connect_args={"timeout": 30}, future=True)
+    engine = create_engine(url, connect_args={"timeout": busy_timeout}, future=True)
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn: Any, _record: Any) -> None:

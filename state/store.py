@@ -2,22 +2,27 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import contextlib
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
+import structlog
 from alembic.util.exc import CommandError
-from sqlalchemy import Engine
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy import Engine, select
+from sqlalchemy.exc import SQLAlchemyError
 
 from connector.errors import StateUnavailable
+from state._sql import upsert
 from state.attention import Attention
 from state.checkpointer import WalCheckpointer
 from state.cursors import Cursors
 from state.customers import Customers
-from state.db import create_state_engine, migrate
+from state.db import DEFAULT_BUSY_TIMEOUT, create_state_engine, migrate, sqlite_file
 from state.erasures import Erasures
+from state.failures import describe, shown, wait_while_locked
 from state.issues import RecordIssue, RecordIssues, RecordRef
 from state.leases import Leases
 from state.ledger import Ledger, StagedEntry
@@ -25,6 +30,7 @@ from state.locations import Locations
 from state.organizations import Organizations
 from state.passes import Passes
 from state.runs import Runs
+from state.schema import state_meta
 from state.webhooks import InboxEvent, Webhooks
 
 
@@ -41,9 +47,40 @@ class Delivery:
     """The customer was created by this request and its tenant mints wallet passes."""
 
 
+WRITTEN_BY = "written_by"
+try:
+    _VERSION = f"sticky-sync {version('sticky-connector')}"
+except PackageNotFoundError:  # pragma: no cover - running from a source tree
+    _VERSION = "sticky-sync (source tree)"
+
+log = structlog.get_logger("state")
+
+
+def _warn(message: str) -> None:
+    log.warning("state DB locked", detail=message)
+
+
+def _written_by(engine: Engine) -> str | None:
+    try:
+        with engine.connect() as conn:
+            value = conn.execute(select(state_meta.c.value).where(
+                state_meta.c.name == WRITTEN_BY)).scalar()
+    except SQLAlchemyError:
+        return None
+    return str(value) if value else None
+
+
 class StateStore:
-    def __init__(self, engine: Engine) -> None:
+    last_url: str | None = None
+    """The URL of the state DB this process opened last (to name it in an error met
+    outside any store)."""
+    last_busy_timeout: float = DEFAULT_BUSY_TIMEOUT
+
+    def __init__(self, engine: Engine, *, url: str | None = None,
+                 busy_timeout: float = DEFAULT_BUSY_TIMEOUT) -> None:
         self.engine = engine
+        self.url = url or engine.url.render_as_string(hide_password=True)
+        self.busy_timeout = busy_timeout
         self._checkpointer = (WalCheckpointer(engine) if engine.dialect.name == "sqlite"
                               and engine.url.database not in (None, "", ":memory:") else None)
         self.cursors = Cursors(engine)
@@ -60,26 +97,58 @@ class StateStore:
         self.erasures = Erasures(engine)
 
     @classmethod
-    def open(cls, url: str) -> StateStore:
+    def open(cls, url: str, *, busy_timeout: float = DEFAULT_BUSY_TIMEOUT,
+             on_wait: Callable[[str], None] | None = None) -> StateStore:
         """Open (and migrate) the state DB; :class:`StateUnavailable` names it and says
         what is wrong when it cannot be (a configuration mistake stays a
-        :class:`ConfigurationError`)."""
-        shown = url.rsplit("@", maxsplit=1)[-1]
-        engine = create_state_engine(url)
+        :class:`ConfigurationError`). A SQLite file another process holds locked is
+        waited for up to ``busy_timeout`` seconds, said once through ``on_wait``."""
+        StateStore.last_url, StateStore.last_busy_timeout = url, busy_timeout
+        path = sqlite_file(url)
+        if path is not None:
+            wait_while_locked(path, busy_timeout, on_wait or _warn)
+        engine = create_state_engine(url, busy_timeout)
         try:
             migrate(engine)
         except CommandError as exc:
+            writer = _written_by(engine)
             engine.dispose()
             raise StateUnavailable(
-                f"state DB {shown}: its schema is newer than this sticky-sync knows "
-                f"({exc}): it was written by a newer version; upgrade sticky-sync") from exc
-        except DBAPIError as exc:
+                f"state DB {shown(url)} was written by a newer sticky-sync"
+                f"{f' ({writer})' if writer else ''} than this one ({_VERSION}): its "
+                f"schema is unknown here ({exc}); upgrade sticky-sync") from exc
+        except SQLAlchemyError as exc:
             engine.dispose()
-            raise StateUnavailable(
-                f"state DB {shown}: cannot be opened ({type(exc.orig).__name__}: "
-                f"{exc.orig}); a local problem: check the file or server named by "
-                "state.url") from exc
-        return cls(engine)
+            raise describe(exc, url, busy_timeout) from exc
+        store = cls(engine, url=url, busy_timeout=busy_timeout)
+        try:
+            store.note_writer()
+        except SQLAlchemyError as exc:
+            store.close()
+            raise describe(exc, url, busy_timeout) from exc
+        return store
+
+    def note_writer(self) -> None:
+        """Record which sticky-sync last opened this DB (named when an older one cannot
+        read what a newer one wrote)."""
+        with self.engine.begin() as conn:
+            current = conn.execute(select(state_meta.c.value).where(
+                state_meta.c.name == WRITTEN_BY)).scalar()
+            if current != _VERSION:
+                upsert(conn, state_meta, [{"name": WRITTEN_BY, "value": _VERSION}],
+                       keys=("name",), update=("value",))
+
+    def failure(self, exc: BaseException) -> StateUnavailable:
+        """``exc`` (a database error met while using this DB) as one clear line."""
+        return describe(exc, self.url, self.busy_timeout)
+
+    @contextlib.contextmanager
+    def failures_named(self) -> Iterator[None]:
+        """Database errors raised in the block become :class:`StateUnavailable`."""
+        try:
+            yield
+        except SQLAlchemyError as exc:
+            raise self.failure(exc) from exc
 
     def commit_batch(self, tenant: str, source: str, stream: str,
                      position: dict[str, Any] | None, issues: Sequence[RecordIssue],

@@ -15,7 +15,6 @@ from connector.progress import BackfillProgress
 from connector.report import dry_run_json, render_dry_run, render_pass
 from connector.sync.dry_run import dry_run_backfill
 from connector.sync.orchestrator import run_backfill, sticky_client
-from state import StateStore
 
 
 async def backfill_command(settings: Settings, *, source: str, since: date, until: date,
@@ -34,7 +33,7 @@ async def backfill_command(settings: Settings, *, source: str, since: date, unti
         else:
             render_dry_run(dry, console)
         return dry.exit_code
-    store = StateStore.open(settings.state.url)
+    store = settings.state.open()
     try:
         async with sticky_client(settings) as sticky:
             with progress:

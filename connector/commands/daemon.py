@@ -10,7 +10,6 @@ from connector.config import Settings
 from connector.daemon.service import Daemon
 from connector.outcomes import ExitCode
 from connector.sync.orchestrator import sticker_client, sticky_client
-from state import StateStore
 
 log = structlog.get_logger("connector.daemon")
 
@@ -22,7 +21,7 @@ async def daemon_command(settings: Settings) -> ExitCode:
     passes must share its limiters. One state store, closed last. Exit 0 after a stop
     asked for by a signal; a configuration error raises (exit 2).
     """
-    store = StateStore.open(settings.state.url)
+    store = settings.state.open()
     sticker = None
     remove_handlers: Callable[[], None] | None = None
     try:

@@ -19,7 +19,6 @@ from connector.config import API_KEY_ENV, STICKER_KEY_ENV, load_settings
 from connector.files import write_private
 from connector.outcomes import ExitCode
 from sandbox import running_sandbox
-from state import StateStore
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 SAMPLE_DROP = EXAMPLES / "drop"
@@ -107,7 +106,7 @@ async def demo_command(workdir: Path, console: Console) -> ExitCode:
                       "again; in the overlapping export only new and changed rows are sent. "
                       "The store opened since (004) cannot be added to the existing Sticker "
                       "organization by the API: it is listed as needs-attention.")
-        store = StateStore.open(settings.state.url)
+        store = settings.state.open()
         try:
             links = export_rows(store, settings, tenant_id=None, include_all=False)
         finally:

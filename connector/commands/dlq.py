@@ -35,7 +35,7 @@ def issue_summary(issue: StoredIssue) -> dict[str, Any]:
 def list_quarantine(settings: Settings, *, source: str | None, reason: str | None,
                     include_resolved: bool, limit: int,
                     disposition: str = QUARANTINED) -> list[StoredIssue]:
-    store = StateStore.open(settings.state.url)
+    store = settings.state.open()
     try:
         return store.issues.find(source=source, reason=reason, dispositions=(disposition,),
                                  include_resolved=include_resolved, limit=limit)
@@ -62,7 +62,7 @@ def render_list(issues: Sequence[StoredIssue], console: Console) -> None:
 
 
 def show_issue(settings: Settings, issue_id: int, *, reveal: bool) -> dict[str, Any]:
-    store = StateStore.open(settings.state.url)
+    store = settings.state.open()
     try:
         issue = store.issues.get(issue_id)
     finally:
@@ -97,7 +97,7 @@ def select_issues(store: StateStore, *, ids: Sequence[int], all_open: bool,
 async def retry_command(settings: Settings, *, ids: Sequence[int], all_open: bool,
                         reason: str | None, source: str | None, json_out: bool,
                         console: Console) -> ExitCode:
-    store = StateStore.open(settings.state.url)
+    store = settings.state.open()
     try:
         issues = select_issues(store, ids=ids, all_open=all_open, reason=reason,
                                source=source)
@@ -124,7 +124,7 @@ async def retry_command(settings: Settings, *, ids: Sequence[int], all_open: boo
 
 def discard_command(settings: Settings, *, ids: Sequence[int], all_open: bool,
                     reason: str | None, source: str | None) -> int:
-    store = StateStore.open(settings.state.url)
+    store = settings.state.open()
     try:
         issues = select_issues(store, ids=ids, all_open=all_open, reason=reason,
                                source=source)

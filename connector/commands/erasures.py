@@ -13,13 +13,12 @@ from rich.table import Table
 from connector.config import Settings
 from connector.errors import ConfigurationError, InvalidRecord
 from connector.mapping.phone import normalize_phone
-from state import StateStore
 from state.erasures import ATTENTION_KIND, ATTENTION_SCOPE
 
 
 def list_erasures(settings: Settings) -> list[dict[str, Any]]:
     """Open "erase in Sticky" items of every tenant, oldest first."""
-    store = StateStore.open(settings.state.url)
+    store = settings.state.open()
     try:
         found = []
         for tenant in settings.tenants:
@@ -46,7 +45,7 @@ def mark_done(settings: Settings, customer_ids: Sequence[str]) -> list[dict[str,
             f"erasures done: no erasure is owed for {', '.join(unknown)} "
             "(`sticky-sync erasures list` shows them)")
     closing = [e for e in owed if e["customer_id"] in set(customer_ids)]
-    store = StateStore.open(settings.state.url)
+    store = settings.state.open()
     try:
         for e in closing:
             store.attention.resolve(e["tenant"], ATTENTION_SCOPE, ATTENTION_KIND,
@@ -60,7 +59,7 @@ def release_phone(settings: Settings, phone: str) -> list[str]:
     """Let records with this phone be sent again in every tenant that blocks it (the
     person signed up anew); returns those tenants. The erased customers' own keys stay
     blocked."""
-    store = StateStore.open(settings.state.url)
+    store = settings.state.open()
     try:
         released = []
         for tenant in settings.tenants:

@@ -135,7 +135,7 @@ async def mint_command(settings: Settings, *, tenant_id: str | None,
     if tenant.passes is None:
         raise ConfigurationError(f"tenant {tenant.id} has no [tenants.passes] section: "
                                  "wallet passes are opt-in")
-    store = StateStore.open(settings.state.url)
+    store = settings.state.open()
     try:
         decisions = plan_mints(
             store, tenant, customers, remint=remint,

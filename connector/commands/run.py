@@ -66,7 +66,7 @@ async def run_command(settings: Settings, *, source: str | None, json_out: bool,
         else:
             render_dry_run(dry, console)
         return dry.exit_code
-    store = StateStore.open(settings.state.url)
+    store = settings.state.open()
     if reprocess:
         try:
             source = reprocess_files(settings, store, reprocess, source)

@@ -12,7 +12,7 @@ from rich.text import Text
 
 from connector.config import Settings
 from connector.errors import ConfigurationError
-from state import RunRecord, StateStore
+from state import RunRecord
 
 
 def run_as_dict(run: RunRecord) -> dict[str, Any]:
@@ -27,7 +27,7 @@ def run_as_dict(run: RunRecord) -> dict[str, Any]:
 
 
 def list_runs(settings: Settings, *, source: str | None, limit: int) -> list[dict[str, Any]]:
-    store = StateStore.open(settings.state.url)
+    store = settings.state.open()
     try:
         return [run_as_dict(r) for r in store.runs.latest(limit, source=source)]
     finally:
@@ -35,7 +35,7 @@ def list_runs(settings: Settings, *, source: str | None, limit: int) -> list[dic
 
 
 def show_run(settings: Settings, run_id: int) -> dict[str, Any]:
-    store = StateStore.open(settings.state.url)
+    store = settings.state.open()
     try:
         run = store.runs.get(run_id)
     finally:

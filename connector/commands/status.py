@@ -21,7 +21,7 @@ from state import StateStore
 
 
 def collect_status(settings: Settings) -> dict[str, Any]:
-    store = StateStore.open(settings.state.url)
+    store = settings.state.open()
     try:
         tenants: list[dict[str, Any]] = []
         for tenant in settings.tenants:

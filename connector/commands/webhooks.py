@@ -54,7 +54,7 @@ async def subscribe_command(settings: Settings,
     if unknown:
         raise ConfigurationError(f"--workspace: not a configured workspace: {unknown}")
     secrets = SecretBook(hooks)
-    store = StateStore.open(settings.state.url)
+    store = settings.state.open()
     done: list[Subscribed] = []
     try:
         async with sticky_client(settings) as sticky:
@@ -94,7 +94,7 @@ async def subscribe_command(settings: Settings,
 
 
 def process_command(settings: Settings) -> tuple[ProcessReport, WriteBackReport]:
-    store = StateStore.open(settings.state.url)
+    store = settings.state.open()
     try:
         applied = process_pending(settings, store)
         written = deliver_tier_tags(settings, store)

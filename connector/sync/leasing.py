@@ -9,6 +9,7 @@ import socket
 import uuid
 
 import structlog
+from sqlalchemy.exc import SQLAlchemyError
 
 from state import StateStore
 
@@ -60,6 +61,12 @@ async def keep_lease(store: StateStore, tenant: str, source: str, holder: str,
                      ttl: float = LEASE_TTL_SECONDS) -> None:
     while True:
         await asyncio.sleep(ttl / 4)
-        if not store.leases.renew(tenant, source, holder, ttl):
+        try:  # off the event loop: a locked DB must not stall the daemon's servers
+            renewed = await asyncio.to_thread(store.leases.renew, tenant, source, holder, ttl)
+        except SQLAlchemyError as exc:
+            log.warning("lease not renewed: the state DB failed", tenant=tenant,
+                        source=source, error=str(store.failure(exc)))
+            continue
+        if not renewed:
             log.error("lease lost: another process took it over", tenant=tenant,
                       source=source)

@@ -3,19 +3,21 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any, Protocol, TypeVar
 
 import structlog
+from sqlalchemy.exc import SQLAlchemyError
 
 from adapters.base import Adapter
 from connector.config import Settings, SourceSettings, TenantSettings
 from connector.delivery.limits import WorkspacePace
 from connector.delivery.sticker import StickerClient, StickerEndpoint
 from connector.delivery.sticky import StickyClient, StickyEndpoint
-from connector.errors import AbortRun, ConfigurationError
+from connector.errors import AbortRun, ConfigurationError, StateUnavailable
 from connector.http.retry import RetryPolicy
 from connector.mapping.context import UNMAPPED_STORE, MappingContext
 from connector.outcomes import (
@@ -161,13 +163,14 @@ async def run_pass(settings: Settings, store: StateStore, sticky: StickyClient, 
         for source in sources:
             if stop is not None and stop.is_set():
                 break
-            if due_only and not is_due(store, tenant, source):
+            if due_only and not await asyncio.to_thread(is_due, store, tenant, source):
                 report.outcomes.append(SourceOutcome(tenant.id, source.name, NOT_DUE,
                                                      RunSummary()))
                 continue
-            outcome = await _run_source(tenant, source, _with_due_replays(store, tenant, source),
-                                        store, sticky, settings, holder, trigger, stop,
-                                        dry_run=dry_run, on_batch=on_batch)
+            adapter = await asyncio.to_thread(_with_due_replays, store, tenant, source)
+            outcome = await _run_source(tenant, source, adapter, store, sticky, settings,
+                                        holder, trigger, stop, dry_run=dry_run,
+                                        on_batch=on_batch)
             report.outcomes.append(outcome)
             report.total.merge(outcome.summary)
         if stop is not None and stop.is_set():
@@ -299,26 +302,33 @@ async def _leased_step(tenant: TenantSettings, store: StateStore, step: str, hol
     """A tenant-wide step (Sticker organization, passes) under its own lease and run
     record: ``begin(run_id)`` gives the work and how to read its outcome so far (used
     when it aborts); another holder makes it ``busy(message)``."""
-    if not claim_lease(store, tenant.id, step, holder, ttl):
-        message = busy_message(store, tenant.id, step)
+    if not await asyncio.to_thread(claim_lease, store, tenant.id, step, holder, ttl):
+        message = await asyncio.to_thread(busy_message, store, tenant.id, step)
         log.info("step busy: another process runs it", tenant=tenant.id, step=step,
                  detail=message)
         return busy(message)
-    run_id = store.runs.start(tenant.id, step, trigger)
+    run_id = await asyncio.to_thread(store.runs.start, tenant.id, step, trigger)
     keeper = asyncio.create_task(keep_lease(store, tenant.id, step, holder, ttl))
     work, so_far = begin(run_id)
     try:
         with structlog.contextvars.bound_contextvars(run_id=run_id, tenant=tenant.id,
                                                      source=step):
             outcome = await work
+    except (StateUnavailable, SQLAlchemyError) as exc:
+        failure = exc if isinstance(exc, StateUnavailable) else store.failure(exc)
+        log.error("step stopped: the state DB failed", tenant=tenant.id, step=step,
+                  error=str(failure))
+        raise failure from exc
     except AbortRun as exc:
         outcome = so_far()
         outcome.status, outcome.error = "aborted", str(exc)
         log.error("step aborted", tenant=tenant.id, step=step, error=str(exc))
     finally:
         keeper.cancel()
-        store.leases.release(tenant.id, step, holder)
-    store.runs.finish(run_id, run_outcome(outcome), outcome.as_dict(), error=outcome.error)
+        with contextlib.suppress(SQLAlchemyError):
+            store.leases.release(tenant.id, step, holder)  # in place: even when cancelled
+    await asyncio.to_thread(store.runs.finish, run_id, run_outcome(outcome),
+                            outcome.as_dict(), error=outcome.error)
     return outcome
 
 
@@ -361,12 +371,12 @@ async def _run_source(tenant: TenantSettings, source: SourceSettings, adapter: A
                       on_batch: BatchHook | None = None) -> SourceOutcome:
     source_name = source.name
     bound = log.bind(tenant=tenant.id, source=source_name)
-    if not claim_lease(store, tenant.id, source_name, holder,
-                       settings.state.lease_ttl_seconds):
-        message = busy_message(store, tenant.id, source_name)
+    if not await asyncio.to_thread(claim_lease, store, tenant.id, source_name, holder,
+                                   settings.state.lease_ttl_seconds):
+        message = await asyncio.to_thread(busy_message, store, tenant.id, source_name)
         bound.warning("source busy", detail=message)
         return SourceOutcome(tenant.id, source_name, BUSY, RunSummary(), message)
-    run_id = store.runs.start(tenant.id, source_name, trigger)
+    run_id = await asyncio.to_thread(store.runs.start, tenant.id, source_name, trigger)
     with structlog.contextvars.bound_contextvars(run_id=run_id, tenant=tenant.id,
                                                  source=source_name):
         return await _run_started(tenant, source, adapter, store, sticky, settings, holder,
@@ -392,6 +402,14 @@ async def _run_started(tenant: TenantSettings, source: SourceSettings, adapter: 
                                             settings.state.lease_ttl_seconds))
     try:
         summary = await runner.run()
+    except (StateUnavailable, SQLAlchemyError) as exc:
+        # the state DB itself: nothing more can be recorded or done in this command
+        failure = exc if isinstance(exc, StateUnavailable) else store.failure(exc)
+        runner.summary.finish()
+        with contextlib.suppress(SQLAlchemyError):
+            store.runs.finish(run_id, FAILED, runner.summary.as_dict(), error=str(failure))
+        log.error("run stopped: the state DB failed", error=str(failure))
+        raise failure from exc
     except AbortRun as exc:
         runner.summary.finish()
         runner.summary.aborted.append(f"{tenant.id}/{source_name}: {exc}")
@@ -407,11 +425,12 @@ async def _run_started(tenant: TenantSettings, source: SourceSettings, adapter: 
     finally:
         keeper.cancel()
         state_thread.close()
-        store.leases.release(tenant.id, source_name, holder)
+        with contextlib.suppress(SQLAlchemyError):  # a dead DB: the lease just expires
+            store.leases.release(tenant.id, source_name, holder)  # even when cancelled
     if not dry_run:
         summary.notes.extend(pass_notes(summary.customer_origins, passes))
     outcome = summary.outcome
-    store.runs.finish(run_id, outcome, summary.as_dict())
+    await asyncio.to_thread(store.runs.finish, run_id, outcome, summary.as_dict())
     log.info("run finished", outcome=outcome, records=summary.records_read,
              seconds=round(summary.duration, 2))
     return SourceOutcome(tenant.id, source_name, outcome, summary)
