@@ -84,7 +84,7 @@ def wait_while_locked(path: Path, busy_timeout: float,
             conn.execute("BEGIN IMMEDIATE")
             conn.execute("ROLLBACK")
             return
-        except sqlite3.OperationalError as exc:
+        except sqlite3.DatabaseError as exc:  # "not a database", I/O...: open() reports it
             if "locked" not in str(exc) and "busy" not in str(exc):
                 return
         finally:

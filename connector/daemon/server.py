@@ -33,14 +33,16 @@ class HealthSource(Protocol):
 
 
 def health_app(source: HealthSource, extra_routes: Sequence[BaseRoute] = ()) -> Starlette:
-    # async endpoints: they run on the event loop, between the passes' steps, never on a
-    # worker thread next to them
+    # /healthz runs on the event loop and reads only memory
     async def healthz(request: Request) -> JSONResponse:
         body, draining = source.health()
         return JSONResponse(body, status_code=503 if draining else 200)
 
     async def metrics(request: Request) -> Response:
-        body, content_type = source.exposition(request.headers.get("accept"))
+        # on a worker thread: it reads the state DB, which may be slow or locked, and
+        # /healthz must keep answering meanwhile
+        body, content_type = await asyncio.to_thread(source.exposition,
+                                                     request.headers.get("accept"))
         return Response(body, headers={"Content-Type": content_type})
 
     return Starlette(routes=[Route("/healthz", healthz, methods=["GET"]),

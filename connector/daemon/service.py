@@ -25,10 +25,11 @@ import signal
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import structlog
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.applications import Starlette
 
 from connector.config import Settings, TenantSettings
@@ -44,7 +45,7 @@ from connector.daemon.server import HealthServer, health_app
 from connector.daemon.webhooks import WebhookWorker
 from connector.delivery.sticker import StickerClient
 from connector.delivery.sticky import StickyClient
-from connector.errors import ConfigurationError
+from connector.errors import ConfigurationError, StateUnavailable
 from connector.metrics import Metrics, pass_outcome, records_delivered
 from connector.sync.orchestrator import PassReport, run_pass
 from state import StateStore
@@ -53,6 +54,9 @@ log = structlog.get_logger("connector.daemon")
 
 QUIET_LOGGERS = ("asyncio", "uvicorn.error")
 """Loggers whose per-connection lines become counts (connector/daemon/guard.py)."""
+RETRY_FIRST_SECONDS = 5.0
+RETRY_MAX_SECONDS = 300.0
+"""A pass stopped by a state DB failure is tried again after 5 s, then 10, 20... 300."""
 CANCEL_GRACE_SECONDS = 2.0
 CANCEL_ROUNDS = 5
 """A cancelled pass gets this long to run its ``finally`` blocks (its lanes are cancelled
@@ -85,6 +89,33 @@ class SourceJob:
     @property
     def job_id(self) -> str:
         return f"{self.tenant}/{self.source}"
+
+
+@dataclass(slots=True)
+class StateDbHealth:
+    """Whether the state DB answered the last pass (``/healthz`` ``state_db``)."""
+
+    ok: bool = True
+    error: str | None = None
+    since: datetime | None = None
+    failures: int = 0
+    retry_at: datetime | None = None
+
+    def failed(self, error: str) -> float:
+        """Record a failure; the seconds to wait before trying again."""
+        if self.ok:
+            self.since = datetime.now(UTC)
+        self.ok, self.error = False, error
+        self.failures += 1
+        return float(min(RETRY_MAX_SECONDS, RETRY_FIRST_SECONDS * 2 ** (self.failures - 1)))
+
+    def recovered(self) -> None:
+        self.ok, self.error, self.since, self.failures, self.retry_at = (
+            True, None, None, 0, None)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"ok": self.ok, "error": self.error, "since": _iso(self.since),
+                "retry_at": _iso(self.retry_at)}
 
 
 @dataclass(slots=True)
@@ -139,6 +170,8 @@ class Daemon:
         if not self.jobs:
             raise ConfigurationError("no source is configured: the daemon has nothing to run")
         self.totals = Totals()
+        self.state_db = StateDbHealth()
+        self._background: set[asyncio.Future[None]] = set()
         self.organizations: dict[str, tuple[str, datetime]] = {}
         self.stop = asyncio.Event()
         """Set on the first signal: passes settle what they read and start nothing new."""
@@ -279,8 +312,8 @@ class Daemon:
     # -- passes -------------------------------------------------------------------------
     def _job_runner(self, job: SourceJob) -> Callable[[], Any]:
         async def run_job() -> None:
-            if self.stop.is_set():
-                return
+            if self.stop.is_set() or (job.task is not None and not job.task.done()):
+                return  # a retry and a slot may meet: one pass at a time
             job.task = asyncio.create_task(self._pass(job), name=f"pass {job.job_id}")
             try:
                 await job.task
@@ -305,12 +338,36 @@ class Daemon:
             outcome = "cancelled"
             job.last_error = "cancelled during shutdown"
             raise
+        except (StateUnavailable, SQLAlchemyError) as exc:  # the DB, not the pass
+            failure = exc if isinstance(exc, StateUnavailable) else self.store.failure(exc)
+            job.last_error = str(failure)
+            self._state_failed(job, failure)
         except Exception as exc:  # one pass failing must not stop the daemon
             job.last_error = f"{type(exc).__name__}: {exc}"
             log.error("pass failed", tenant=job.tenant, source=job.source,
                       error=job.last_error, exc_info=True)
         finally:
             self._pass_ended(job, report, outcome)
+        if report is not None and not self.state_db.ok:
+            self.state_db.recovered()
+            self.metrics.state_db_up.set(1)
+            log.info("state DB usable again", tenant=job.tenant, source=job.source)
+
+    def _state_failed(self, job: SourceJob, failure: StateUnavailable) -> None:
+        """Say it once per failure (no traceback), show it on /healthz and /metrics, and
+        try the source again after a backoff (5 s doubling to 5 min) unless its own slot
+        comes first."""
+        delay = self.state_db.failed(str(failure))
+        self.metrics.state_db_up.set(0)
+        log.error("pass stopped: the state DB failed", tenant=job.tenant,
+                  source=job.source, error=str(failure), retry_in_seconds=delay)
+        if self.stop.is_set() or not self._scheduler.running:
+            return
+        retry_at = datetime.now(UTC) + timedelta(seconds=delay)
+        self.state_db.retry_at = retry_at
+        self._scheduler.add_job(self._job_runner(job), "date", run_date=retry_at,
+                                id=f"{job.job_id}#retry", name=f"{job.job_id} retry",
+                                replace_existing=True)
 
     def _pass_ended(self, job: SourceJob, report: PassReport | None, outcome: str) -> None:
         job.task = None
@@ -330,7 +387,10 @@ class Daemon:
         job.last_outcome = outcome
         self.totals.passes += 1
         self.metrics.pass_ended(job.tenant, job.source, report, outcome)
-        self._refresh_state()
+        # off the event loop: it reads the state DB, which may be the thing failing
+        task = asyncio.get_running_loop().run_in_executor(None, self._refresh_state)
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
         log.info("pass ended", tenant=job.tenant, source=job.source, outcome=outcome,
                  records=None if report is None else report.total.records_read,
                  seconds=round((job.last_finished - (job.last_started or job.last_finished))
@@ -368,9 +428,10 @@ class Daemon:
                 "last_outcome": job.last_outcome, "last_error": job.last_error,
                 "next_run_at": _iso(next_run)})
         body: dict[str, Any] = {
-            "status": "draining" if draining else "ok",
+            "status": "draining" if draining else "ok" if self.state_db.ok else "degraded",
             "uptime_seconds": round(self.totals.uptime, 1),
-            "passes": self.totals.passes, "sources": sources}
+            "passes": self.totals.passes, "state_db": self.state_db.as_dict(),
+            "sources": sources}
         if self.webhooks is not None:
             body["webhooks"] = self.webhooks.health()
         if self.organizations:

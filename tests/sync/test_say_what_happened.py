@@ -337,9 +337,9 @@ def test_an_unreadable_state_db_is_a_local_problem(harness: Harness) -> None:
     (harness.root / "state.db").write_bytes(b"this is not a database, just a file " * 200)
     code, output = cli(harness, "run")
     flat = " ".join(output.split())
-    assert code == 4, output
-    assert "state DB unavailable:" in flat and "cannot be opened" in flat
-    assert "file is not a database" in flat and "a local problem" in flat
+    assert code == 5, output
+    assert "state DB unavailable:" in flat and "is not a readable SQLite database" in flat
+    assert "restore it from a backup" in flat
     assert "Traceback" not in output
 
 
@@ -348,7 +348,11 @@ def test_a_state_db_from_a_newer_version_says_upgrade(harness: Harness) -> None:
     assert cli(harness, "run")[0] == 0
     with sqlite3.connect(harness.root / "state.db") as conn:
         conn.execute("UPDATE alembic_version SET version_num = '0099'")
+    with sqlite3.connect(harness.root / "state.db") as conn:
+        conn.execute("UPDATE state_meta SET value = 'sticky-sync 9.9.0' "
+                     "WHERE name = 'written_by'")
     code, output = cli(harness, "status")
     flat = " ".join(output.split())
-    assert code == 4, output
-    assert "written by a newer version; upgrade sticky-sync" in flat
+    assert code == 5, output
+    assert "was written by a newer sticky-sync (sticky-sync 9.9.0) than this one" in flat
+    assert "upgrade sticky-sync" in flat
