@@ -131,8 +131,9 @@ def run(config: ConfigOption = None,
 
     Exit codes: 0 ok, 1 needs attention (records quarantined or rejected, a file
     rejected whole, unmapped stores, a note), 2 configuration error, 3 another run holds
-    a source, 4 failed (a target, a source or the state DB unavailable, or credentials
-    refused; the next run resumes).
+    a source, 4 failed (a target or a source unavailable, or credentials refused; the
+    next run resumes), 5 the state DB cannot be used (locked, full disk, damaged, newer,
+    unreachable; nothing is lost).
     """
     settings = _settings(config)
     with _refused("configuration error"):

@@ -116,7 +116,8 @@ class StateStore:
             raise StateUnavailable(
                 f"state DB {shown(url)} was written by a newer sticky-sync"
                 f"{f' ({writer})' if writer else ''} than this one ({_VERSION}): its "
-                f"schema is unknown here ({exc}); upgrade sticky-sync") from exc
+                f"schema is unknown here ({exc}); upgrade sticky-sync; nothing was read "
+                "or sent") from exc
         except SQLAlchemyError as exc:
             engine.dispose()
             raise describe(exc, url, busy_timeout) from exc

@@ -34,7 +34,13 @@ from connector.outcomes import (
 from connector.sources import build_adapter, build_backfill
 from connector.sync.due import is_due
 from connector.sync.forget_files import forget_in_files
-from connector.sync.leasing import busy_message, claim_lease, holder_id, keep_lease
+from connector.sync.leasing import (
+    busy_message,
+    claim_lease,
+    holder_id,
+    keep_lease,
+    release_lease,
+)
 from connector.sync.organizations import STEP, OrganizationOutcome, OrganizationSync
 from connector.sync.organizations import TARGET as STICKER_TARGET
 from connector.sync.pass_rule import pass_notes, pass_rule
@@ -325,8 +331,7 @@ async def _leased_step(tenant: TenantSettings, store: StateStore, step: str, hol
         log.error("step aborted", tenant=tenant.id, step=step, error=str(exc))
     finally:
         keeper.cancel()
-        with contextlib.suppress(SQLAlchemyError):
-            store.leases.release(tenant.id, step, holder)  # in place: even when cancelled
+        release_lease(store, tenant.id, step, holder)  # in place: even when cancelled
     await asyncio.to_thread(store.runs.finish, run_id, run_outcome(outcome),
                             outcome.as_dict(), error=outcome.error)
     return outcome
@@ -425,8 +430,7 @@ async def _run_started(tenant: TenantSettings, source: SourceSettings, adapter: 
     finally:
         keeper.cancel()
         state_thread.close()
-        with contextlib.suppress(SQLAlchemyError):  # a dead DB: the lease just expires
-            store.leases.release(tenant.id, source_name, holder)  # even when cancelled
+        release_lease(store, tenant.id, source_name, holder)  # even when cancelled
     if not dry_run:
         summary.notes.extend(pass_notes(summary.customer_origins, passes))
     outcome = summary.outcome

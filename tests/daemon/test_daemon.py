@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import json
 import signal
+import sqlite3
+import time
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
@@ -245,3 +247,56 @@ def test_a_second_signal_cancels_the_drain_and_nothing_is_lost(
     rest = run_once(config)
     assert rest.returncode == 0, rest.stderr.decode()[-2000:]
     assert_each_delivered_once(admin)
+
+
+def test_a_locked_state_db_degrades_the_daemon_which_recovers_by_itself(
+        tmp_path: Path, sandbox: RunningSandbox, admin: SandboxAdmin,
+        start_daemon: StartDaemon) -> None:
+    port = free_port()
+    config = write_daemon_config(tmp_path, sandbox.base_url, port=port, schedule="every 2s")
+    text = config.read_text(encoding="utf-8")
+    config.write_text(text.replace("[state]\n", "[state]\nbusy_timeout_seconds = 1\n", 1),
+                      encoding="utf-8")
+    drop = tmp_path / "drop"
+    drop_file(drop, "customers_1.csv", CUSTOMER_HEADER, customer_rows(0, 10))
+    daemon = start_daemon(config, port)
+    daemon.wait_until(lambda: people(admin) == 10, "the first file delivered")
+
+    holder = sqlite3.connect(tmp_path / "state.db", isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")  # a backup or a sqlite3 shell writing
+    try:
+        drop_file(drop, "customers_2.csv", CUSTOMER_HEADER, customer_rows(10, 5))
+        drop_file(drop, "orders_2.csv", ORDER_HEADER, order_rows(0, 15))
+        daemon.wait_until(lambda: not daemon.health()["state_db"]["ok"], "the failure seen")
+        started = time.monotonic()
+        body = daemon.health()
+        assert time.monotonic() - started < 1.0
+        assert body["status"] == "degraded"
+        assert "is locked by another process" in body["state_db"]["error"]
+        assert body["state_db"]["since"] and body["state_db"]["retry_at"]
+        response = daemon.get("/metrics")
+        assert response is not None
+        assert value(samples(response.text), "sticky_sync_state_db_up") == 0
+        time.sleep(3)  # slots keep coming while it is locked
+        assert daemon.proc.poll() is None, "the daemon must not die of a locked DB"
+        assert people(admin) == 10 and not events(admin)
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+
+    daemon.wait_until(lambda: len(events(admin)) == 15 and people(admin) == 15,
+                      "the files delivered once the DB is free")
+    daemon.wait_until(lambda: daemon.health()["state_db"]["ok"], "the recovery seen")
+    response = daemon.get("/metrics")
+    assert response is not None
+    assert value(samples(response.text), "sticky_sync_state_db_up") == 1
+    assert daemon.health()["status"] == "ok"
+    log = daemon.log_text()
+    failures = [e for e in daemon.log_events()
+                if e.get("event") == "pass stopped: the state DB failed"]
+    assert 1 <= len(failures) <= 10 and "Traceback" not in log
+    assert any(e.get("event") == "state DB usable again" for e in daemon.log_events())
+    keys = Counter(str(e["idempotency_key"]) for e in events(admin))
+    assert set(keys.values()) == {1}
+    daemon.signal(signal.SIGTERM)
+    assert daemon.wait() == 0

@@ -4,12 +4,16 @@ runs out; a holder on this machine that was killed is replaced at once."""
 from __future__ import annotations
 
 import socket
+import sqlite3
 import subprocess
 import time
 
+import pytest
+from sqlalchemy.exc import OperationalError
 from typer.testing import CliRunner
 
 from connector.cli import app
+from connector.sync.leasing import claim_lease, holder_id, release_lease
 from sandbox.testing import SandboxAdmin
 from tests.support import CUSTOMER_HEADER, WS_DOWNTOWN, drop_file, phone
 from tests.sync.conftest import Harness
@@ -75,4 +79,29 @@ def test_a_live_holder_on_this_machine_is_respected(harness: Harness) -> None:
     finally:
         alive.kill()
         alive.wait()
+        store.close()
+
+
+def test_a_lease_this_process_could_not_release_is_taken_by_its_next_pass(
+        harness: Harness, monkeypatch: pytest.MonkeyPatch) -> None:
+    store = harness.store()
+    try:
+        first, second, third = holder_id(), holder_id(), holder_id()
+        assert claim_lease(store, "t1", "pos", first, ttl=600.0)
+        assert not claim_lease(store, "t1", "pos", second, ttl=600.0)  # first still works
+
+        def locked(*_: object) -> None:
+            raise OperationalError("DELETE FROM leases", {}, sqlite3.OperationalError(
+                "database is locked"))
+
+        with monkeypatch.context() as patch:  # the state DB refuses the release
+            patch.setattr(store.leases, "release", locked)
+            release_lease(store, "t1", "pos", first)
+        assert store.leases.holder("t1", "pos").holder == first  # type: ignore[union-attr]
+        assert claim_lease(store, "t1", "pos", second, ttl=600.0)  # no 10-minute wait
+        assert store.leases.holder("t1", "pos").holder == second  # type: ignore[union-attr]
+        assert not claim_lease(store, "t1", "pos", third, ttl=600.0)
+        release_lease(store, "t1", "pos", second)
+        assert store.leases.holder("t1", "pos") is None
+    finally:
         store.close()
