@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
@@ -588,4 +589,8 @@ def loyalty_export(config: ConfigOption = None, tenant: TenantOption = None,
 
 
 def main() -> None:
+    # everything this process creates holds personal data or secrets (the state DB, kept
+    # drop files, errors reports, exports): owner-only whatever the caller's umask; the
+    # places that create them also set their modes explicitly (docs/privacy.md)
+    os.umask(0o077)
     app()

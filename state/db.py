@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -60,6 +61,21 @@ created when missing; any other missing folder is refused, because a misspelt pa
 would start an empty ledger and send everything again."""
 
 
+def create_private(path: Path) -> None:
+    """Create the (empty) SQLite file with mode 600 before SQLite does, whatever the
+    umask: it holds phone numbers and e-mails, and SQLite gives its -wal and -shm files
+    the mode of the DB file. An existing file is left as it is (``check`` notes one that
+    others can read)."""
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return
+    except OSError:
+        return  # SQLite meets the same problem and reports it (state/failures.py)
+    os.fchmod(fd, 0o600)
+    os.close(fd)
+
+
 def _sqlite_engine(url: str, database: str | None, busy_timeout: float) -> Engine:
     if database and database != ":memory:":
         folder = Path(database).expanduser().parent
@@ -69,7 +85,8 @@ def _sqlite_engine(url: str, database: str | None, busy_timeout: float) -> Engin
                     f"state.url: the folder {folder} does not exist; create it or fix "
                     "state.url (a misspelt path would start an empty ledger and send "
                     "everything again)")
-            folder.mkdir(exist_ok=True)
+            folder.mkdir(mode=0o700, exist_ok=True)
+        create_private(Path(database).expanduser())
     engine = create_engine(url, connect_args={"timeout": busy_timeout}, future=True)
 
     @event.listens_for(engine, "connect")

@@ -106,7 +106,11 @@ def _same_content(path: Path, sha256: str) -> bool:
 
 
 def move(source: Path, target: Path) -> None:
-    """Move ``source`` to ``target`` (same file system); a no-op if it is already gone."""
-    target.parent.mkdir(parents=True, exist_ok=True)
+    """Move ``source`` to ``target`` (same file system); a no-op if it is already gone.
+    processed/ and rejected/ are made owner-only (0700) and the kept file 0600: they hold
+    personal data whatever the exporter's umask was."""
+    target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     with contextlib.suppress(FileNotFoundError):
         os.replace(source, target)
+        with contextlib.suppress(PermissionError):  # a file another user owns stays as is
+            os.chmod(target, 0o600)

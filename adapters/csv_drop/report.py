@@ -42,7 +42,8 @@ def write_atomic(path: Path, header: Sequence[str], rows: Iterable[Sequence[str]
     """Write a CSV file whole or not at all (temp file, fsync, rename). ``safe``: cells
     a spreadsheet would run as formulas are neutralised (off to rewrite a source file
     as it was, as the erasure scrub does)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    # mkstemp creates the file with mode 600: errors reports hold personal data
     fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     clean = safe_row if safe else list
     try:

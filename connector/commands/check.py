@@ -37,7 +37,7 @@ async def check_command(settings: Settings, console: Console) -> ExitCode:
         _say(console, finding)
 
     say(Finding("ok", "configuration"))
-    state, store = check_state(settings.state.url)
+    state, store = check_state(settings.state)
     for finding in state:
         say(finding)
     try:

@@ -8,7 +8,9 @@ that could not be made), with what to fix named when it fails.
 
 from __future__ import annotations
 
+import contextlib
 import os
+import stat
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,9 +26,15 @@ from connector.config import (
     PosSourceSettings,
     ShopifySourceSettings,
     SourceSettings,
+    StateSettings,
     TenantSettings,
 )
-from connector.errors import AuthenticationFailed, ConfigurationError, StickySyncError
+from connector.errors import (
+    AuthenticationFailed,
+    ConfigurationError,
+    StateUnavailable,
+    StickySyncError,
+)
 from connector.sources import pos_arguments
 from state import StateStore
 from state.db import DEFAULT_FOLDER, sqlite_file
@@ -59,8 +67,9 @@ def _note(text: str) -> Finding:
 
 
 # -- the state DB ------------------------------------------------------------------------
-def check_state(url: str) -> tuple[list[Finding], StateStore | None]:
+def check_state(state: StateSettings) -> tuple[list[Finding], StateStore | None]:
     """The state DB's findings, and the store when it exists and opened."""
+    url = state.url
     shown = url.rsplit("@", maxsplit=1)[-1]
     try:
         path = sqlite_file(url)
@@ -70,24 +79,42 @@ def check_state(url: str) -> tuple[list[Finding], StateStore | None]:
         creatable = path.parent.name == DEFAULT_FOLDER and path.parent.parent.is_dir()
         if not path.parent.is_dir() and creatable:
             return [_ok(f"state DB {path}: new (the first run creates {path.parent}/ and "
-                        "the DB)")], None
+                        "the DB, readable by this user only)")], None
         if not path.parent.is_dir():
             return [_fail(f"state DB: state.url points into {path.parent}, which does not "
                           "exist; create the folder or fix state.url (a misspelt path would "
                           "start from an empty ledger and send everything again)",
                           config=True)], None
         if not path.exists():
-            return [_ok(f"state DB {path}: new (the first run creates it)")], None
+            return [_ok(f"state DB {path}: new (the first run creates it, readable by this "
+                        "user only)")], None
     try:
-        store = StateStore.open(url)
+        store = state.open()
     except ConfigurationError as exc:
         return [_fail(f"state DB: {exc}", config=True)], None
+    except StateUnavailable as exc:
+        return [_fail(str(exc))], None
     except Exception as exc:  # noqa: BLE001 - any driver error is a failed check
         return [_fail(f"state DB ({shown}): {type(exc).__name__}: {exc}")], None
     runs, last = store.runs.count()
     held = (f"holds {runs} runs, the last started {last:%Y-%m-%d %H:%M} UTC" if runs and last
             else "holds no runs yet")
-    return [_ok(f"state DB ({shown}): {held}")], store
+    exposed = [] if path is None else readable_by_others(path)
+    return [_ok(f"state DB ({shown}): {held}"), *exposed], store
+
+
+def readable_by_others(db: Path) -> list[Finding]:
+    """A note per state DB file (and its folder) that users other than its owner can read:
+    it holds phone numbers and e-mails (docs/privacy.md)."""
+    notes = []
+    for path in (db, db.with_name(db.name + "-wal"), db.with_name(db.name + "-shm")):
+        with contextlib.suppress(FileNotFoundError):
+            mode = stat.S_IMODE(path.stat().st_mode)
+            if mode & 0o077:
+                notes.append(_note(
+                    f"state DB file {path} is readable by others (mode {mode:04o}) and holds "
+                    f"phone numbers and e-mails: chmod 600 {path}"))
+    return notes
 
 
 # -- sources -----------------------------------------------------------------------------
@@ -114,7 +141,7 @@ def check_csv(label: str, source: CsvSourceSettings) -> list[Finding]:
     for name in (drop_files.PROCESSED, drop_files.REJECTED):
         sub = folder / name
         try:
-            sub.mkdir(exist_ok=True)
+            sub.mkdir(mode=0o700, exist_ok=True)
         except OSError as exc:
             return [_fail(f"{label}: cannot create {sub}: {exc.strerror or exc}",
                           config=True)]

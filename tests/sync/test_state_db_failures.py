@@ -132,12 +132,26 @@ def assert_one_clear_line(code: int, output: str, *phrases: str) -> None:
     assert "nothing is lost" in text or "nothing was read or sent" in text, output
 
 
+def first_run(harness: Harness, config: Path | None = None) -> Path:
+    """Three customers synced: the state DB exists and holds a run; the full sample is
+    dropped for the run the test breaks."""
+    config = config or harness.root / "config.toml"
+    drop_sample(harness.drop, customers=3, orders=0)
+    code, output = finish(sticky_sync(config))
+    assert code == 0, output
+    drop_sample(harness.drop)
+    return config
+
+
+def rerun_delivers_everything_once(config: Path, admin: SandboxAdmin) -> None:
+    code, output = finish(sticky_sync(config))
+    assert code == 0, output
+    assert_delivered_once(admin)
+
+
 def test_a_db_locked_before_the_run_is_waited_for_then_given_up(
         harness: Harness, admin: SandboxAdmin) -> None:
-    drop_sample(harness.drop, customers=3, orders=0)
-    assert finish(sticky_sync(harness.root / "config.toml"))[0] == 0  # the DB exists
-    drop_sample(harness.drop)
-    config = with_state(harness, busy_timeout_seconds=1)
+    config = first_run(harness, with_state(harness, busy_timeout_seconds=1))
     with write_lock(harness.root / "state.db"):
         started = time.monotonic()
         code, output = finish(sticky_sync(config))
@@ -147,9 +161,7 @@ def test_a_db_locked_before_the_run_is_waited_for_then_given_up(
                           "raise [state] busy_timeout_seconds")
     assert waited >= 1
     assert admin.stats()["totals"]["accepted"] == 3  # nothing was sent under the lock
-    code, output = finish(sticky_sync(config))
-    assert code == 0, output
-    assert_delivered_once(admin)
+    rerun_delivers_everything_once(config, admin)
 
 
 def test_a_lock_taken_in_the_middle_of_a_run_stops_it_and_the_rerun_sends_the_rest_once(
@@ -165,9 +177,7 @@ def test_a_lock_taken_in_the_middle_of_a_run_stops_it_and_the_rerun_sends_the_re
     sent = admin.stats()["totals"]["accepted"]
     assert 60 <= sent < N_CUSTOMERS + N_ORDERS, "the lock must have stopped the run midway"
     admin.set_faults(latency_ms=0)
-    code, output = finish(sticky_sync(config))
-    assert code == 0, output
-    assert_delivered_once(admin)
+    rerun_delivers_everything_once(config, admin)
 
 
 FILE_SIZE_LIMIT = """
@@ -178,20 +188,15 @@ resource.setrlimit(resource.RLIMIT_FSIZE, ({limit}, {limit}))
 
 def test_a_full_disk_stops_the_run_and_the_rerun_sends_everything_once(
         harness: Harness, admin: SandboxAdmin) -> None:
-    drop_sample(harness.drop, customers=3, orders=0)
-    assert finish(sticky_sync(harness.root / "config.toml"))[0] == 0
-    drop_sample(harness.drop)
+    config = first_run(harness)
     db = harness.root / "state.db"
     # a file size limit stands for the full disk: writes past it fail with EFBIG
     limit = db.stat().st_size + 16_384
-    code, output = finish(sticky_sync(harness.root / "config.toml",
-                                      wrapper=FILE_SIZE_LIMIT.format(limit=limit)))
+    code, output = finish(sticky_sync(config, wrapper=FILE_SIZE_LIMIT.format(limit=limit)))
     assert 3 < admin.stats()["totals"]["accepted"] < N_CUSTOMERS + N_ORDERS  # midway
     assert_one_clear_line(code, output, f"state DB {db}",
                           "cannot be written: the disk is full", "free space and run again")
-    code, output = finish(sticky_sync(harness.root / "config.toml"))
-    assert code == 0, output
-    assert_delivered_once(admin)
+    rerun_delivers_everything_once(config, admin)
 
 
 def test_an_unreachable_postgresql_is_named_without_its_password(
@@ -211,22 +216,32 @@ def test_an_unreachable_postgresql_is_named_without_its_password(
 
 def test_a_newer_schema_says_upgrade_and_the_same_db_works_once_it_is_understood(
         harness: Harness, admin: SandboxAdmin) -> None:
-    drop_sample(harness.drop, customers=3, orders=0)
-    config = harness.root / "config.toml"
-    assert finish(sticky_sync(config))[0] == 0
+    config = first_run(harness)
     db = harness.root / "state.db"
     with sqlite3.connect(db) as conn:
         [current] = conn.execute("SELECT version_num FROM alembic_version").fetchone()
         conn.execute("UPDATE alembic_version SET version_num = '0099'")
         conn.execute("UPDATE state_meta SET value = 'sticky-sync 9.9.0' "
                      "WHERE name = 'written_by'")
-    drop_sample(harness.drop)
     code, output = finish(sticky_sync(config))
     assert_one_clear_line(code, output, "written by a newer sticky-sync (sticky-sync 9.9.0)",
                           "upgrade sticky-sync")
     assert admin.stats()["totals"]["accepted"] == 3
     with sqlite3.connect(db) as conn:  # the upgrade, as far as this DB is concerned
         conn.execute("UPDATE alembic_version SET version_num = ?", (current,))
+    rerun_delivers_everything_once(config, admin)
+
+
+def test_a_damaged_db_says_restore_and_the_restored_backup_sends_the_rest_once(
+        harness: Harness, admin: SandboxAdmin) -> None:
+    config = first_run(harness)
+    db = harness.root / "state.db"
+    backup = harness.root / "state.db.backup"
+    backup.write_bytes(db.read_bytes())  # the run closed it: no WAL to copy with it
+    db.write_bytes(b"\x00garbage" * 4096)  # a bad disk, a half-copied file
     code, output = finish(sticky_sync(config))
-    assert code == 0, output
-    assert_delivered_once(admin)
+    assert_one_clear_line(code, output, f"state DB {db} is not a readable SQLite database",
+                          "restore it from a backup")
+    assert admin.stats()["totals"]["accepted"] == 3
+    db.write_bytes(backup.read_bytes())
+    rerun_delivers_everything_once(config, admin)
