@@ -65,7 +65,8 @@ def test_a_good_config_checks_out_and_says_what_it_contacted(
     h = make_harness(sources=shopify_source(shop.base_url) + treez_source(treez.base_url))
     code, output = check(h)
     assert code == 0, output
-    assert "state DB" in output and "new (the first run creates it, readable by this user only)" in output
+    assert "state DB" in output
+    assert "new (the first run creates it, readable by this user only)" in output
     assert "ok   t1/shopify (shopify): the token works; shop" in output
     assert "ok   t1/shopify: API version 2026-07 served" in output
     assert "scopes granted: read_all_orders, read_customers, read_locations" in output
