@@ -69,6 +69,11 @@ class StateUnavailable(AbortRun):
     by a newer version, unreachable); the message names the DB and what to do."""
 
 
+class LeaseLost(AbortRun):
+    """Another process took this run's source over (this one was paused or cut off past
+    its lease): it stops before its next request, and its writes are refused."""
+
+
 class Retryable(StickySyncError):
     """A transient failure: the same request may succeed later.
 

@@ -8,7 +8,7 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
@@ -108,10 +108,18 @@ def _sqlite_engine(url: str, database: str | None, busy_timeout: float) -> Engin
     return engine
 
 
+MIGRATION_LOCK = 0x5715C4_5F0C
+"""PostgreSQL advisory lock key taken around migrations: replicas starting together
+(a rolling upgrade) migrate one at a time; the others then find the schema current."""
+
+
 def migrate(engine: Engine) -> None:
-    """Bring the schema to the newest revision (idempotent)."""
+    """Bring the schema to the newest revision (idempotent). On PostgreSQL under a
+    transaction-level advisory lock; SQLite's ``BEGIN IMMEDIATE`` serialises already."""
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
     with engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, "head")

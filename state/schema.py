@@ -177,8 +177,21 @@ leases = Table(
     metadata,
     Column("tenant", String(64), primary_key=True),
     Column("source", String(64), primary_key=True),
-    Column("holder", String(200), nullable=False),
+    Column("holder", String(200), nullable=True),  # None: released
     Column("acquired_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
+    # grows with every new holder: writes of an older one are refused (state/leases.py)
+    Column("generation", Integer, nullable=False, server_default="0"),
+)
+
+# Processes sending to a Sticky workspace now: each paces at the cap divided by their
+# number (connector/sync/budget.py); a row expires unless renewed every second.
+senders = Table(
+    "senders",
+    metadata,
+    Column("workspace", String(64), primary_key=True),
+    Column("sender", String(200), primary_key=True),
+    Column("joined_at", UTCDateTime, nullable=False),
     Column("expires_at", UTCDateTime, nullable=False),
 )
 

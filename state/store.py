@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
 from typing import Any
 
 import structlog
@@ -24,13 +25,14 @@ from state.db import DEFAULT_BUSY_TIMEOUT, create_state_engine, migrate, sqlite_
 from state.erasures import Erasures
 from state.failures import describe, shown, wait_while_locked
 from state.issues import RecordIssue, RecordIssues, RecordRef
-from state.leases import Leases
+from state.leases import Lease, Leases
 from state.ledger import Ledger, StagedEntry
 from state.locations import Locations
 from state.organizations import Organizations
 from state.passes import Passes
 from state.runs import Runs
 from state.schema import state_meta
+from state.senders import Senders
 from state.webhooks import InboxEvent, Webhooks
 
 
@@ -88,13 +90,16 @@ class StateStore:
         self.customers = Customers(engine)
         self.issues = RecordIssues(engine)
         self.runs = Runs(engine)
-        self.leases = Leases(engine)
+        database = engine.url.database if engine.dialect.name == "sqlite" else None
+        self.leases = Leases(engine, Path(database).expanduser() if database and (
+            database != ":memory:") else None)
         self.locations = Locations(engine)
         self.organizations = Organizations(engine)
         self.attention = Attention(engine)
         self.passes = Passes(engine)
         self.webhooks = Webhooks(engine)
         self.erasures = Erasures(engine)
+        self.senders = Senders(engine)
 
     @classmethod
     def open(cls, url: str, *, busy_timeout: float = DEFAULT_BUSY_TIMEOUT,
@@ -153,23 +158,29 @@ class StateStore:
 
     def commit_batch(self, tenant: str, source: str, stream: str,
                      position: dict[str, Any] | None, issues: Sequence[RecordIssue],
-                     delivered: Sequence[RecordRef], run_id: int | None) -> None:
+                     delivered: Sequence[RecordRef], run_id: int | None, *,
+                     lease: Lease | None = None) -> None:
         """Checkpoint one settled batch: its record issues and its cursor, atomically
-        (``position`` ``None``: a replay of quarantined records, no cursor moves)."""
+        (``position`` ``None``: a replay of quarantined records, no cursor moves); refused
+        with :class:`LeaseLost` once ``lease`` is no longer the source's."""
         with self.engine.begin() as conn:
+            Leases.fence(conn, lease)
             self.issues.record(tenant, source, issues, run_id, conn)
             self.issues.resolve(tenant, source, stream, delivered, conn)
             if position is not None:
                 self.cursors.put(tenant, source, stream, position, conn)
 
-    def settle_delivered(self, tenant: str, items: Sequence[Delivery]) -> None:
-        """Settle several accepted payloads (and their identities) in one transaction."""
+    def settle_delivered(self, tenant: str, items: Sequence[Delivery], *,
+                         lease: Lease | None = None) -> None:
+        """Settle several accepted payloads (and their identities) in one transaction
+        (refused with :class:`LeaseLost` once ``lease`` is no longer the source's)."""
         if not items:
             return
         check = any(d.identity for d in items) and self.erasures.any(tenant)
         if check:
             self.erasures.salt()  # read before the transaction below opens
         with self.engine.begin() as conn:
+            Leases.fence(conn, lease)
             # A customer erased while its create was in flight (a later batch, planned
             # ahead, erased it) keeps no identity and gets no pass: Sticky holds it, so
             # it is listed for erasure there instead.

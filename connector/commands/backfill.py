@@ -35,7 +35,7 @@ async def backfill_command(settings: Settings, *, source: str, since: date, unti
         return dry.exit_code
     store = settings.state.open()
     try:
-        async with sticky_client(settings) as sticky:
+        async with sticky_client(settings, store) as sticky:
             with progress:
                 report = await run_backfill(settings, store, sticky, source_name=source,
                                             since=since, until=until, on_batch=progress)

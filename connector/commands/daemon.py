@@ -26,7 +26,7 @@ async def daemon_command(settings: Settings) -> ExitCode:
     remove_handlers: Callable[[], None] | None = None
     try:
         sticker = sticker_client(settings)
-        async with sticky_client(settings) as sticky:
+        async with sticky_client(settings, store) as sticky:
             daemon = Daemon(settings, store, sticky, sticker)
             remove_handlers = daemon.install_signal_handlers()
             totals = await daemon.run()

@@ -104,7 +104,7 @@ async def retry_command(settings: Settings, *, ids: Sequence[int], all_open: boo
         if not issues:
             console.print("nothing to retry: no open quarantined record matches")
             return ExitCode.OK
-        async with sticky_client(settings) as sticky:
+        async with sticky_client(settings, store) as sticky:
             report = await run_replay(settings, store, sticky, issues)
         left = store.issues.find(ids=[i.id for i in issues])
     finally:

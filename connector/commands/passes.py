@@ -140,7 +140,7 @@ async def mint_command(settings: Settings, *, tenant_id: str | None,
         decisions = plan_mints(
             store, tenant, customers, remint=remint,
             installs_reported=installs_reported(settings, store, tenant.all_workspaces))
-        async with sticky_client(settings) as sticky:
+        async with sticky_client(settings, store) as sticky:
             outcome = await run_passes_step(tenant, store, sticky, holder_id(), "manual",
                                             settings)
     finally:

@@ -78,7 +78,7 @@ async def run_command(settings: Settings, *, source: str | None, json_out: bool,
                                 console=progress_console or Console(stderr=True),
                                 description="run")
     try:
-        async with sticky_client(settings) as sticky:
+        async with sticky_client(settings, store) as sticky:
             with progress:
                 report = await run_pass(settings, store, sticky, sticker=sticker,
                                         only_source=source,

@@ -67,7 +67,11 @@ class StickyClient:
         await self.aclose()
 
     async def aclose(self) -> None:
-        await self._http.aclose()
+        try:
+            await self._http.aclose()
+        finally:
+            if self.limiters.budget is not None:
+                await self.limiters.budget.aclose()
 
     async def create_customer(self, workspace: str, payload: dict[str, Any],
                               idempotency_key: str) -> Delivered:

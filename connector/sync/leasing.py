@@ -1,5 +1,7 @@
-"""Leases in the state DB: one holder per (tenant, source) at a time, renewed while
-working, expiring when the holder dies (or taken over at once when it provably did)."""
+"""Leases in the state DB (state/leases.py): one holder per (tenant, source) at a time,
+renewed while working; a holder that is gone (its liveness lock can be taken) is replaced
+at once, one that stopped renewing once its lease expired. A holder that lost its lease
+stops before its next request and its writes are refused (fencing)."""
 
 from __future__ import annotations
 
@@ -7,86 +9,102 @@ import asyncio
 import contextlib
 import os
 import socket
+import time
 import uuid
 
 import structlog
 from sqlalchemy.exc import SQLAlchemyError
 
+from connector.errors import LeaseLost
 from state import StateStore
+from state.leases import Lease
 
 log = structlog.get_logger("connector.run")
 
 LEASE_TTL_SECONDS = 120.0
 """Default; ``[state] lease_ttl_seconds`` sets it. Renewed every quarter of the TTL."""
-
-
-_WORKING: set[tuple[str, str, str]] = set()
-"""(tenant, source, holder) of the leases this process works under right now."""
+VALID_SHARE = 0.75
+"""A holder trusts its lease for this share of the TTL after the renewal that began
+last; past it (the process was paused, or the DB did not answer) it renews before its
+next request, and stops if that fails."""
 
 
 def holder_id() -> str:
+    """``host:pid:random``: the host (a pod's name on Kubernetes) and PID are for people
+    reading ``status``; no decision rests on them."""
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
-def holder_is_dead(holder: str, tenant: str, source: str) -> bool:
-    """True when ``holder`` names a process on this host that no longer exists (a run
-    killed with SIGKILL leaves its lease behind; no need to wait for the TTL), or this
-    very process without a pass working under it (a pass stopped by a failing state DB
-    could not release it; the daemon's next pass must not wait for the TTL)."""
-    host, _, rest = holder.partition(":")
-    pid_text = rest.partition(":")[0]
-    if host != socket.gethostname() or not pid_text.isdigit():
-        return False
-    if int(pid_text) == os.getpid():
-        return (tenant, source, holder) not in _WORKING
-    try:
-        os.kill(int(pid_text), 0)
-    except ProcessLookupError:
-        return True
-    except PermissionError:
-        return False
-    return False
+class HeldLease:
+    """A lease this pass works under: renewed in the background, checked before every
+    request (:meth:`ensure`), and handed to the writes it fences."""
+
+    def __init__(self, store: StateStore, lease: Lease, ttl: float) -> None:
+        self.store = store
+        self.lease = lease
+        self.ttl = ttl
+        self.valid_until = time.monotonic() + ttl * VALID_SHARE
+        self.lost: str | None = None
+        self._renewing: asyncio.Lock | None = None
+
+    @property
+    def name(self) -> str:
+        return f"{self.lease.tenant}/{self.lease.source}"
+
+    async def renew(self) -> bool:
+        """Renew now; ``False`` (and :attr:`lost` said) once another holder has it."""
+        if self.lost is not None:
+            return False
+        if self._renewing is None:
+            self._renewing = asyncio.Lock()
+        async with self._renewing:
+            started = time.monotonic()
+            if started < self.valid_until - self.ttl * (VALID_SHARE - 0.25):
+                return True  # renewed by someone else while this one waited
+            try:  # off the event loop: a locked DB must not stall the daemon's servers
+                renewed = await asyncio.to_thread(self.store.leases.renew, self.lease,
+                                                  self.ttl)
+            except SQLAlchemyError as exc:
+                log.warning("lease not renewed: the state DB failed", lease=self.name,
+                            error=str(self.store.failure(exc)))
+                return time.monotonic() < self.valid_until
+            if not renewed:
+                self.lost = (f"{self.name}: another process took this source over (this "
+                             "run was paused or cut off past its lease); it stops here")
+                log.error("lease lost", lease=self.name, generation=self.lease.generation)
+                return False
+            self.valid_until = started + self.ttl * VALID_SHARE
+            return True
+
+    async def ensure(self) -> None:
+        """Before a request: raise :class:`LeaseLost` unless the lease is surely held."""
+        if self.lost is None and time.monotonic() < self.valid_until:
+            return
+        if not await self.renew():
+            raise LeaseLost(self.lost or f"{self.name}: the lease could not be renewed in "
+                            "time; this run stops (the next one resumes)")
+
+    async def keep(self) -> None:
+        """Renew every quarter of the TTL until cancelled or lost."""
+        while self.lost is None:
+            await asyncio.sleep(self.ttl / 4)
+            await self.renew()
 
 
 def claim_lease(store: StateStore, tenant: str, source: str, holder: str,
-                ttl: float = LEASE_TTL_SECONDS) -> bool:
-    if store.leases.acquire(tenant, source, holder, ttl):
-        _WORKING.add((tenant, source, holder))
-        return True
-    current = store.leases.holder(tenant, source)
-    if current is not None and holder_is_dead(current.holder, tenant, source):
-        log.warning("taking over a lease its holder left behind", tenant=tenant,
-                    source=source, stale_holder=current.holder)
-        if store.leases.take_over(tenant, source, current.holder, holder, ttl):
-            _WORKING.add((tenant, source, holder))
-            return True
-    return False
+                ttl: float = LEASE_TTL_SECONDS) -> Lease | None:
+    return store.leases.acquire(tenant, source, holder, ttl)
 
 
-def release_lease(store: StateStore, tenant: str, source: str, holder: str) -> None:
-    """Release the lease; a state DB that cannot take the release leaves the row to expire
-    (or to be taken over at once by this process's next pass, see :func:`holder_is_dead`)."""
-    _WORKING.discard((tenant, source, holder))
+def release_lease(store: StateStore, lease: Lease) -> None:
+    """Release the lease; a state DB that cannot take the release leaves the row to its
+    expiry, but the liveness lock goes, so the next pass takes it over at once."""
     with contextlib.suppress(SQLAlchemyError):
-        store.leases.release(tenant, source, holder)
+        store.leases.release(lease)
+    lease.let_go()
 
 
 def busy_message(store: StateStore, tenant: str, source: str) -> str:
     lease = store.leases.holder(tenant, source)
     return f"another run holds {tenant}/{source}" + (
         f" ({lease.holder}, until {lease.expires_at:%H:%M:%S}Z)" if lease else "")
-
-
-async def keep_lease(store: StateStore, tenant: str, source: str, holder: str,
-                     ttl: float = LEASE_TTL_SECONDS) -> None:
-    while True:
-        await asyncio.sleep(ttl / 4)
-        try:  # off the event loop: a locked DB must not stall the daemon's servers
-            renewed = await asyncio.to_thread(store.leases.renew, tenant, source, holder, ttl)
-        except SQLAlchemyError as exc:
-            log.warning("lease not renewed: the state DB failed", tenant=tenant,
-                        source=source, error=str(store.failure(exc)))
-            continue
-        if not renewed:
-            log.error("lease lost: another process took it over", tenant=tenant,
-                      source=source)

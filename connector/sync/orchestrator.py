@@ -32,13 +32,14 @@ from connector.outcomes import (
     overall,
 )
 from connector.sources import build_adapter, build_backfill
+from connector.sync.budget import SharedBudget
 from connector.sync.due import is_due
 from connector.sync.forget_files import forget_in_files
 from connector.sync.leasing import (
+    HeldLease,
     busy_message,
     claim_lease,
     holder_id,
-    keep_lease,
     release_lease,
 )
 from connector.sync.organizations import STEP, OrganizationOutcome, OrganizationSync
@@ -108,7 +109,9 @@ class PassReport:
         return exit_code(self.outcome)
 
 
-def sticky_client(settings: Settings) -> StickyClient:
+def sticky_client(settings: Settings, store: StateStore | None = None) -> StickyClient:
+    """The Sticky client; with ``store``, its pace per workspace is shared with every other
+    process sending to the same workspace (connector/sync/budget.py)."""
     cfg = settings.sticky
     key = cfg.require_api_key()
     if not key.get_secret_value().startswith(("sk_test_", "sk_live_")):
@@ -117,9 +120,12 @@ def sticky_client(settings: Settings) -> StickyClient:
     endpoint = StickyEndpoint(
         base_url=cfg.base_url, api_key=key, timeout_seconds=cfg.timeout_seconds,
         max_connections=min(64, max(16, cfg.max_in_flight_per_workspace * 4)))
-    return StickyClient(
+    client = StickyClient(
         endpoint, WorkspacePace.for_cap(cfg.rate_limit_per_second, cfg.rate_limit_headroom),
         RetryPolicy(max_attempts=cfg.max_attempts, budget_seconds=cfg.retry_budget_seconds))
+    if store is not None:
+        client.limiters.budget = SharedBudget(store, holder_id(), client.limiters)
+    return client
 
 
 def sticker_client(settings: Settings) -> StickerClient | None:
@@ -308,13 +314,18 @@ async def _leased_step(tenant: TenantSettings, store: StateStore, step: str, hol
     """A tenant-wide step (Sticker organization, passes) under its own lease and run
     record: ``begin(run_id)`` gives the work and how to read its outcome so far (used
     when it aborts); another holder makes it ``busy(message)``."""
-    if not await asyncio.to_thread(claim_lease, store, tenant.id, step, holder, ttl):
+    lease = await asyncio.to_thread(claim_lease, store, tenant.id, step, holder, ttl)
+    if lease is None:
         message = await asyncio.to_thread(busy_message, store, tenant.id, step)
         log.info("step busy: another process runs it", tenant=tenant.id, step=step,
                  detail=message)
         return busy(message)
-    run_id = await asyncio.to_thread(store.runs.start, tenant.id, step, trigger)
-    keeper = asyncio.create_task(keep_lease(store, tenant.id, step, holder, ttl))
+    try:
+        run_id = await asyncio.to_thread(store.runs.start, tenant.id, step, trigger)
+    except BaseException:
+        release_lease(store, lease)
+        raise
+    keeper = asyncio.create_task(HeldLease(store, lease, ttl).keep())
     work, so_far = begin(run_id)
     try:
         with structlog.contextvars.bound_contextvars(run_id=run_id, tenant=tenant.id,
@@ -331,7 +342,7 @@ async def _leased_step(tenant: TenantSettings, store: StateStore, step: str, hol
         log.error("step aborted", tenant=tenant.id, step=step, error=str(exc))
     finally:
         keeper.cancel()
-        release_lease(store, tenant.id, step, holder)  # in place: even when cancelled
+        release_lease(store, lease)  # in place: even when cancelled
     await asyncio.to_thread(store.runs.finish, run_id, run_outcome(outcome),
                             outcome.as_dict(), error=outcome.error)
     return outcome
@@ -376,21 +387,27 @@ async def _run_source(tenant: TenantSettings, source: SourceSettings, adapter: A
                       on_batch: BatchHook | None = None) -> SourceOutcome:
     source_name = source.name
     bound = log.bind(tenant=tenant.id, source=source_name)
-    if not await asyncio.to_thread(claim_lease, store, tenant.id, source_name, holder,
-                                   settings.state.lease_ttl_seconds):
+    ttl = settings.state.lease_ttl_seconds
+    lease = await asyncio.to_thread(claim_lease, store, tenant.id, source_name, holder, ttl)
+    if lease is None:
         message = await asyncio.to_thread(busy_message, store, tenant.id, source_name)
         bound.warning("source busy", detail=message)
         return SourceOutcome(tenant.id, source_name, BUSY, RunSummary(), message)
-    run_id = await asyncio.to_thread(store.runs.start, tenant.id, source_name, trigger)
+    held = HeldLease(store, lease, ttl)
+    try:
+        run_id = await asyncio.to_thread(store.runs.start, tenant.id, source_name, trigger)
+    except BaseException:
+        release_lease(store, lease)
+        raise
     with structlog.contextvars.bound_contextvars(run_id=run_id, tenant=tenant.id,
                                                  source=source_name):
-        return await _run_started(tenant, source, adapter, store, sticky, settings, holder,
+        return await _run_started(tenant, source, adapter, store, sticky, settings, held,
                                   run_id, stop, dry_run=dry_run, on_batch=on_batch)
 
 
 async def _run_started(tenant: TenantSettings, source: SourceSettings, adapter: Adapter,
                        store: StateStore, sticky: StickyClient, settings: Settings,
-                       holder: str, run_id: int,
+                       held: HeldLease, run_id: int,
                        stop: asyncio.Event | None, *, dry_run: bool = False,
                        on_batch: BatchHook | None = None) -> SourceOutcome:
     source_name = source.name
@@ -399,12 +416,11 @@ async def _run_started(tenant: TenantSettings, source: SourceSettings, adapter: 
     sender = BatchSender(tenant.id, store, sticky, settings.sticky.max_in_flight_per_workspace,
                          state_thread, mint_passes=passes is not None
                          and passes.mint_on_create and not dry_run,
-                         pass_rule=pass_rule(passes))
+                         pass_rule=pass_rule(passes), lease=held)
     runner = SourceRunner(
         mapping_context(tenant, source_name), adapter, store, sender, source.batch_size,
         run_id, stop, after_commit=not dry_run, on_batch=on_batch)
-    keeper = asyncio.create_task(keep_lease(store, tenant.id, source_name, holder,
-                                            settings.state.lease_ttl_seconds))
+    keeper = asyncio.create_task(held.keep())
     try:
         summary = await runner.run()
     except (StateUnavailable, SQLAlchemyError) as exc:
@@ -430,7 +446,7 @@ async def _run_started(tenant: TenantSettings, source: SourceSettings, adapter: 
     finally:
         keeper.cancel()
         state_thread.close()
-        release_lease(store, tenant.id, source_name, holder)  # even when cancelled
+        release_lease(store, held.lease)  # even when cancelled
     if not dry_run:
         summary.notes.extend(pass_notes(summary.customer_origins, passes))
     outcome = summary.outcome

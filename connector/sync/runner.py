@@ -237,7 +237,8 @@ class SourceRunner:
         await self._note_erasures(item.plan)
         await self.db.call(self.store.commit_batch, self.ctx.tenant, self.ctx.source,
                            batch.stream, batch.position if batch.moves_cursor else None,
-                           issues, delivered, self.run_id)
+                           issues, delivered, self.run_id,
+                           lease=None if self.sender.lease is None else self.sender.lease.lease)
         if batch.after_commit is not None and self.after_commit:
             await self.db.call(batch.after_commit)
         if self.on_batch is not None:

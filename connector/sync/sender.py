@@ -21,6 +21,7 @@ from connector.errors import (
     Retryable,
     TargetUnavailable,
 )
+from connector.sync.leasing import HeldLease
 from connector.sync.pass_rule import PassRule
 from connector.sync.planner import BatchPlan
 from connector.sync.settle_queue import SettleQueue
@@ -48,8 +49,12 @@ stopping the run when its workspace accepted another payload during its phase or
 class BatchSender:
     def __init__(self, tenant: str, store: StateStore, sticky: StickyClient,
                  max_in_flight_per_workspace: int, state_thread: StateThread, *,
-                 mint_passes: bool = False, pass_rule: PassRule | None = None) -> None:
+                 mint_passes: bool = False, pass_rule: PassRule | None = None,
+                 lease: HeldLease | None = None) -> None:
         self.tenant = tenant
+        self.lease = lease
+        """The source's lease: checked before every request, and fencing every settle
+        (``None``: a dry run's copy of the state, or a test)."""
         self.mint_passes = mint_passes
         """A customer this run creates in Sticky is marked for a wallet pass, in the
         transaction that records it."""
@@ -58,7 +63,8 @@ class BatchSender:
         already in Sticky (connector/sync/pass_rule.py)."""
         self.store = store
         self.db = state_thread
-        self.settle_queue = SettleQueue(store, state_thread, tenant)
+        self.settle_queue = SettleQueue(store, state_thread, tenant,
+                                        None if lease is None else lease.lease)
         self.sticky = sticky
         self.max_in_flight = max_in_flight_per_workspace
         # What this run has delivered so far. The next batch is planned while this one
@@ -151,6 +157,8 @@ class BatchSender:
                 await self._fail(work, problem)
                 return
             payload["customer_id"] = customer_id
+        if self.lease is not None:
+            await self.lease.ensure()  # a holder that lost its source sends nothing more
         try:
             if work.kind == CUSTOMER:
                 result = await self.sticky.create_customer(staged.workspace, payload,

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 from connector.sync.state_thread import StateThread
 from state import StateStore
+from state.leases import Lease
 from state.store import Delivery
 
 
@@ -26,8 +27,11 @@ class _Group:
 
 class SettleQueue:
     def __init__(self, store: StateStore, db: StateThread, tenant: str,
-                 max_delay: float = 0.02, max_items: int = 64) -> None:
+                 lease: Lease | None = None, max_delay: float = 0.02,
+                 max_items: int = 64) -> None:
         self.store = store
+        self.lease = lease
+        """Fences every settle: refused once another process holds the source."""
         self.db = db
         self.tenant = tenant
         self.max_delay = max_delay
@@ -60,7 +64,8 @@ class SettleQueue:
     async def _commit(self, group: _Group) -> None:
         assert group.done is not None
         try:
-            await self.db.call(self.store.settle_delivered, self.tenant, group.items)
+            await self.db.call(self.store.settle_delivered, self.tenant, group.items,
+                               lease=self.lease)
         except BaseException as exc:  # noqa: BLE001 - every waiter must learn of it
             if not group.done.done():
                 group.done.set_exception(exc)

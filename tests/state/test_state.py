@@ -8,11 +8,14 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
+from connector.errors import LeaseLost
 from state import Profile, RecordRef, StagedEntry, StateStore
 from state.issues import QUARANTINED, REJECTED, RecordIssue
+from state.leases import Leases
 from state.schema import metadata
 from state.store import Delivery
 
@@ -124,20 +127,33 @@ def test_a_corrected_copy_read_elsewhere_supersedes_the_issue(store: StateStore)
 
 
 def test_leases_exclude_a_second_holder_until_released_or_expired(store: StateStore) -> None:
-    assert store.leases.acquire("t1", "pos", "a", ttl=60)
-    assert not store.leases.acquire("t1", "pos", "b", ttl=60)
-    assert store.leases.acquire("t1", "other", "b", ttl=60)  # another source is free
-    assert store.leases.acquire("t1", "pos", "a", ttl=60)    # re-entrant for its holder
+    a = store.leases.acquire("t1", "pos", "a", ttl=60)
+    assert a is not None and a.generation == 1
+    assert store.leases.acquire("t1", "pos", "b", ttl=60) is None
+    other = store.leases.acquire("t1", "other", "b", ttl=60)  # another source is free
+    assert other is not None
     holder = store.leases.holder("t1", "pos")
-    assert holder is not None and holder.holder == "a"
-    store.leases.release("t1", "pos", "a")
-    assert store.leases.acquire("t1", "pos", "b", ttl=0.01)
+    assert holder is not None and (holder.holder, holder.generation) == ("a", 1)
+    store.leases.release(a)
+    assert store.leases.holder("t1", "pos") is None
+    b = store.leases.acquire("t1", "pos", "b", ttl=0.01)
+    assert b is not None and b.generation == 2  # a released row keeps counting
     time.sleep(0.05)
     assert store.leases.holder("t1", "pos") is None          # expired
-    assert store.leases.acquire("t1", "pos", "c", ttl=60)
-    assert not store.leases.renew("t1", "pos", "b", ttl=60)  # b lost it
-    assert store.leases.take_over("t1", "pos", "c", "d", ttl=60)
-    assert not store.leases.take_over("t1", "pos", "c", "e", ttl=60)
+    c = store.leases.acquire("t1", "pos", "c", ttl=60)        # b is alive but expired
+    assert c is not None and c.generation == 3
+    assert not store.leases.renew(b, ttl=60)                 # b lost it
+    assert store.leases.renew(c, ttl=60)
+    with store.engine.begin() as conn:                       # b's writes are fenced
+        with pytest.raises(LeaseLost, match=r"generation 2.*taken over by c"):
+            Leases.fence(conn, b)
+        Leases.fence(conn, c)
+    with pytest.raises(LeaseLost):
+        store.commit_batch("t1", "pos", "s", {"row": 1}, [], [], None, lease=b)
+    store.commit_batch("t1", "pos", "s", {"row": 1}, [], [], None, lease=c)
+    assert store.cursors.get("t1", "pos", "s") == {"row": 1}
+    for lease in (b, c, other):
+        store.leases.release(lease)
 
 
 def test_profiles_round_trip_with_aware_times(store: StateStore) -> None:

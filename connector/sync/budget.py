@@ -1,0 +1,129 @@
+"""One rate budget per Sticky workspace across processes (docs/architecture.md "Rate
+limiting across processes").
+
+Sticky's 100 req/s cap is per workspace, whoever sends. Every process that sends to a
+workspace registers in the state DB (``senders``), renews every ``BEAT`` seconds, and
+paces at its part of the cap (``WorkspacePace.shared``: N senders x (rate + 1) ≤ cap - 1).
+
+- **Joining**: a process that was not registered registers, and when others are there it
+  waits ``JOIN_DELAY`` (longer than a beat) before its first request, so every other sender
+  has re-read the count and slowed down first: the window never holds both the old
+  rates and the new one.
+- **Leaving**: a workspace idle for ``IDLE`` seconds is left (its row deleted); a process
+  that dies is forgotten when its row expires (``TTL``). The others speed up at their next
+  beat, after the leaver stopped.
+- **Trusting the share**: a process sends only within ``VALID`` seconds of its last good
+  beat (less than ``TTL``: the others may count it out only after it stopped). Paused
+  past that, or meeting a failing DB, it stops and joins again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+
+import structlog
+from sqlalchemy.exc import SQLAlchemyError
+
+from connector.delivery.limits import WorkspaceLimiters
+from state import StateStore
+
+log = structlog.get_logger("connector.delivery")
+
+BEAT = 1.0
+JOIN_DELAY = 1.5
+VALID = 2.0
+TTL = 3.0
+IDLE = 3.0
+
+
+class SharedBudget:
+    """This process's registrations, kept by one background task."""
+
+    def __init__(self, store: StateStore, sender: str, limiters: WorkspaceLimiters) -> None:
+        self.store = store
+        self.sender = sender
+        self.limiters = limiters
+        self._used: dict[str, float] = {}
+        self._valid_until: dict[str, float] = {}
+        self._since: dict[str, float] = {}
+        """When this process's registration last became live, per workspace."""
+        self._joining: dict[str, asyncio.Lock] = {}
+        self._task: asyncio.Task[None] | None = None
+        self._closed = False
+
+    async def admit(self, workspace: str) -> None:
+        now = time.monotonic()
+        self._used[workspace] = now
+        if now < self._valid_until.get(workspace, 0.0):
+            return
+        lock = self._joining.setdefault(workspace, asyncio.Lock())
+        async with lock:
+            while time.monotonic() >= self._valid_until.get(workspace, 0.0):
+                if not await self._join(workspace):
+                    await asyncio.sleep(BEAT)  # the DB did not answer: no share, no send
+        if self._task is None and not self._closed:
+            self._task = asyncio.create_task(self._keep(), name="rate budget")
+
+    async def _join(self, workspace: str) -> bool:
+        started = time.monotonic()
+        try:
+            found = await asyncio.to_thread(self.store.senders.beat, self.sender,
+                                            [workspace], TTL)
+        except SQLAlchemyError as exc:
+            log.warning("rate budget not renewed: the state DB failed", workspace=workspace,
+                        error=str(self.store.failure(exc)))
+            return False
+        count, live = found[workspace]
+        if not live:
+            self._since[workspace] = started
+        wait = self._since.get(workspace, 0.0) + JOIN_DELAY - time.monotonic()
+        if count > 1 and wait > 0:
+            # the others slow down at their next beat; send only after it
+            log.info("sharing a workspace's rate with other processes",
+                     workspace=workspace, senders=count)
+            await asyncio.sleep(wait)
+            return await self._join(workspace)  # counted again, no more waiting
+        self.limiters.share(workspace, count)
+        self._valid_until[workspace] = started + VALID
+        return True
+
+    async def _keep(self) -> None:
+        while not self._closed:
+            await asyncio.sleep(BEAT)
+            now = time.monotonic()
+            idle = [w for w, at in self._used.items() if now - at > IDLE]
+            active = [w for w in self._used if w not in idle]
+            try:
+                if idle:
+                    for workspace in idle:
+                        self._valid_until.pop(workspace, None)
+                        self._used.pop(workspace, None)
+                        self._since.pop(workspace, None)
+                    await asyncio.to_thread(self.store.senders.leave, self.sender, idle)
+                if not active:
+                    continue
+                started = time.monotonic()
+                found = await asyncio.to_thread(self.store.senders.beat, self.sender,
+                                                active, TTL)
+            except SQLAlchemyError as exc:
+                log.warning("rate budget not renewed: the state DB failed",
+                            error=str(self.store.failure(exc)))
+                continue
+            for workspace, (count, live) in found.items():
+                if not live:  # expired meanwhile (a pause): joined again, admit() waits
+                    self._since[workspace] = started
+                    continue
+                self.limiters.share(workspace, count)
+                self._valid_until[workspace] = started + VALID
+
+    async def aclose(self) -> None:
+        self._closed = True
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        with contextlib.suppress(SQLAlchemyError):
+            await asyncio.to_thread(self.store.senders.leave, self.sender,
+                                    list(self._used))
