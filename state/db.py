@@ -39,8 +39,23 @@ def create_state_engine(url: str, busy_timeout: float = DEFAULT_BUSY_TIMEOUT) ->
         return _sqlite_engine(url, parsed.database, busy_timeout)
     if parsed.get_backend_name() == "postgresql" and parsed.drivername == "postgresql":
         parsed = parsed.set(drivername="postgresql+psycopg")
-    return create_engine(parsed, pool_pre_ping=True, future=True,
-                         connect_args={"connect_timeout": CONNECT_TIMEOUT})
+    engine = create_engine(parsed, pool_pre_ping=True, future=True,
+                           connect_args={"connect_timeout": CONNECT_TIMEOUT})
+    waits = int(busy_timeout * 1000)
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        # a lock another session holds is waited for up to busy_timeout, as on SQLite;
+        # a session left inside a transaction that long (its process paused or hung) is
+        # ended by the server, which drops its locks: a replica paused mid-write cannot
+        # block the others for ever (set after connecting: PgBouncer refuses startup
+        # options)
+        with dbapi_conn.cursor() as cur:
+            cur.execute(f"SET lock_timeout = {waits}")
+            cur.execute(f"SET idle_in_transaction_session_timeout = {waits}")
+        dbapi_conn.commit()
+
+    return engine
 
 
 def sqlite_file(url: str) -> Path | None:

@@ -36,7 +36,7 @@ def describe(exc: BaseException, url: str, busy_timeout: float) -> StateUnavaila
     text = str(cause).strip().splitlines()[0] if str(cause).strip() else type(cause).__name__
     lower = text.lower()
     name = f"state DB {shown(url)}"
-    if "locked" in lower:
+    if "locked" in lower or "lock timeout" in lower:
         what = (f"is locked by another process for more than {busy_timeout:g} s (another "
                 "sticky-sync, a backup, or a sqlite3 shell holding a write transaction); "
                 "let it finish or stop it, or raise [state] busy_timeout_seconds")

@@ -66,11 +66,11 @@ class _HeldFile:
 
 
 class FileLocks:
-    """``flock`` on ``<db>.locks/<key>.<generation>.lock`` (an open file description of
+    """``flock`` on ``.<db name>.locks/<key>.<generation>.lock`` (an open file description of
     its own per holder, so two passes of one process exclude each other as well)."""
 
     def __init__(self, db: Path) -> None:
-        self.folder = db.with_name(db.name + ".locks")
+        self.folder = db.with_name(f".{db.name}.locks")  # hidden: not caught by state.db*
 
     def _path(self, tenant: str, source: str, generation: int) -> Path:
         name = hashlib.sha256(f"{tenant}\x1f{source}".encode()).hexdigest()[:20]
