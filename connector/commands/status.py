@@ -47,7 +47,8 @@ def collect_status(settings: Settings) -> dict[str, Any]:
                     "quarantined_by_reason": store.issues.open_reasons(tenant.id,
                                                                        source.name),
                     "lease": None if lease is None else {
-                        "holder": lease.holder, "expires_at": lease.expires_at},
+                        "holder": lease.holder, "expires_at": lease.expires_at,
+                        "generation": lease.generation},
                 })
             tenants.append({"tenant": tenant.id, "ledger": store.ledger.counts(tenant.id),
                             "customers_known": store.customers.count_identities(tenant.id),
@@ -62,7 +63,10 @@ def collect_status(settings: Settings) -> dict[str, Any]:
                                 "tiers": store.webhooks.tier_counts(tenant.all_workspaces),
                                 "tier_write_backs": store.ledger.counts_of(
                                     tenant.id, WRITE_BACK_TARGET, TAG_KIND)}})
-        return {"tenants": tenants, "webhooks": _webhooks(store, settings)}
+        return {"tenants": tenants, "webhooks": _webhooks(store, settings),
+                # the processes sharing each workspace's rate right now (replicas, a
+                # backfill next to the daemon...): connector/sync/budget.py
+                "senders": store.senders.live()}
     finally:
         store.close()
 
@@ -163,6 +167,7 @@ def render_status(data: dict[str, Any], console: Console) -> None:
                 str(issues.get("rejected", 0)), str(issues.get("quarantined", 0)),
                 s["lease"]["holder"] if s["lease"] else "-")
         console.print(table)
+        _render_leases(tenant["sources"], console)
         for s in tenant["sources"]:
             if s["quarantined_by_reason"]:
                 console.print(f"{s['source']}: quarantined by reason: " + ", ".join(
@@ -196,6 +201,17 @@ def render_status(data: dict[str, Any], console: Console) -> None:
                 f"{item['since']:%Y-%m-%d %H:%M}): {item['message']}"), soft_wrap=True)
         _render_loyalty(tenant, console)
     _render_webhooks(data.get("webhooks"), console)
+    for workspace, senders in sorted((data.get("senders") or {}).items()):
+        console.print(f"sending to {workspace} now: {', '.join(senders)} (each at "
+                      f"1/{len(senders)} of the rate cap)", highlight=False)
+
+
+def _render_leases(sources: list[dict[str, Any]], console: Console) -> None:
+    for s in sources:
+        if s["lease"]:
+            console.print(f"{s['source']}: held by {s['lease']['holder']} (generation "
+                          f"{s['lease']['generation']}, until "
+                          f"{s['lease']['expires_at']:%H:%M:%S} UTC)", highlight=False)
 
 
 def _counts(counts: dict[str, int]) -> str:

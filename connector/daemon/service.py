@@ -21,7 +21,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import signal
+import socket
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -429,6 +431,8 @@ class Daemon:
                 "next_run_at": _iso(next_run)})
         body: dict[str, Any] = {
             "status": "draining" if draining else "ok" if self.state_db.ok else "degraded",
+            # which replica answers: its sources' "running" say what it works on now
+            "replica": f"{socket.gethostname()}:{os.getpid()}",
             "uptime_seconds": round(self.totals.uptime, 1),
             "passes": self.totals.passes, "state_db": self.state_db.as_dict(),
             "sources": sources}

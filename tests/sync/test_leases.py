@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import sqlite3
 import subprocess
 import sys
@@ -100,6 +101,10 @@ def test_a_live_holder_keeps_its_source_and_a_killed_one_is_replaced_at_once(
     code, output = run(leased)
     assert code == 3 and "another run holds t1/pos" in output, output
     assert admin.customers(WS_DOWNTOWN) == []
+    status = runner.invoke(app, ["status", "--config", str(leased.root / "config.toml")],
+                           env={"COLUMNS": "250"}).output
+    assert f"pos: held by {socket.gethostname()}:{holder.pid}:" in status, status
+    assert "(generation 1, until" in status
     holder.kill()  # no release: the kernel (or the server) drops its liveness lock
     holder.wait()
     code, output = run(leased)  # a 600 s lease, taken over at once
