@@ -39,8 +39,10 @@ def create_state_engine(url: str, busy_timeout: float = DEFAULT_BUSY_TIMEOUT) ->
         return _sqlite_engine(url, parsed.database, busy_timeout)
     if parsed.get_backend_name() == "postgresql" and parsed.drivername == "postgresql":
         parsed = parsed.set(drivername="postgresql+psycopg")
-    engine = create_engine(parsed, pool_pre_ping=True, future=True,
-                           connect_args={"connect_timeout": CONNECT_TIMEOUT})
+    # every running pass keeps one connection for its lease's advisory lock (the
+    # daemon runs many at once), besides the ones its writes borrow
+    engine = create_engine(parsed, pool_pre_ping=True, future=True, pool_size=10,
+                           max_overflow=50, connect_args={"connect_timeout": CONNECT_TIMEOUT})
     waits = int(busy_timeout * 1000)
 
     @event.listens_for(engine, "connect")

@@ -135,8 +135,11 @@ class Leases:
         the current one (``None``: an unleased write, e.g. a dry run or a test)."""
         if lease is None:
             return
+        # FOR SHARE on PostgreSQL: a takeover (FOR UPDATE) waits for this write to end,
+        # so it cannot commit between this check and the write (SQLite: BEGIN IMMEDIATE)
         row = conn.execute(select(leases.c.holder, leases.c.generation).where(
-            leases.c.tenant == lease.tenant, leases.c.source == lease.source)).first()
+            leases.c.tenant == lease.tenant, leases.c.source == lease.source)
+            .with_for_update(read=True)).first()
         if row is None or (row.holder, row.generation) != (lease.holder, lease.generation):
             raise LeaseLost(
                 f"{lease.tenant}/{lease.source}: this run's lease (generation "

@@ -18,6 +18,7 @@ import fcntl
 import hashlib
 import os
 import tempfile
+import threading
 from pathlib import Path
 from typing import Protocol
 
@@ -70,6 +71,7 @@ class FileLocks:
     its own per holder, so two passes of one process exclude each other as well)."""
 
     def __init__(self, db: Path) -> None:
+        db = db.resolve()  # one folder whatever the path (symlinks) a process came by
         self.folder = db.with_name(f".{db.name}.locks")  # hidden: not caught by state.db*
 
     def _path(self, tenant: str, source: str, generation: int) -> Path:
@@ -111,32 +113,38 @@ class FileLocks:
 
 
 class _HeldSession:
+    """One connection, used from the renewal thread and the releasing one: serialised."""
+
     def __init__(self, conn: Connection, key: int) -> None:
         self._conn: Connection | None = conn
         self._key = key
+        self._lock = threading.Lock()
 
     def alive(self) -> bool:
-        if self._conn is None:
-            return False
-        try:
-            self._conn.execute(text("SELECT 1"))
-            self._conn.commit()
-        except SQLAlchemyError:
-            self.close()
-            return False
-        return True
+        with self._lock:
+            if self._conn is None:
+                return False
+            try:
+                self._conn.execute(text("SELECT 1"))
+                self._conn.commit()
+                return True
+            except SQLAlchemyError:
+                pass
+        self.close()
+        return False
 
     def close(self) -> None:
-        conn, self._conn = self._conn, None
-        if conn is None:
-            return
-        try:
-            conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": self._key})
-            conn.commit()
-        except SQLAlchemyError:
-            conn.invalidate()  # a dead session: the server has already dropped the lock
-        finally:
-            conn.close()
+        with self._lock:
+            conn, self._conn = self._conn, None
+            if conn is None:
+                return
+            try:
+                conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": self._key})
+                conn.commit()
+            except SQLAlchemyError:
+                conn.invalidate()  # a dead session: the server already dropped the lock
+            finally:
+                conn.close()
 
 
 class AdvisoryLocks:
@@ -152,6 +160,7 @@ class AdvisoryLocks:
             got = conn.execute(text("SELECT pg_try_advisory_lock(:key)"), {"key": key}).scalar()
             conn.commit()
         except BaseException:
+            conn.invalidate()  # it may hold the lock: never back into the pool
             conn.close()
             raise
         if not got:

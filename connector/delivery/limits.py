@@ -64,6 +64,10 @@ class Budget(Protocol):
         """Return once this process may send to ``workspace`` at its current share
         (at once, nearly always); calls :meth:`WorkspaceLimiters.share` on changes."""
 
+    def valid(self, workspace: str) -> bool:
+        """Whether the share is still this process's (asked again after a request
+        waited for its turn: the wait may have outlasted it)."""
+
     async def aclose(self) -> None:
         """Stop, and tell the others this process no longer sends."""
 
@@ -120,9 +124,10 @@ class WorkspaceLimiters:
             await self.gate(workspace).wait()
             bucket = self._bucket(workspace)
             await bucket.acquire()
-            if self._buckets.get(workspace) is bucket:
+            if self._buckets.get(workspace) is bucket and (
+                    self.budget is None or self.budget.valid(workspace)):
                 return time.monotonic() - started
-            # the share changed while this request waited: it queues at the new pace
+            # the share changed, or lapsed, while this request waited: it asks again
 
     def cool_down(self, workspace: str, seconds: float) -> None:
         self.gate(workspace).cool_down(seconds)

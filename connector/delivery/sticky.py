@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -27,6 +28,9 @@ class Delivered:
     replayed: bool
     body: dict[str, Any] = field(default_factory=dict)
     """The response body (a JSON object)."""
+
+
+BeforeAttempt = Callable[[], Awaitable[None]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,12 +78,16 @@ class StickyClient:
                 await self.limiters.budget.aclose()
 
     async def create_customer(self, workspace: str, payload: dict[str, Any],
-                              idempotency_key: str) -> Delivered:
-        return await self._post("/v1/customers", workspace, payload, idempotency_key)
+                              idempotency_key: str, *,
+                              before_attempt: BeforeAttempt | None = None) -> Delivered:
+        return await self._post("/v1/customers", workspace, payload, idempotency_key,
+                                before_attempt=before_attempt)
 
     async def create_event(self, workspace: str, payload: dict[str, Any],
-                           idempotency_key: str) -> Delivered:
-        return await self._post("/v1/events", workspace, payload, idempotency_key)
+                           idempotency_key: str, *,
+                           before_attempt: BeforeAttempt | None = None) -> Delivered:
+        return await self._post("/v1/events", workspace, payload, idempotency_key,
+                                before_attempt=before_attempt)
 
     async def mint_pass(self, workspace: str, customer_id: str,
                         idempotency_key: str) -> Delivered:
@@ -109,12 +117,17 @@ class StickyClient:
         await call_with_retry(send, RetryPolicy(max_attempts=2, budget_seconds=20))
 
     async def _post(self, path: str, workspace: str, payload: dict[str, Any],
-                    idempotency_key: str, *, require_id: bool = True) -> Delivered:
+                    idempotency_key: str, *, require_id: bool = True,
+                    before_attempt: BeforeAttempt | None = None) -> Delivered:
+        """``before_attempt`` runs before every attempt, retries included (the source's
+        lease is checked there: a holder that lost it sends nothing more)."""
         what = f"POST {path} [{workspace}]"
         headers = {WORKSPACE_HEADER: workspace, "Idempotency-Key": idempotency_key}
         log = AttemptLog()
 
         async def send() -> Delivered:
+            if before_attempt is not None:
+                await before_attempt()
             try:
                 with transport_errors(what):
                     response = await self._http.post(path, json=payload, headers=headers)

@@ -6,15 +6,18 @@ workspace registers in the state DB (``senders``), renews every ``BEAT`` seconds
 paces at its part of the cap (``WorkspacePace.shared``: N senders x (rate + 1) ≤ cap - 1).
 
 - **Joining**: a process that was not registered registers, and when others are there it
-  waits ``JOIN_DELAY`` (longer than a beat) before its first request, so every other sender
-  has re-read the count and slowed down first: the window never holds both the old
-  rates and the new one.
+  waits ``JOIN_DELAY`` before its first request. That is longer than ``VALID``, the time a
+  sender trusts the count it last read: by then each other sender has either read the new
+  count and slowed down, or stopped sending. The window never holds both the old rates
+  and the new one.
 - **Leaving**: a workspace idle for ``IDLE`` seconds is left (its row deleted); a process
   that dies is forgotten when its row expires (``TTL``). The others speed up at their next
   beat, after the leaver stopped.
 - **Trusting the share**: a process sends only within ``VALID`` seconds of its last good
-  beat (less than ``TTL``: the others may count it out only after it stopped). Paused
-  past that, or meeting a failing DB, it stops and joins again.
+  beat (less than ``TTL``: the others may count it out only after it stopped), checked
+  before and again after a request waited for its turn. Paused past that, it joins again.
+  A state DB that does not answer within its busy timeout stops the sending
+  (:class:`StateUnavailable`, as every other state DB failure).
 """
 
 from __future__ import annotations
@@ -32,8 +35,8 @@ from state import StateStore
 log = structlog.get_logger("connector.delivery")
 
 BEAT = 1.0
-JOIN_DELAY = 1.5
 VALID = 2.0
+JOIN_DELAY = VALID + 0.25
 TTL = 3.0
 IDLE = 3.0
 
@@ -60,21 +63,26 @@ class SharedBudget:
             return
         lock = self._joining.setdefault(workspace, asyncio.Lock())
         async with lock:
-            while time.monotonic() >= self._valid_until.get(workspace, 0.0):
-                if not await self._join(workspace):
-                    await asyncio.sleep(BEAT)  # the DB did not answer: no share, no send
+            while not self.valid(workspace):
+                await self._join(workspace)
         if self._task is None and not self._closed:
             self._task = asyncio.create_task(self._keep(), name="rate budget")
 
-    async def _join(self, workspace: str) -> bool:
+    def valid(self, workspace: str) -> bool:
+        """Whether this process may send to ``workspace`` now at its current share."""
+        now = time.monotonic()
+        if now >= self._valid_until.get(workspace, 0.0):
+            return False
+        self._used[workspace] = now
+        return True
+
+    async def _join(self, workspace: str) -> None:
         started = time.monotonic()
         try:
             found = await asyncio.to_thread(self.store.senders.beat, self.sender,
                                             [workspace], TTL)
-        except SQLAlchemyError as exc:
-            log.warning("rate budget not renewed: the state DB failed", workspace=workspace,
-                        error=str(self.store.failure(exc)))
-            return False
+        except SQLAlchemyError as exc:  # waited busy_timeout already: no share, no send
+            raise self.store.failure(exc) from exc
         count, live = found[workspace]
         if not live:
             self._since[workspace] = started
@@ -84,10 +92,10 @@ class SharedBudget:
             log.info("sharing a workspace's rate with other processes",
                      workspace=workspace, senders=count)
             await asyncio.sleep(wait)
-            return await self._join(workspace)  # counted again, no more waiting
+            await self._join(workspace)  # counted again, no more waiting
+            return
         self.limiters.share(workspace, count)
         self._valid_until[workspace] = started + VALID
-        return True
 
     async def _keep(self) -> None:
         while not self._closed:
@@ -116,6 +124,8 @@ class SharedBudget:
                     self._since[workspace] = started
                     continue
                 self.limiters.share(workspace, count)
+                if count > 1 and started < self._since.get(workspace, 0.0) + JOIN_DELAY:
+                    continue  # still joining: admit() lets requests out after the delay
                 self._valid_until[workspace] = started + VALID
 
     async def aclose(self) -> None:

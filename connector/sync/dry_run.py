@@ -34,7 +34,7 @@ from pydantic import SecretStr
 from connector.config import Settings
 from connector.delivery.limits import WorkspacePace
 from connector.delivery.sticker import LANE, SetupOutcome, StickerClient, StickerEndpoint
-from connector.delivery.sticky import Delivered, StickyClient, StickyEndpoint
+from connector.delivery.sticky import BeforeAttempt, Delivered, StickyClient, StickyEndpoint
 from connector.delivery.traffic import Traffic
 from connector.http.lib import httpx
 from connector.http.retry import RetryPolicy
@@ -148,11 +148,13 @@ class DryStickyClient(StickyClient):
         self._ids = itertools.count(1)
 
     async def create_customer(self, workspace: str, payload: dict[str, Any],
-                              idempotency_key: str) -> Delivered:
+                              idempotency_key: str, *,
+                              before_attempt: BeforeAttempt | None = None) -> Delivered:
         return await self._answer(workspace, "customer", payload)
 
     async def create_event(self, workspace: str, payload: dict[str, Any],
-                           idempotency_key: str) -> Delivered:
+                           idempotency_key: str, *,
+                           before_attempt: BeforeAttempt | None = None) -> Delivered:
         return await self._answer(workspace, str(payload.get("type") or "event"), payload)
 
     async def check_access(self, workspace: str) -> None:

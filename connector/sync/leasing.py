@@ -22,7 +22,10 @@ from state.leases import Lease
 log = structlog.get_logger("connector.run")
 
 LEASE_TTL_SECONDS = 120.0
-"""Default; ``[state] lease_ttl_seconds`` sets it. Renewed every quarter of the TTL."""
+"""Default; ``[state] lease_ttl_seconds`` sets it."""
+RENEW_EVERY = 5.0
+"""Renewed every quarter of the TTL, or this often if sooner: a renewal also checks the
+liveness lock, whose loss (a PostgreSQL session cut) lets another process in at once."""
 VALID_SHARE = 0.75
 """A holder trusts its lease for this share of the TTL after the renewal that began
 last; past it (the process was paused, or the DB did not answer) it renews before its
@@ -67,6 +70,14 @@ class HeldLease:
             except SQLAlchemyError as exc:
                 log.warning("lease not renewed: the state DB failed", lease=self.name,
                             error=str(self.store.failure(exc)))
+                # its row is out of reach; its liveness lock must still be held (a
+                # PostgreSQL session cut with the network lets another process in)
+                if not await asyncio.to_thread(self.lease.alive):
+                    self.lost = (f"{self.name}: this run's hold on the source ended with "
+                                 "its database session; it stops here")
+                    log.error("lease lost", lease=self.name,
+                              generation=self.lease.generation)
+                    return False
                 return time.monotonic() < self.valid_until
             if not renewed:
                 self.lost = (f"{self.name}: another process took this source over (this "
@@ -85,15 +96,31 @@ class HeldLease:
                             "time; this run stops (the next one resumes)")
 
     async def keep(self) -> None:
-        """Renew every quarter of the TTL until cancelled or lost."""
+        """Renew every quarter of the TTL (at most ``RENEW_EVERY``) until cancelled or
+        lost; returns when lost."""
         while self.lost is None:
-            await asyncio.sleep(self.ttl / 4)
+            await asyncio.sleep(min(self.ttl / 4, RENEW_EVERY))
             await self.renew()
 
 
 def claim_lease(store: StateStore, tenant: str, source: str, holder: str,
                 ttl: float = LEASE_TTL_SECONDS) -> Lease | None:
     return store.leases.acquire(tenant, source, holder, ttl)
+
+
+async def claim(store: StateStore, tenant: str, source: str, holder: str,
+                ttl: float) -> Lease | None:
+    """:func:`claim_lease` off the event loop; cancelled meanwhile, a lease it got is
+    released, not leaked (its lock would keep the source busy)."""
+    attempt = asyncio.ensure_future(asyncio.to_thread(claim_lease, store, tenant, source,
+                                                      holder, ttl))
+    try:
+        return await asyncio.shield(attempt)
+    except asyncio.CancelledError:
+        lease = await attempt
+        if lease is not None:
+            release_lease(store, lease)
+        raise
 
 
 def release_lease(store: StateStore, lease: Lease) -> None:

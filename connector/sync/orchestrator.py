@@ -17,7 +17,7 @@ from connector.config import Settings, SourceSettings, TenantSettings
 from connector.delivery.limits import WorkspacePace
 from connector.delivery.sticker import StickerClient, StickerEndpoint
 from connector.delivery.sticky import StickyClient, StickyEndpoint
-from connector.errors import AbortRun, ConfigurationError, StateUnavailable
+from connector.errors import AbortRun, ConfigurationError, LeaseLost, StateUnavailable
 from connector.http.retry import RetryPolicy
 from connector.mapping.context import UNMAPPED_STORE, MappingContext
 from connector.outcomes import (
@@ -38,7 +38,7 @@ from connector.sync.forget_files import forget_in_files
 from connector.sync.leasing import (
     HeldLease,
     busy_message,
-    claim_lease,
+    claim,
     holder_id,
     release_lease,
 )
@@ -314,7 +314,7 @@ async def _leased_step(tenant: TenantSettings, store: StateStore, step: str, hol
     """A tenant-wide step (Sticker organization, passes) under its own lease and run
     record: ``begin(run_id)`` gives the work and how to read its outcome so far (used
     when it aborts); another holder makes it ``busy(message)``."""
-    lease = await asyncio.to_thread(claim_lease, store, tenant.id, step, holder, ttl)
+    lease = await claim(store, tenant.id, step, holder, ttl)
     if lease is None:
         message = await asyncio.to_thread(busy_message, store, tenant.id, step)
         log.info("step busy: another process runs it", tenant=tenant.id, step=step,
@@ -325,12 +325,13 @@ async def _leased_step(tenant: TenantSettings, store: StateStore, step: str, hol
     except BaseException:
         release_lease(store, lease)
         raise
-    keeper = asyncio.create_task(HeldLease(store, lease, ttl).keep())
+    held = HeldLease(store, lease, ttl)
+    keeper = asyncio.create_task(held.keep())
     work, so_far = begin(run_id)
     try:
         with structlog.contextvars.bound_contextvars(run_id=run_id, tenant=tenant.id,
                                                      source=step):
-            outcome = await work
+            outcome = await _unless_lost(work, keeper, held)
     except (StateUnavailable, SQLAlchemyError) as exc:
         failure = exc if isinstance(exc, StateUnavailable) else store.failure(exc)
         log.error("step stopped: the state DB failed", tenant=tenant.id, step=step,
@@ -346,6 +347,25 @@ async def _leased_step(tenant: TenantSettings, store: StateStore, step: str, hol
     await asyncio.to_thread(store.runs.finish, run_id, run_outcome(outcome),
                             outcome.as_dict(), error=outcome.error)
     return outcome
+
+
+async def _unless_lost(work: Awaitable[_O], keeper: asyncio.Task[None],
+                       held: HeldLease) -> _O:
+    """``work``'s result; stopped with :class:`LeaseLost` as soon as the keeper finds the
+    lease lost (a step that was paused past its lease must not run on beside the new
+    holder)."""
+    task = asyncio.ensure_future(work)
+    try:
+        await asyncio.wait({task, keeper}, return_when=asyncio.FIRST_COMPLETED)
+    except BaseException:
+        task.cancel()
+        raise
+    if not task.done():
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await task
+        raise LeaseLost(held.lost or f"{held.name}: the lease was lost")
+    return task.result()
 
 
 async def _run_organization(tenant: TenantSettings, store: StateStore,
@@ -388,7 +408,7 @@ async def _run_source(tenant: TenantSettings, source: SourceSettings, adapter: A
     source_name = source.name
     bound = log.bind(tenant=tenant.id, source=source_name)
     ttl = settings.state.lease_ttl_seconds
-    lease = await asyncio.to_thread(claim_lease, store, tenant.id, source_name, holder, ttl)
+    lease = await claim(store, tenant.id, source_name, holder, ttl)
     if lease is None:
         message = await asyncio.to_thread(busy_message, store, tenant.id, source_name)
         bound.warning("source busy", detail=message)

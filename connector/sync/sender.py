@@ -157,15 +157,15 @@ class BatchSender:
                 await self._fail(work, problem)
                 return
             payload["customer_id"] = customer_id
-        if self.lease is not None:
-            await self.lease.ensure()  # a holder that lost its source sends nothing more
+        # a holder that lost its source sends nothing more, not even a retry
+        guard = None if self.lease is None else self.lease.ensure
         try:
             if work.kind == CUSTOMER:
-                result = await self.sticky.create_customer(staged.workspace, payload,
-                                                           staged.idempotency_key)
+                result = await self.sticky.create_customer(
+                    staged.workspace, payload, staged.idempotency_key, before_attempt=guard)
             else:
-                result = await self.sticky.create_event(staged.workspace, payload,
-                                                        staged.idempotency_key)
+                result = await self.sticky.create_event(
+                    staged.workspace, payload, staged.idempotency_key, before_attempt=guard)
         except RejectedByTarget as problem:
             await self._fail(work, problem)
             return
