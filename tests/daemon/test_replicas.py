@@ -1,7 +1,12 @@
 """Three daemons on one state DB share a source (docs/operations.md "Replicas"): one is
 SIGSTOPped past its lease and resumed, another SIGKILLed; the third finishes. Against a
 sandbox honouring idempotency keys every event arrives exactly once; against one ignoring
-them, duplicates are no more than the requests in flight at the pause and the kill."""
+them, duplicates are no more than the requests in flight at the pause and the kill.
+
+On SQLite the first replica is killed instead of paused: a process paused inside a write
+transaction holds SQLite's lock, and nothing but its death releases it (documented in
+docs/operations.md "Leases"; tests/sync/test_leases.py pauses a SQLite holder outside a
+transaction)."""
 
 from __future__ import annotations
 
@@ -91,7 +96,8 @@ def three_replicas_with_a_pause_and_a_kill(
 
     wait_until(lambda: accepted() >= 150, "the first replica under way")
     paused = by_pid[holder_pid(state_url) or 0]
-    paused.signal(signal.SIGSTOP)
+    pausing = state_url.startswith("postgresql")
+    paused.signal(signal.SIGSTOP if pausing else signal.SIGKILL)
     at_pause = accepted()
     wait_until(lambda: holder_pid(state_url) not in (None, paused.proc.pid),
                "another replica taking over after the lease time", timeout=60)
@@ -102,11 +108,13 @@ def three_replicas_with_a_pause_and_a_kill(
     wait_until(lambda: holder_pid(state_url) not in (None, paused.proc.pid,
                                                      second.proc.pid),
                "the third replica taking over at once", timeout=15)
-    paused.signal(signal.SIGCONT)
+    if pausing:
+        paused.signal(signal.SIGCONT)
     wait_until(lambda: len({e["amount_cents"] for e in events(admin)}) >= ORDERS,
                "every event delivered", timeout=120)
     time.sleep(2)  # anything the resumed replica still sent would land by now
-    assert paused.proc.poll() is None, "the resumed replica must live on"
+    if pausing:
+        assert paused.proc.poll() is None, "the resumed replica must live on"
     return daemons
 
 
@@ -119,8 +127,10 @@ def test_a_paused_and_a_killed_replica_lose_nothing_and_send_nothing_twice(
     assert len(keys) == ORDERS and set(keys.values()) == {1}
     phones = Counter((ws, c["phone"]) for ws in WORKSPACES for c in admin.customers(ws))
     assert len({p for _, p in phones}) == CUSTOMERS and set(phones.values()) == {1}
-    lost = [d for d in daemons if d.proc.poll() is None and "lease lost" in d.log_path.read_text()]
-    assert lost, "the resumed replica must have noticed it lost its lease"
+    if state_url.startswith("postgresql"):
+        lost = [d for d in daemons
+                if d.proc.poll() is None and "lease lost" in d.log_path.read_text()]
+        assert lost, "the resumed replica must have noticed it lost its lease"
     for daemon in daemons:
         if daemon.proc.poll() is None:
             daemon.signal(signal.SIGTERM)

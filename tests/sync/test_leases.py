@@ -7,6 +7,7 @@ other is busy."""
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import socket
 import sqlite3
@@ -115,9 +116,10 @@ def test_a_live_holder_keeps_its_source_and_a_killed_one_is_replaced_at_once(
 def test_a_holder_in_another_pid_namespace_is_alive_not_dead(
         leased: Harness, admin: SandboxAdmin, holders: Callable[..., subprocess.Popen[str]],
         state_url: str) -> None:
-    if subprocess.run(["unshare", "--pid", "--fork", "true"], check=False,
-                      capture_output=True).returncode != 0:
-        pytest.skip("unshare --pid needs root (CI runs as root)")
+    if shutil.which("unshare") is None or subprocess.run(
+            ["unshare", "--pid", "--fork", "true"], check=False,
+            capture_output=True).returncode != 0:
+        pytest.skip("unshare --pid needs util-linux and root (CI runs as root)")
     holder = holders(state_url, 600, prefix=("unshare", "--pid", "--fork", "--kill-child"))
     code, output = run(leased)  # its PID means nothing here, its lock does
     assert code == 3 and "another run holds t1/pos" in output, output
