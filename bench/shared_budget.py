@@ -27,7 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench._sandbox_process import sandbox_process
 from connector.config import API_KEY_ENV
-from tests.support import CUSTOMER_HEADER, ORDER_HEADER, drop_file, write_config
+from tests.support import CUSTOMER_HEADER, ORDER_HEADER, csv_sources, drop_file, write_config
 
 WORKSPACES = ("ws_test_downtown", "ws_test_eastside")
 CAP = 100
@@ -51,17 +51,6 @@ def make_drop(folder: Path, prefix: str, first: int, customers: int, events: int
          "", f"{5 + i % 90}.00", "sku-a:1", ""] for i in range(events)])
 
 
-def sources() -> str:
-    return "".join(f"""
-[[tenants.sources]]
-kind = "csv"
-name = "{name}"
-drop_dir = "./drop-{name}"
-stable_seconds = 0
-batch_size = 500
-""" for name in ("pos-a", "pos-b"))
-
-
 def requests_by_workspace(base_url: str) -> dict[str, tuple[int, int, int]]:
     stats = httpx2.get(f"{base_url}/_sandbox/stats", timeout=10).json()["workspaces"]
     return {ws: (stats.get(ws, {}).get("requests", 0), stats.get(ws, {}).get("peak_window", 0),
@@ -78,7 +67,8 @@ def main() -> None:
     root = Path(tempfile.mkdtemp(prefix="sticky-bench-"))
     try:
         with sandbox_process() as base_url:
-            config = write_config(root, base_url, state_url=args.pg, sources=sources())
+            config = write_config(root, base_url, state_url=args.pg,
+                                  sources=csv_sources("pos-a", "pos-b", batch_size=500))
             make_drop(root / "drop-pos-a", "A", 0, args.customers, args.events)
             make_drop(root / "drop-pos-b", "B", args.customers, args.customers, args.events)
             env = {**os.environ, "STICKY_SYNC_LOG_LEVEL": "warning"}

@@ -175,6 +175,19 @@ def pos_source(spec: Path | str, base_url: str, *, name: str = "pos-api",
     return "[[tenants.sources]]\n" + "\n".join(lines) + "\n"
 
 
+def csv_sources(*names: str, batch_size: int = 200) -> str:
+    """``[[tenants.sources]]`` blocks of CSV drops named ``names``, each watching
+    ``./drop-<name>`` (several sources of one tenant)."""
+    return "".join(f"""
+[[tenants.sources]]
+kind = "csv"
+name = "{name}"
+drop_dir = "./drop-{name}"
+stable_seconds = 0
+batch_size = {batch_size}
+""" for name in names)
+
+
 def free_port() -> int:
     """A loopback port free at the moment (for a server whose URL must be known before it
     starts, e.g. in a config file)."""

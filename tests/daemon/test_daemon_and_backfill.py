@@ -18,6 +18,7 @@ from tests.daemon.conftest import DaemonProcess, child_env, wait_until, write_da
 from tests.pos_fake import GenericPos, running_pos
 from tests.pos_fake.server import RunningPos
 from tests.support import CUSTOMER_HEADER, ORDER_HEADER, WS_ONLINE, drop_file, free_port, phone
+from tests.sync.test_pos_backfill import SPEC as BACKFILL_SPEC
 
 pytestmark = pytest.mark.slow
 StartDaemon = Callable[[Path, int], DaemonProcess]
@@ -25,30 +26,8 @@ AREAS = ("415", "510", "650", "408", "628", "707")
 CSV_CUSTOMERS, CSV_ORDERS = 200, 600
 POS_ORDERS = 400
 
-SPEC = """
-name = "generic"
-timezone = "UTC"
-[auth]
-kind = "bearer"
-token_env = "POS_TEST_TOKEN"
-[streams.orders]
-amounts = "dollars"
-path = "/api/orders"
-records = "data"
-[streams.orders.pagination]
-kind = "page"
-size_param = "per_page"
-size = 100
-[streams.orders.incremental]
-param = "updated_since"
-upper_param = "updated_before"
-field = "updated_at"
-[streams.orders.fields]
-order_id = "id"
-phone = "phone"
-completed_at = "closed_at"
-total = { path = "total_cents", cents = true }
-"""
+# the orders stream of tests/sync/test_pos_backfill.py, in pages of 100
+SPEC = BACKFILL_SPEC.replace("size = 4", "size = 100")
 
 
 @pytest.fixture

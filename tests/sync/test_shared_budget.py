@@ -24,6 +24,7 @@ from tests.support import (
     TEST_KEY,
     WS_DOWNTOWN,
     WS_EASTSIDE,
+    csv_sources,
     drop_file,
     phone,
 )
@@ -34,17 +35,6 @@ pytestmark = pytest.mark.slow
 WORKSPACES = (WS_DOWNTOWN, WS_EASTSIDE)
 CUSTOMERS = 200  # per source
 ORDERS = 300
-
-
-def two_sources() -> str:
-    return "".join(f"""
-[[tenants.sources]]
-kind = "csv"
-name = "{name}"
-drop_dir = "./drop-{name}"
-stable_seconds = 0
-batch_size = 200
-""" for name in ("pos-a", "pos-b"))
 
 
 def drop_source(folder: Path, prefix: str, areas: tuple[str, str]) -> None:
@@ -66,7 +56,7 @@ def start(config: Path, source: str) -> subprocess.Popen[bytes]:
 
 def test_two_processes_on_the_same_workspaces_share_the_cap(
         make_harness: Callable[..., Harness], admin: SandboxAdmin, state_url: str) -> None:
-    harness = make_harness(state_url=state_url, sources=two_sources())
+    harness = make_harness(state_url=state_url, sources=csv_sources("pos-a", "pos-b"))
     drop_source(harness.root / "drop-pos-a", "A", ("415", "510"))
     drop_source(harness.root / "drop-pos-b", "B", ("650", "408"))
     config = harness.root / "config.toml"
