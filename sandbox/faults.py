@@ -50,6 +50,9 @@ class Faults:
     refusing a valid-looking record, e.g. a number its carrier lookup rejects)."""
     fail_phones: tuple[str, ...] = ()
     """``POST /v1/customers`` with one of these phones always gets 500 (a poison record)."""
+    refuse_amounts: tuple[int, ...] = ()
+    """``POST /v1/events`` of an ``order.completed`` with one of these ``amount_cents`` gets
+    400 ``event_refused`` (Sticky refusing one order, whatever the reason)."""
     created_status: int = 201
     """The status of a Sticky ``POST`` that created something (a customer, event, pass,
     webhook): ``201``, or ``200``, the only success the Sticky document lists ("Errors &
@@ -92,6 +95,13 @@ class Faults:
                 object.__setattr__(self, name, phones)
             if not isinstance(phones, tuple) or not all(isinstance(p, str) for p in phones):
                 raise FaultError(name, f"{name} must be a list of strings")
+        amounts: object = self.refuse_amounts
+        if isinstance(amounts, list):
+            amounts = tuple(amounts)
+            object.__setattr__(self, "refuse_amounts", amounts)
+        if not isinstance(amounts, tuple) or not all(
+                isinstance(a, int) and not isinstance(a, bool) for a in amounts):
+            raise FaultError("refuse_amounts", "refuse_amounts must be a list of integers")
 
     def to_dict(self) -> dict[str, object]:
         """JSON-shaped: phone lists as lists."""
@@ -185,6 +195,10 @@ class FaultInjector:
 
     def refuses_phone(self, phone: object) -> bool:
         return isinstance(phone, str) and phone in self._faults.refuse_phones
+
+    def refuses_order(self, event: dict[str, object]) -> bool:
+        return event.get("type") == "order.completed" and (
+            event.get("amount_cents") in self._faults.refuse_amounts)
 
     def fails_phone(self, phone: object) -> bool:
         return isinstance(phone, str) and phone in self._faults.fail_phones

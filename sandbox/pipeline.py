@@ -202,6 +202,10 @@ class ApiPipeline(Generic[S]):
                     "phone_refused", "This phone number cannot receive messages.", "phone"))
             if self.faults.fails_phone(parsed.get("phone")):
                 return self._error(_server_error(500))
+        if (self.definition.error_faults and req.path == "/v1/events"
+                and isinstance(parsed, dict) and self.faults.refuses_order(parsed)):
+            return self._error(invalid(
+                "event_refused", "This order cannot be recorded.", "amount_cents"))
         reply, storable = self._dispatch(req, stats, parsed, key)
         if claim is not None and fp is not None and storable:
             self.runtime.idempotency.store(

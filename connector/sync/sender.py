@@ -73,6 +73,10 @@ class BatchSender:
         self.settled: dict[EntryId, tuple[str, str]] = {}
         self.given_up: set[EntryId] = set()
         """Payloads given up in this run (their dependents are held back as well)."""
+        self.refused: dict[EntryId, str] = {}
+        """Orders refused in this run (a 4xx, or their customer missing) → why: a refund
+        of one is held as ``unknown_order`` (replayed once the order is delivered) instead
+        of being sent for an order Sticky does not hold."""
         self.last_accepted: dict[str, float] = {}
         """Workspace → when it last accepted a payload (monotonic), to tell a poison
         record from an outage."""
@@ -149,6 +153,10 @@ class BatchSender:
                 await self.db.call(self.store.ledger.note_failure, work.ledger_id,
                                    str(blocker), 0)
                 return
+            refused_order = self._refused_order(work)
+            if refused_order is not None:
+                await self._fail(work, refused_order)
+                return
             if customer_id is None:
                 problem = MissingDependency(
                     "customer_not_delivered",
@@ -191,6 +199,18 @@ class BatchSender:
                               f"{entry_id[1]} {entry_id[2]} was given up for this run")
         return None
 
+    def _refused_order(self, work: Work) -> MissingDependency | None:
+        """For a refund: its order, if Sticky refused it in this run."""
+        staged = work.staged
+        if work.kind != ORDER_REFUNDED or not staged.parent_key:
+            return None
+        why = self.refused.get((staged.workspace, ORDER_COMPLETED, staged.parent_key))
+        if why is None:
+            return None
+        return MissingDependency(
+            "unknown_order", f"refund {staged.key}: its order {staged.parent_key} was "
+            f"refused by Sticky in this run ({why}); held until the order is delivered")
+
     async def _settle(self, work: Work, result: Delivered, plan: BatchPlan) -> None:
         assert work.ledger_id is not None and result.remote_id is not None
         staged = work.staged
@@ -213,4 +233,6 @@ class BatchSender:
         assert work.ledger_id is not None
         work.state = WorkState.FAILED
         work.problem = problem
+        if work.kind == ORDER_COMPLETED:
+            self.refused[work.staged.entry_id] = str(problem)
         await self.db.call(self.store.ledger.mark_rejected, work.ledger_id, str(problem), 1)

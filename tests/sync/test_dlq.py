@@ -228,3 +228,29 @@ def test_a_poison_record_is_given_up_while_the_rest_is_delivered(
     assert [e["amount_cents"] for e in events if e["type"] == "order.refunded"] == [500]
     assert len(admin.customers(WS_DOWNTOWN)) == 2
     assert json.loads(_cli(harness, "dlq", "list", "--json")[1]) == []
+
+
+def test_a_refund_of_an_order_sticky_refused_is_held_then_follows_the_order(
+        harness: Harness, admin: SandboxAdmin) -> None:
+    _customers_and_orders(harness)
+    drop_file(harness.drop, "refunds_1.csv", REFUND_HEADER, [
+        ["R1", "O1", "2026-11-02T10:00:00Z", "4.00"],
+        ["R2", "O2", "2026-11-02T11:00:00Z", "5.00"]])
+    admin.set_faults(refuse_amounts=[1000])  # Sticky refuses order O1 (10.00), only it
+    code, _ = _cli(harness, "run")
+    assert code == 1
+    events = admin.events(WS_DOWNTOWN)
+    assert sorted((e["type"], e["amount_cents"]) for e in events) == [
+        ("order.completed", 2000), ("order.refunded", 500)]  # O1's refund was not sent
+    store = harness.store()
+    try:
+        [held] = store.issues.find(reason="unknown_order")
+        assert "refund pos:R1: its order pos:O1 was refused by Sticky" in held.message
+    finally:
+        store.close()
+    admin.set_faults(refuse_amounts=[])  # the cause is fixed: the order, then its refund
+    assert _cli(harness, "dlq", "retry", "--all")[0] == 0
+    events = admin.events(WS_DOWNTOWN)
+    assert sorted((e["type"], e["amount_cents"]) for e in events) == [
+        ("order.completed", 1000), ("order.completed", 2000),
+        ("order.refunded", 400), ("order.refunded", 500)]
