@@ -85,10 +85,8 @@ def create_private(path: Path) -> None:
     others can read)."""
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
+    except OSError:  # it exists; or SQLite meets the same problem and reports it
         return
-    except OSError:
-        return  # SQLite meets the same problem and reports it (state/failures.py)
     os.fchmod(fd, 0o600)
     os.close(fd)
 

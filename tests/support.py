@@ -75,14 +75,7 @@ def write_config(root: Path, base_url: str, *, state_url: str | None = None,
     sticker_lines = "\n".join(f"{k} = {v!r}" for k, v in sticker_keys.items())
     (root / "drop").mkdir(exist_ok=True)
     path = root / "config.toml"
-    csv_source = f"""
-[[tenants.sources]]
-kind = "csv"
-name = "pos"
-drop_dir = "./drop"
-stable_seconds = 0
-batch_size = {batch_size}
-"""
+    csv_source = csv_block("pos", "./drop", batch_size)
     passes_section = "" if passes is None else "[tenants.passes]\n" + "\n".join(
         f"{k} = {_toml_value(v)}" for k, v in passes.items()) + "\n"
     webhooks_section = "" if webhooks is None else "[webhooks]\n" + "\n".join(
@@ -175,17 +168,22 @@ def pos_source(spec: Path | str, base_url: str, *, name: str = "pos-api",
     return "[[tenants.sources]]\n" + "\n".join(lines) + "\n"
 
 
-def csv_sources(*names: str, batch_size: int = 200) -> str:
-    """``[[tenants.sources]]`` blocks of CSV drops named ``names``, each watching
-    ``./drop-<name>`` (several sources of one tenant)."""
-    return "".join(f"""
+def csv_block(name: str, drop_dir: str, batch_size: int) -> str:
+    """One ``[[tenants.sources]]`` block of a CSV drop read as soon as a file is there."""
+    return f"""
 [[tenants.sources]]
 kind = "csv"
 name = "{name}"
-drop_dir = "./drop-{name}"
+drop_dir = "{drop_dir}"
 stable_seconds = 0
 batch_size = {batch_size}
-""" for name in names)
+"""
+
+
+def csv_sources(*names: str, batch_size: int = 200) -> str:
+    """CSV drops named ``names``, each watching ``./drop-<name>`` (several sources of one
+    tenant)."""
+    return "".join(csv_block(name, f"./drop-{name}", batch_size) for name in names)
 
 
 def free_port() -> int:

@@ -104,8 +104,8 @@ def check_state(state: StateSettings) -> tuple[list[Finding], StateStore | None]
 
 
 def readable_by_others(db: Path) -> list[Finding]:
-    """A note per state DB file (and its folder) that users other than its owner can read:
-    it holds phone numbers and e-mails (docs/privacy.md)."""
+    """A note per state DB file (the DB, its WAL and SHM) that users other than its owner
+    can read: it holds phone numbers and e-mails (docs/privacy.md)."""
     notes = []
     for path in (db, db.with_name(db.name + "-wal"), db.with_name(db.name + "-shm")):
         with contextlib.suppress(FileNotFoundError):

@@ -97,23 +97,26 @@ class SourceJob:
 class StateDbHealth:
     """Whether the state DB answered the last pass (``/healthz`` ``state_db``)."""
 
-    ok: bool = True
     error: str | None = None
     since: datetime | None = None
     failures: int = 0
+    """Failures in a row (0: the DB answered the last pass)."""
     retry_at: datetime | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.failures == 0
 
     def failed(self, error: str) -> float:
         """Record a failure; the seconds to wait before trying again."""
         if self.ok:
             self.since = datetime.now(UTC)
-        self.ok, self.error = False, error
+        self.error = error
         self.failures += 1
         return float(min(RETRY_MAX_SECONDS, RETRY_FIRST_SECONDS * 2 ** (self.failures - 1)))
 
     def recovered(self) -> None:
-        self.ok, self.error, self.since, self.failures, self.retry_at = (
-            True, None, None, 0, None)
+        self.error, self.since, self.failures, self.retry_at = None, None, 0, None
 
     def as_dict(self) -> dict[str, Any]:
         return {"ok": self.ok, "error": self.error, "since": _iso(self.since),

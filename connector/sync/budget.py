@@ -57,10 +57,9 @@ class SharedBudget:
         self._closed = False
 
     async def admit(self, workspace: str) -> None:
-        now = time.monotonic()
-        self._used[workspace] = now
-        if now < self._valid_until.get(workspace, 0.0):
+        if self.valid(workspace):
             return
+        self._used[workspace] = time.monotonic()  # joining counts as use
         lock = self._joining.setdefault(workspace, asyncio.Lock())
         async with lock:
             while not self.valid(workspace):

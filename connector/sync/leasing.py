@@ -21,8 +21,6 @@ from state.leases import Lease
 
 log = structlog.get_logger("connector.run")
 
-LEASE_TTL_SECONDS = 120.0
-"""Default; ``[state] lease_ttl_seconds`` sets it."""
 RENEW_EVERY = 5.0
 """Renewed every quarter of the TTL, or this often if sooner: a renewal also checks the
 liveness lock, whose loss (a PostgreSQL session cut) lets another process in at once."""
@@ -48,6 +46,8 @@ class HeldLease:
         self.ttl = ttl
         self.valid_until = time.monotonic() + ttl * VALID_SHARE
         self.lost: str | None = None
+        self._answered_at = time.monotonic()
+        """When the last renewal got its answer (monotonic)."""
         self._renewing: asyncio.Lock | None = None
 
     @property
@@ -60,32 +60,39 @@ class HeldLease:
             return False
         if self._renewing is None:
             self._renewing = asyncio.Lock()
+        asked = time.monotonic()
         async with self._renewing:
-            started = time.monotonic()
-            if started < self.valid_until - self.ttl * (VALID_SHARE - 0.25):
-                return True  # renewed by someone else while this one waited
-            try:  # off the event loop: a locked DB must not stall the daemon's servers
-                renewed = await asyncio.to_thread(self.store.leases.renew, self.lease,
-                                                  self.ttl)
-            except SQLAlchemyError as exc:
-                log.warning("lease not renewed: the state DB failed", lease=self.name,
-                            error=str(self.store.failure(exc)))
-                # its row is out of reach; its liveness lock must still be held (a
-                # PostgreSQL session cut with the network lets another process in)
-                if not await asyncio.to_thread(self.lease.alive):
-                    self.lost = (f"{self.name}: this run's hold on the source ended with "
-                                 "its database session; it stops here")
-                    log.error("lease lost", lease=self.name,
-                              generation=self.lease.generation)
-                    return False
-                return time.monotonic() < self.valid_until
-            if not renewed:
-                self.lost = (f"{self.name}: another process took this source over (this "
-                             "run was paused or cut off past its lease); it stops here")
-                log.error("lease lost", lease=self.name, generation=self.lease.generation)
+            if self._answered_at >= asked:  # answered for another caller while this waited
+                return self.lost is None and time.monotonic() < self.valid_until
+            try:
+                return await self._renew_now()
+            finally:
+                self._answered_at = time.monotonic()
+
+    async def _renew_now(self) -> bool:
+        started = time.monotonic()
+        try:  # off the event loop: a locked DB must not stall the daemon's servers
+            renewed = await asyncio.to_thread(self.store.leases.renew, self.lease,
+                                              self.ttl)
+        except SQLAlchemyError as exc:
+            log.warning("lease not renewed: the state DB failed", lease=self.name,
+                        error=str(self.store.failure(exc)))
+            # its row is out of reach; its liveness lock must still be held (a
+            # PostgreSQL session cut with the network lets another process in)
+            if not await asyncio.to_thread(self.lease.alive):
+                self.lost = (f"{self.name}: this run's hold on the source ended with "
+                             "its database session; it stops here")
+                log.error("lease lost", lease=self.name,
+                          generation=self.lease.generation)
                 return False
-            self.valid_until = started + self.ttl * VALID_SHARE
-            return True
+            return time.monotonic() < self.valid_until
+        if not renewed:
+            self.lost = (f"{self.name}: another process took this source over (this "
+                         "run was paused or cut off past its lease); it stops here")
+            log.error("lease lost", lease=self.name, generation=self.lease.generation)
+            return False
+        self.valid_until = started + self.ttl * VALID_SHARE
+        return True
 
     async def ensure(self) -> None:
         """Before a request: raise :class:`LeaseLost` unless the lease is surely held."""
@@ -103,16 +110,11 @@ class HeldLease:
             await self.renew()
 
 
-def claim_lease(store: StateStore, tenant: str, source: str, holder: str,
-                ttl: float = LEASE_TTL_SECONDS) -> Lease | None:
-    return store.leases.acquire(tenant, source, holder, ttl)
-
-
 async def claim(store: StateStore, tenant: str, source: str, holder: str,
                 ttl: float) -> Lease | None:
-    """:func:`claim_lease` off the event loop; cancelled meanwhile, a lease it got is
+    """``Leases.acquire`` off the event loop; cancelled meanwhile, a lease it got is
     released, not leaked (its lock would keep the source busy)."""
-    attempt = asyncio.ensure_future(asyncio.to_thread(claim_lease, store, tenant, source,
+    attempt = asyncio.ensure_future(asyncio.to_thread(store.leases.acquire, tenant, source,
                                                       holder, ttl))
     try:
         return await asyncio.shield(attempt)

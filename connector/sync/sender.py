@@ -53,8 +53,8 @@ class BatchSender:
                  lease: HeldLease | None = None) -> None:
         self.tenant = tenant
         self.lease = lease
-        """The source's lease: checked before every request, and fencing every settle
-        (``None``: a dry run's copy of the state, or a test)."""
+        """The source's lease: checked before every request attempt, and fencing every
+        settle (``None``: a sender used on its own, in a test)."""
         self.mint_passes = mint_passes
         """A customer this run creates in Sticky is marked for a wallet pass, in the
         transaction that records it."""

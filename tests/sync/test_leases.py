@@ -6,6 +6,8 @@ other is busy."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import os
 import shutil
 import signal
@@ -24,8 +26,10 @@ from typer.testing import CliRunner
 
 from connector.cli import app
 from connector.config import API_KEY_ENV, STICKER_KEY_ENV
-from connector.sync.leasing import claim_lease, holder_id, release_lease
+from connector.sync import leasing
+from connector.sync.leasing import holder_id, release_lease
 from sandbox.testing import SandboxAdmin
+from state.leases import Lease
 from state.schema import leases
 from tests.state_backends import state_url_fixture
 from tests.support import (
@@ -172,9 +176,9 @@ def test_a_lease_this_process_could_not_release_is_taken_by_its_next_pass(
         harness: Harness, monkeypatch: pytest.MonkeyPatch) -> None:
     store = harness.store()
     try:
-        first = claim_lease(store, "t1", "pos", holder_id(), ttl=600.0)
+        first = store.leases.acquire("t1", "pos", holder_id(), ttl=600.0)
         assert first is not None
-        assert claim_lease(store, "t1", "pos", holder_id(), ttl=600.0) is None  # first works
+        assert store.leases.acquire("t1", "pos", holder_id(), ttl=600.0) is None  # first works
 
         def locked(*_: object) -> None:
             raise OperationalError("UPDATE leases", {}, sqlite3.OperationalError(
@@ -184,10 +188,46 @@ def test_a_lease_this_process_could_not_release_is_taken_by_its_next_pass(
             patch.setattr(store.leases, "release", locked)
             release_lease(store, first)
         assert store.leases.holder("t1", "pos") is None  # its liveness lock is gone
-        second = claim_lease(store, "t1", "pos", holder_id(), ttl=600.0)  # no 10-minute wait
+        second = store.leases.acquire("t1", "pos", holder_id(), ttl=600.0)  # no 10-minute wait
         assert second is not None and second.generation == first.generation + 1
-        assert claim_lease(store, "t1", "pos", holder_id(), ttl=600.0) is None
+        assert store.leases.acquire("t1", "pos", holder_id(), ttl=600.0) is None
         release_lease(store, second)
         assert store.leases.holder("t1", "pos") is None
+    finally:
+        store.close()
+
+
+def test_the_keeper_renews_every_few_seconds_whatever_the_ttl(
+        harness: Harness, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A 120 s lease is renewed (and its liveness lock checked) every RENEW_EVERY seconds,
+    not only every quarter of the TTL; callers queued behind a renewal share it."""
+    monkeypatch.setattr(leasing, "RENEW_EVERY", 0.2)
+    store = harness.store()
+    renewals: list[float] = []
+    real_renew = store.leases.renew
+
+    def counted(lease: Lease, ttl: float) -> bool:
+        renewals.append(time.monotonic())
+        return real_renew(lease, ttl)
+
+    monkeypatch.setattr(store.leases, "renew", counted)
+
+    async def scenario() -> None:
+        lease = store.leases.acquire("t1", "pos", holder_id(), ttl=120.0)
+        assert lease is not None
+        held = leasing.HeldLease(store, lease, 120.0)
+        keeper = asyncio.create_task(held.keep())
+        await asyncio.sleep(1.1)
+        keeper.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await keeper
+        assert 4 <= len(renewals) <= 6, renewals
+        before = len(renewals)
+        assert all(await asyncio.gather(*(held.renew() for _ in range(5))))
+        assert len(renewals) == before + 1  # the four queued behind it did not renew again
+        release_lease(store, lease)
+
+    try:
+        asyncio.run(scenario())
     finally:
         store.close()
