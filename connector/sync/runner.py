@@ -20,7 +20,7 @@ from connector.sync.sender import BatchSender
 from connector.sync.source_state import BoundSourceState
 from connector.sync.state_thread import ReaderThread
 from connector.sync.summary import RunSummary
-from connector.sync.work import CUSTOMER, Ticket, Work, WorkState
+from connector.sync.work import CUSTOMER, Ticket, WorkState
 from state import QUARANTINED, REJECTED, SKIPPED, RecordIssue, RecordRef, StateStore
 
 log = structlog.get_logger("connector.sync")
@@ -36,29 +36,23 @@ and the records the adapter expects to read in all (``None``: unknown) (progress
 displays); it must be quick (it runs on the event loop)."""
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, eq=False)
 class _InFlight:
-    """A planned batch on its way through the workspace lanes."""
+    """A planned batch whose payloads are on their way."""
 
     batch: Batch
     plan: BatchPlan
-    waiting: set[str] = field(default_factory=set)
+    remaining: int = 0
     done: asyncio.Event = field(default_factory=asyncio.Event)
-    error: BaseException | None = None
 
-    def lane_finished(self, workspace: str, error: BaseException | None) -> None:
-        self.waiting.discard(workspace)
-        if error is not None and self.error is None:
-            self.error = error
-        if not self.waiting:
+    def work_finished(self) -> None:
+        self.remaining -= 1
+        if self.remaining == 0:
             self.done.set()
 
-
-@dataclass(slots=True)
-class _Lane:
-    workspace: str
-    queue: asyncio.Queue[tuple[_InFlight, list[Work]] | None]
-    task: asyncio.Future[None] | None = None
+    @property
+    def interrupted(self) -> bool:
+        return any(w.state is WorkState.INTERRUPTED for w in self.plan.works.values())
 
 
 def plan_slices(records: list[SourceRecord]) -> Iterator[list[SourceRecord]]:
@@ -100,6 +94,7 @@ class SourceRunner:
         self.adapter = adapter
         self.store = store
         self.sender = sender
+        sender.remember = READ_AHEAD + 1
         self.batch_size = batch_size
         self.run_id = run_id
         self.planner = BatchPlanner(ctx, store, retry_rejected=adapter.replays)
@@ -109,7 +104,6 @@ class SourceRunner:
         self.after_commit = after_commit
         """False in a dry run: the source is left as it is (no ``batch.after_commit``)."""
         self.on_batch = on_batch
-        self._stopping = False
         self._erased = False
 
     async def run(self) -> RunSummary:
@@ -120,10 +114,10 @@ class SourceRunner:
           writes), up to ``READ_AHEAD`` batches ahead of the oldest uncommitted one, in
           slices of ``PLAN_SLICE`` records so that settling responses never waits long
           behind them.
-        - Each workspace has a *lane* that sends its share of each batch, batch after
-          batch: a workspace with less to do in a batch goes on with the next one instead
-          of idling until the busiest workspace is done.
-        - A batch is checkpointed once every lane is done with it, strictly in order.
+        - Every payload goes to its workspace's lane as soon as it is planned and what it
+          depends on (its customer, its order) has finished: there is no phase or batch
+          boundary at which a workspace waits (``sender.py``).
+        - A batch is checkpointed once all its payloads have finished, strictly in order.
         """
         state = BoundSourceState(self.store, self.ctx.tenant, self.ctx.source,
                                  via=self.db.run_sync)
@@ -131,33 +125,25 @@ class SourceRunner:
         reader = ReaderThread()
         window = asyncio.Semaphore(READ_AHEAD)
         inflight: asyncio.Queue[_InFlight | BaseException | None] = asyncio.Queue()
-        lanes: dict[str, _Lane] = {}
-        producer = asyncio.ensure_future(self._produce(batches, reader, window, inflight,
-                                                       lanes))
+        producer = asyncio.ensure_future(self._produce(batches, reader, window, inflight))
         try:
             while (item := await inflight.get()) is not None:
                 if isinstance(item, BaseException):
                     raise item
                 await item.done.wait()
-                if item.error is not None:
-                    raise item.error
+                if item.interrupted:
+                    raise self.sender.failure or RuntimeError("deliveries were interrupted")
                 await self._commit(item)
                 window.release()
         except asyncio.CancelledError:
             # cancelled (the daemon's drain deadline): requests in flight are abandoned,
             # their rows stay pending and go out again, under the same keys, next run
-            for lane in lanes.values():
-                if lane.task is not None:
-                    lane.task.cancel()
+            self.sender.cancel()
             raise
         finally:
-            self._stopping = True  # lanes finish the batch at hand, send nothing more
             producer.cancel()
             await asyncio.gather(producer, return_exceptions=True)
-            for lane in lanes.values():
-                lane.queue.put_nowait(None)
-            await asyncio.gather(*(lane.task for lane in lanes.values() if lane.task),
-                                 return_exceptions=True)
+            await self.sender.close()  # what is in flight settles; nothing more is sent
             reader.close()
         self.summary.warnings.update(self.adapter.notices)
         self.summary.notes.extend(self.adapter.remarks)
@@ -180,8 +166,7 @@ class SourceRunner:
 
     async def _produce(self, batches: Iterator[Batch], reader: ReaderThread,
                        window: asyncio.Semaphore,
-                       inflight: asyncio.Queue[_InFlight | BaseException | None],
-                       lanes: dict[str, _Lane]) -> None:
+                       inflight: asyncio.Queue[_InFlight | BaseException | None]) -> None:
         try:
             while True:
                 await window.acquire()
@@ -195,37 +180,14 @@ class SourceRunner:
                 for records in plan_slices(batch.records):
                     plan.absorb(await self.db.call(self.planner.plan, records, self.run_id))
                 item = _InFlight(batch, plan)
-                by_workspace: dict[str, list[Work]] = {}
-                for work in plan.works.values():
-                    if work.state is WorkState.TO_SEND:
-                        by_workspace.setdefault(work.workspace, []).append(work)
-                item.waiting.update(by_workspace)
-                inflight.put_nowait(item)
-                if not by_workspace:
+                item.remaining = self.sender.submit(plan, item)
+                if item.remaining == 0:
                     item.done.set()
-                for workspace, works in by_workspace.items():
-                    lane = lanes.get(workspace)
-                    if lane is None:
-                        lane = lanes[workspace] = _Lane(workspace, asyncio.Queue())
-                        lane.task = asyncio.ensure_future(self._lane(lane))
-                    lane.queue.put_nowait((item, works))
+                inflight.put_nowait(item)
         except Exception as exc:  # noqa: BLE001 - handed to the committer, raised there
             inflight.put_nowait(exc)
         else:
             inflight.put_nowait(None)
-
-    async def _lane(self, lane: _Lane) -> None:
-        # the lane is its own task: what it logs carries its workspace
-        structlog.contextvars.bind_contextvars(workspace=lane.workspace)
-        failed: BaseException | None = None
-        while (job := await lane.queue.get()) is not None:
-            item, works = job
-            if failed is None and not self._stopping:
-                try:
-                    await self.sender.send_workspace(works, item.plan)
-                except Exception as exc:  # noqa: BLE001 - handed to the committer
-                    failed = exc
-            item.lane_finished(lane.workspace, failed)
 
     async def _commit(self, item: _InFlight) -> None:
         self._count_works(item.plan)

@@ -1,14 +1,22 @@
-"""Sending one planned batch: customers first, then completed orders, then refunds;
-within a phase, many requests in flight per workspace (paced by the workspace limiter).
+"""Delivering planned payloads: each waits only for its own prerequisites.
 
-Every response settles its ledger row at once, in its own transaction: a crash leaves
-at most the requests that were in flight unsettled.
+Every workspace has a lane of ``max_in_flight_per_workspace`` workers pulling *ready*
+payloads (each paced by the workspace limiter). A payload is ready once the works it
+depends on have finished: an event waits for its customer, a refund for its order, and a
+payload planned again while an earlier plan of the same ledger entry is still on its way
+waits for that one. Everything else keeps flowing: there is no phase or batch boundary
+at which a workspace idles (docs/architecture.md, "The path of one record").
+
+Every response settles its ledger row before its worker takes the next payload (a group
+commit, ``settle_queue.py``): a crash leaves at most the requests in flight unsettled.
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
+from collections import deque
+from dataclasses import dataclass, field
 
 import structlog
 
@@ -17,6 +25,7 @@ from connector.errors import (
     AbortRun,
     GaveUp,
     MissingDependency,
+    RecordProblem,
     RejectedByTarget,
     Retryable,
     TargetUnavailable,
@@ -30,9 +39,9 @@ from connector.sync.work import (
     CUSTOMER,
     ORDER_COMPLETED,
     ORDER_REFUNDED,
-    PHASES,
     EntryId,
     Work,
+    WorkGroup,
     WorkState,
 )
 from state import StateStore
@@ -42,15 +51,23 @@ log = structlog.get_logger("connector.sync")
 
 TARGET_UP_WINDOW_SECONDS = 30.0
 """A payload whose retries ran out is given up (quarantined, replayed later) rather than
-stopping the run when its workspace accepted another payload during its phase or in the
-30 s before it: the target is up, the payload is the problem."""
+stopping the run when its workspace accepted another payload while it was tried or in
+the 30 s before: the target is up, the payload is the problem."""
+
+DONE = frozenset({WorkState.SENT, WorkState.UNCHANGED})
+
+
+@dataclass(slots=True)
+class _Lane:
+    ready: asyncio.Queue[Work | None] = field(default_factory=asyncio.Queue)
+    workers: list[asyncio.Task[None]] = field(default_factory=list)
 
 
 class BatchSender:
     def __init__(self, tenant: str, store: StateStore, sticky: StickyClient,
                  max_in_flight_per_workspace: int, state_thread: StateThread, *,
                  mint_passes: bool = False, pass_rule: PassRule | None = None,
-                 lease: HeldLease | None = None) -> None:
+                 lease: HeldLease | None = None, remember_batches: int = 4) -> None:
         self.tenant = tenant
         self.lease = lease
         """The source's lease: checked before every request attempt, and fencing every
@@ -67,89 +84,167 @@ class BatchSender:
                                         None if lease is None else lease.lease)
         self.sticky = sticky
         self.max_in_flight = max_in_flight_per_workspace
-        # What this run has delivered so far. The next batch is planned while this one
-        # is sent, so its plan may not know yet what is being settled right now.
-        self.identities: dict[tuple[str, str], str] = {}
-        self.settled: dict[EntryId, tuple[str, str]] = {}
-        self.given_up: set[EntryId] = set()
-        """Payloads given up in this run (their dependents are held back as well)."""
-        self.refused: dict[EntryId, str] = {}
-        """Orders refused in this run (a 4xx, or their customer missing) → why: a refund
-        of one is held as ``unknown_order`` (replayed once the order is delivered) instead
-        of being sent for an order Sticky does not hold."""
+        self.failure: BaseException | None = None
+        """What stopped this run's deliveries (nothing more is sent once it is set)."""
         self.last_accepted: dict[str, float] = {}
         """Workspace → when it last accepted a payload (monotonic), to tell a poison
         record from an outage."""
+        self._lanes: dict[str, _Lane] = {}
+        self._latest: dict[EntryId, Work] = {}
+        """The last work submitted per ledger entry, for as long as a plan made before
+        it settled may still be submitted (``remember_batches``)."""
+        self._recent: deque[list[Work]] = deque()
+        self.remember = remember_batches
+        """Batches whose works stay linkable: one more than the runner plans ahead."""
+        self._closing = False
 
-    async def send_workspace(self, works: list[Work], plan: BatchPlan) -> None:
-        """Send one workspace's share of a batch: customers, then completed orders, then
-        refunds (a customer and its events always share a workspace).
+    # -- submitting ---------------------------------------------------------------
+    def submit(self, plan: BatchPlan, group: WorkGroup) -> int:
+        """Queue a planned batch's payloads; returns how many will be sent (or refused,
+        given up, interrupted): ``group.work_finished`` is called once for each.
 
-        A request that keeps failing transiently raises TargetUnavailable, after every
-        other request of its phase has settled, unless the workspace accepted other
-        payloads meanwhile (``TARGET_UP_WINDOW_SECONDS``): then the target is up and that
-        payload alone is given up (quarantined as
-        ``retries_exhausted``, its row left pending for a later replay). AbortRun errors
-        (refused key) propagate.
-        """
-        gate = asyncio.Semaphore(self.max_in_flight)
+        A plan is made against committed state: what an earlier batch of this run has
+        on its way is linked here instead, as a prerequisite."""
+        works = list(plan.works.values())
+        to_send = 0
+        for work in works:
+            if work.state is not WorkState.TO_SEND:
+                work.finished = True
+            else:
+                to_send += 1
+                work.group = group
+                work.identities = plan.identities
+                self._link(work, plan)
+        for work in works:
+            self._latest[work.entry_id] = work
+            if work.state is WorkState.TO_SEND and work.blocked_by == 0:
+                self._lane(work.workspace).ready.put_nowait(work)
+        self._forget_old(works)
+        return to_send
 
-        async def one(work: Work) -> None:
-            async with gate:
-                await self._deliver(work, plan)
+    def _link(self, work: Work, plan: BatchPlan) -> None:
+        staged = work.staged
+        earlier = self._latest.get(staged.entry_id)
+        prerequisites = [] if earlier is None or earlier is work else [earlier]
+        if work.kind != CUSTOMER and staged.subject:
+            customer_id = (staged.workspace, CUSTOMER, staged.subject)
+            customer = plan.works.get(customer_id) or self._latest.get(customer_id)
+            if customer is not None:
+                prerequisites.append(customer)
+        if work.kind == ORDER_REFUNDED and staged.parent_key:
+            order_id = (staged.workspace, ORDER_COMPLETED, staged.parent_key)
+            order = plan.works.get(order_id) or self._latest.get(order_id)
+            if order is not None:
+                prerequisites.append(order)
+        work.after = prerequisites
+        for prerequisite in prerequisites:
+            if not prerequisite.finished:
+                work.blocked_by += 1
+                prerequisite.dependents.append(work)
 
-        for number, phase in enumerate(PHASES):
-            phase_started = time.monotonic()
-            results = await asyncio.gather(*(one(w) for w in works if w.kind == phase),
-                                           return_exceptions=True)
-            for result in results:
-                if isinstance(result, AbortRun):
-                    raise result
-            transient = next((r for r in results if isinstance(r, Retryable)), None)
-            in_phase = [w for w in works if w.kind == phase]
-            workspace = in_phase[0].workspace if in_phase else ""
-            if transient is not None and self.last_accepted.get(workspace, -1e9) >= (
-                    phase_started - TARGET_UP_WINDOW_SECONDS):
-                for work, result in zip(in_phase, results, strict=True):
-                    if isinstance(result, Retryable):
-                        log.warning("payload given up for this run", kind=work.kind,
-                                    key=work.staged.key, error=str(result))
-                        work.state = WorkState.FAILED
-                        self.given_up.add(work.entry_id)
-                        work.problem = GaveUp(
-                            "retries_exhausted", f"{work.kind} {work.staged.key} in "
-                            f"{work.workspace}: gave up for this run: {result}")
-                transient = None
-                results = [r for r in results if not isinstance(r, Retryable)]
-            if transient is not None:
-                for later in works:
-                    if later.kind in PHASES[number + 1:]:
-                        later.state = WorkState.INTERRUPTED
-                raise TargetUnavailable(
-                    f"Sticky kept failing, stopping this run (sticky.base_url = "
-                    f"{self.sticky.base_url}): {transient}") from transient
-            for result in results:
-                if isinstance(result, BaseException):
-                    raise result
+    def _forget_old(self, works: list[Work]) -> None:
+        """A plan made after a batch was committed reads what that batch settled from
+        the ledger: its works need no longer be linked."""
+        self._recent.append(works)
+        while len(self._recent) > self.remember:
+            for work in self._recent.popleft():
+                if self._latest.get(work.entry_id) is work:
+                    del self._latest[work.entry_id]
 
-    async def _deliver(self, work: Work, plan: BatchPlan) -> None:
+    def _lane(self, workspace: str) -> _Lane:
+        lane = self._lanes.get(workspace)
+        if lane is None:
+            lane = self._lanes[workspace] = _Lane()
+            lane.workers = [asyncio.ensure_future(self._work(workspace, lane))
+                            for _ in range(self.max_in_flight)]
+        return lane
+
+    # -- the lanes ------------------------------------------------------------------
+    async def _work(self, workspace: str, lane: _Lane) -> None:
+        # each worker is its own task: what it logs carries its workspace
+        structlog.contextvars.bind_contextvars(workspace=workspace)
+        while (work := await lane.ready.get()) is not None:
+            try:
+                await self._attempt(work)
+            finally:
+                self._finish(work)
+
+    async def _attempt(self, work: Work) -> None:
+        if self.failure is not None or self._closing:
+            work.state = WorkState.INTERRUPTED
+            return
+        started = time.monotonic()
+        try:
+            await self._deliver(work)
+        except AbortRun as exc:
+            work.state = WorkState.INTERRUPTED
+            self._stop_run(exc)
+        except Retryable as exc:
+            self._exhausted(work, exc, started)
+        except Exception as exc:  # noqa: BLE001 - the run stops; the runner raises it
+            work.state = WorkState.INTERRUPTED
+            self._stop_run(exc)
+
+    def _finish(self, work: Work) -> None:
+        work.finished = True
+        if work.group is not None:
+            work.group.work_finished()
+        for dependent in work.dependents:
+            dependent.blocked_by -= 1
+            if dependent.blocked_by == 0:
+                self._lane(dependent.workspace).ready.put_nowait(dependent)
+        work.dependents = []
+
+    def _stop_run(self, exc: BaseException) -> None:
+        if self.failure is None:
+            self.failure = exc
+
+    def _exhausted(self, work: Work, exc: Retryable, started: float) -> None:
+        """Retries ran out: give this payload up if its workspace is accepting others,
+        else the target is down and the run stops (after what is in flight settles)."""
+        workspace = work.workspace
+        if self.last_accepted.get(workspace, -1e9) >= started - TARGET_UP_WINDOW_SECONDS:
+            log.warning("payload given up for this run", kind=work.kind,
+                        key=work.staged.key, error=str(exc))
+            work.state = WorkState.FAILED
+            work.problem = GaveUp("retries_exhausted", f"{work.kind} {work.staged.key} in "
+                                  f"{workspace}: gave up for this run: {exc}")
+            return
+        work.state = WorkState.INTERRUPTED
+        self._stop_run(TargetUnavailable(
+            f"Sticky kept failing, stopping this run (sticky.base_url = "
+            f"{self.sticky.base_url}): {exc}"))
+
+    async def close(self) -> None:
+        """Send nothing more; wait for the requests in flight to settle."""
+        self._closing = True
+        for lane in self._lanes.values():
+            for _ in lane.workers:
+                lane.ready.put_nowait(None)
+        await asyncio.gather(*(w for lane in self._lanes.values() for w in lane.workers),
+                             return_exceptions=True)
+
+    def cancel(self) -> None:
+        """Abandon the requests in flight (their rows stay pending: sent again, under the
+        same keys, next run)."""
+        for lane in self._lanes.values():
+            for worker in lane.workers:
+                worker.cancel()
+
+    # -- one payload ------------------------------------------------------------------
+    async def _deliver(self, work: Work) -> None:
         assert work.ledger_id is not None
         staged = work.staged
-        done = self.settled.get(staged.entry_id)
-        if done is not None and done[0] == staged.payload_hash:
-            # Settled earlier in this run (planned again by the read-ahead): no request.
-            await self.settle_queue.delivered(Delivery(work.ledger_id, done[1], 0))
-            work.state = WorkState.UNCHANGED
+        earlier = next((w for w in work.after if w.entry_id == staged.entry_id), None)
+        if (earlier is not None and earlier.staged.payload_hash == staged.payload_hash
+                and await self._same_as(work, earlier)):
             return
         payload = dict(staged.payload)
         if work.kind != CUSTOMER:
-            subject = (staged.subject or "", staged.workspace)
-            customer_id = plan.identities.get(subject) or self.identities.get(subject)
-            blocker = self._gave_up_dependency(work, plan)
+            blocker = self._given_up_prerequisite(work)
             if blocker is not None:
                 # what it depends on may go out on a later replay: stay pending as well
                 work.state, work.problem = WorkState.FAILED, blocker
-                self.given_up.add(staged.entry_id)
                 await self.db.call(self.store.ledger.note_failure, work.ledger_id,
                                    str(blocker), 0)
                 return
@@ -157,12 +252,12 @@ class BatchSender:
             if refused_order is not None:
                 await self._fail(work, refused_order)
                 return
+            customer_id = self._customer_id(work)
             if customer_id is None:
-                problem = MissingDependency(
+                await self._fail(work, MissingDependency(
                     "customer_not_delivered",
-                    f"{staged.kind} {staged.key}: its customer {staged.subject} could not be "
-                    f"created in {staged.workspace}")
-                await self._fail(work, problem)
+                    f"{staged.kind} {staged.key}: its customer {staged.subject} could not "
+                    f"be created in {staged.workspace}"))
                 return
             payload["customer_id"] = customer_id
         # a holder that lost its source sends nothing more, not even a retry
@@ -181,37 +276,64 @@ class BatchSender:
             work.state = WorkState.INTERRUPTED
             await self.db.call(self.store.ledger.note_failure, work.ledger_id, str(exc), 1)
             raise
-        await self._settle(work, result, plan)
+        await self._settle(work, result)
 
-    def _gave_up_dependency(self, work: Work, plan: BatchPlan) -> GaveUp | None:
+    async def _same_as(self, work: Work, earlier: Work) -> bool:
+        """The same payload was on its way for an earlier plan of this run: take its
+        outcome without a request (True), or send it after all (False)."""
+        assert work.ledger_id is not None
+        if earlier.state in DONE and earlier.remote_id is not None:
+            await self.settle_queue.delivered(Delivery(work.ledger_id, earlier.remote_id, 0))
+            work.remote_id = earlier.remote_id
+            work.state = WorkState.UNCHANGED
+            return True
+        if earlier.state is WorkState.FAILED and isinstance(earlier.problem, GaveUp):
+            work.state, work.problem = WorkState.FAILED, earlier.problem
+            await self.db.call(self.store.ledger.note_failure, work.ledger_id,
+                               str(earlier.problem), 0)
+            return True
+        if earlier.state is WorkState.FAILED and isinstance(earlier.problem, RejectedByTarget):
+            await self._fail(work, earlier.problem)
+            return True
+        return False
+
+    def _given_up_prerequisite(self, work: Work) -> GaveUp | None:
         """The customer (or, for a refund, the order) this payload needs, if it was given
         up in this run. (One given up by an earlier run is pending with an error: the
         planner re-plans a customer, and holds back a refund of such an order.)"""
         staged = work.staged
-        needs = [(staged.workspace, CUSTOMER, staged.subject or "")]
-        if work.kind == ORDER_REFUNDED and staged.parent_key:
-            needs.append((staged.workspace, ORDER_COMPLETED, staged.parent_key))
-        for entry_id in needs:
-            dependency = plan.works.get(entry_id)
-            if entry_id in self.given_up or (
-                    dependency is not None and isinstance(dependency.problem, GaveUp)):
+        for prerequisite in work.after:
+            if prerequisite.entry_id != staged.entry_id and isinstance(
+                    prerequisite.problem, GaveUp):
                 return GaveUp("retries_exhausted", f"{staged.kind} {staged.key}: "
-                              f"{entry_id[1]} {entry_id[2]} was given up for this run")
+                              f"{prerequisite.kind} {prerequisite.staged.key} was given up "
+                              "for this run")
         return None
 
-    def _refused_order(self, work: Work) -> MissingDependency | None:
-        """For a refund: its order, if Sticky refused it in this run."""
+    @staticmethod
+    def _refused_order(work: Work) -> MissingDependency | None:
+        """For a refund: its order, if Sticky refused it (in this run or before)."""
         staged = work.staged
-        if work.kind != ORDER_REFUNDED or not staged.parent_key:
+        if work.kind != ORDER_REFUNDED:
             return None
-        why = self.refused.get((staged.workspace, ORDER_COMPLETED, staged.parent_key))
-        if why is None:
+        order = next((w for w in work.after if w.kind == ORDER_COMPLETED), None)
+        if order is None or order.state is not WorkState.FAILED:
             return None
         return MissingDependency(
             "unknown_order", f"refund {staged.key}: its order {staged.parent_key} was "
-            f"refused by Sticky in this run ({why}); held until the order is delivered")
+            f"refused by Sticky ({order.problem}); held until the order is delivered")
 
-    async def _settle(self, work: Work, result: Delivered, plan: BatchPlan) -> None:
+    @staticmethod
+    def _customer_id(work: Work) -> str | None:
+        """The Sticky id of the event's customer: from its delivery in this run, else as
+        the ledger knew it when the batch was planned."""
+        staged = work.staged
+        for prerequisite in work.after:
+            if prerequisite.kind == CUSTOMER and prerequisite.remote_id is not None:
+                return prerequisite.remote_id
+        return work.identities.get((staged.subject or "", staged.workspace))
+
+    async def _settle(self, work: Work, result: Delivered) -> None:
         assert work.ledger_id is not None and result.remote_id is not None
         staged = work.staged
         identity = (staged.key, staged.workspace) if work.kind == CUSTOMER else None
@@ -222,17 +344,12 @@ class BatchSender:
             wants_pass = self.mint_passes and self.pass_rule.wants_pass(work.origin)
         await self.settle_queue.delivered(
             Delivery(work.ledger_id, result.remote_id, result.attempts, identity, wants_pass))
-        if identity is not None:
-            plan.identities[identity] = result.remote_id
-            self.identities[identity] = result.remote_id
-        self.settled[staged.entry_id] = (staged.payload_hash, result.remote_id)
+        work.remote_id = result.remote_id
         self.last_accepted[staged.workspace] = time.monotonic()
         work.state = WorkState.SENT
 
-    async def _fail(self, work: Work, problem: RejectedByTarget | MissingDependency) -> None:
+    async def _fail(self, work: Work, problem: RecordProblem) -> None:
         assert work.ledger_id is not None
         work.state = WorkState.FAILED
         work.problem = problem
-        if work.kind == ORDER_COMPLETED:
-            self.refused[work.staged.entry_id] = str(problem)
         await self.db.call(self.store.ledger.mark_rejected, work.ledger_id, str(problem), 1)

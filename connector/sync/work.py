@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import Enum
+from typing import Protocol
 
 from adapters.records import SourceRecord
 from connector.errors import RecordProblem
@@ -13,8 +14,6 @@ from state import StagedEntry
 CUSTOMER = "customer"
 ORDER_COMPLETED = "order.completed"
 ORDER_REFUNDED = "order.refunded"
-PHASES = (CUSTOMER, ORDER_COMPLETED, ORDER_REFUNDED)
-"""Send order: a customer exists before its events; an order's event before its refunds."""
 
 EntryId = tuple[str, str, str]
 
@@ -27,8 +26,18 @@ class WorkState(Enum):
     INTERRUPTED = "interrupted"  # transient failure persisted; stays pending for a later run
 
 
-@dataclass(slots=True)
+class WorkGroup(Protocol):
+    """What a work belongs to (a planned batch): told when each of its works finishes."""
+
+    def work_finished(self) -> None: ...
+
+
+@dataclass(slots=True, eq=False)
 class Work:
+    """One payload to deliver. Its prerequisites (``after``) are the works it must wait
+    for: its customer (for an event), its order (for a refund), and an earlier work of
+    the same ledger entry still on its way; it is sent once they have all finished."""
+
     staged: StagedEntry
     state: WorkState = WorkState.TO_SEND
     ledger_id: int | None = None
@@ -47,6 +56,18 @@ class Work:
     from_customer_row: bool = False
     """For customers: planned from a customers row (not only as an order's dependency),
     so an unchanged result counts as "customer unchanged" in the summary."""
+    remote_id: str | None = None
+    """The Sticky id once delivered in this run (for a customer: its identity)."""
+    after: list[Work] = field(default_factory=list)
+    """Prerequisites (connector/sync/sender.py decides what each outcome means here)."""
+    blocked_by: int = 0
+    """Prerequisites not finished yet."""
+    dependents: list[Work] = field(default_factory=list)
+    """Works waiting for this one."""
+    finished: bool = False
+    group: WorkGroup | None = None
+    identities: dict[tuple[str, str], str] = field(default_factory=dict)
+    """(customer key, workspace) → Sticky id, as the ledger knew them at planning."""
 
     @property
     def entry_id(self) -> EntryId:
