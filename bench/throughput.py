@@ -64,7 +64,7 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=20_000)
     parser.add_argument("--customers", type=int, default=1_000)
     parser.add_argument("--batch-size", type=int, default=1_000)
-    parser.add_argument("--headroom", type=float, default=0.03,
+    parser.add_argument("--headroom", type=float, default=0.015,
                         help="sticky.rate_limit_headroom (default: the config default)")
     args = parser.parse_args()
     configure_logging("warning", "console")

@@ -3,44 +3,68 @@
 Two parts per workspace, acquired before every attempt (retries included):
 
 - a **cool-down gate**: after a 429, nothing leaves the workspace until ``Retry-After``;
-- an **aiolimiter leaky bucket** spacing requests evenly. ``AsyncLimiter(100, 1)`` would
-  let a full bucket of 100 out at once after any idle spell, so a rolling-window server
-  sees up to ~199. Any 1-second window holds at most ``burst + rate`` requests, so we
-  keep that one below the cap less the headroom (clock skew, requests sent evenly but
-  arriving bunched). A larger burst would tolerate a late event loop better, but every
-  request it lets out early is one the server may count in the wrong window: measured,
-  a catch-up burst of 9 drew 429s at a window cap of 97 (see docs/architecture.md).
+- an **aiolimiter leaky bucket** spacing requests evenly at the sustained rate (the cap
+  less the headroom: 98.5/s). ``AsyncLimiter(100, 1)`` would let a full bucket of 100
+  out at once after any idle spell, so a rolling-window server sees up to ~199; ours
+  holds 3, enough to catch up after the event loop ran ~20 ms late without losing rate;
+- a **rolling-window count** (:class:`RollingWindow`): never more than the cap less one
+  in any second of our clock, whatever the bucket allows after a late loop. The one
+  request left (~10 ms) absorbs requests sent evenly but arriving bunched. aiolimiter
+  has no such bound (any window holds up to ``burst + rate``), hence these few lines.
+
+The Sticky document says only "100 req/sec per workspace" (Errors & rate limits): pacing
+evenly below it satisfies every reading (a rolling window, fixed seconds, a token
+bucket). A 429 all the same slows that workspace by 1 % (down to 90 % of the cap): the
+server counts more strictly than this pace assumed.
 """
 
 from __future__ import annotations
 
 import asyncio
-import math
 import time
+from collections import deque
 from dataclasses import dataclass
 from typing import Protocol
 
 from aiolimiter import AsyncLimiter
 
+SLOWER_AFTER_429 = 0.01
+"""The share of the cap a workspace's pace gives up after each 429 ..."""
+SLOWEST = 0.90
+"""... down to this share of the cap."""
+
+
+CATCH_UP = 3
+"""The bucket of a workspace with a cap of 20/s or more (see the module's docstring)."""
+
 
 @dataclass(frozen=True, slots=True)
 class WorkspacePace:
     rate: float
-    burst: int
+    burst: float
     cap: int = 0
     """The server's cap per second (0: unknown, the pace is not shared)."""
+    window: int = 0
+    """At most this many requests in any second (0: the bucket alone bounds them)."""
 
     @classmethod
     def for_cap(cls, cap_per_second: int, headroom: float) -> WorkspacePace:
-        """``headroom`` of the cap comes off the sustained rate, and the bucket is sized so
-        that ``burst + rate <= cap - 1`` (100/s, 0.03 → rate 97, burst 2: ≤ 99 a window).
-        Small caps (a few per second) get a bucket of one: evenly spaced requests."""
+        """``headroom`` of the cap comes off the sustained rate (100/s, 0.015 → 98.5/s),
+        and no second holds more than the cap less one. Small caps (a few per second)
+        get a bucket of one and no window: evenly spaced requests."""
         rate = cap_per_second * (1.0 - headroom)
         if cap_per_second < 20:
             return cls(rate=rate, burst=1, cap=cap_per_second)
-        burst = max(1, math.floor(cap_per_second - 1 - rate))
-        return cls(rate=min(rate, cap_per_second - 1 - burst), burst=burst,
-                   cap=cap_per_second)
+        return cls(rate=min(rate, cap_per_second - 1), burst=CATCH_UP, cap=cap_per_second,
+                   window=cap_per_second - 1)
+
+    def slowed(self, times: int) -> WorkspacePace:
+        """This pace after ``times`` 429s: 1 % of the cap slower each, to 90 % of it."""
+        if not times or not self.cap:
+            return self
+        rate = max(self.rate - times * SLOWER_AFTER_429 * self.cap, SLOWEST * self.cap)
+        return WorkspacePace(rate=min(rate, self.rate), burst=self.burst, cap=self.cap,
+                             window=self.window and min(self.window, int(rate)))
 
     def shared(self, senders: int) -> WorkspacePace:
         """This process's part when ``senders`` processes send to one workspace, such that
@@ -53,7 +77,9 @@ class WorkspacePace:
             return self
         burst = 2 if (self.cap - 1) / senders - 2 >= 0.9 * self.rate / senders else 1
         rate = min(self.rate / senders, (self.cap - 1) / senders - burst)
-        return WorkspacePace(rate=max(rate, 0.1), burst=burst, cap=self.cap)
+        return WorkspacePace(rate=max(rate, 0.1), burst=burst, cap=self.cap,
+                             window=max(1, (self.cap - 1) // senders))
+
 
 
 class Budget(Protocol):
@@ -70,6 +96,28 @@ class Budget(Protocol):
 
     async def aclose(self) -> None:
         """Stop, and tell the others this process no longer sends."""
+
+
+class RollingWindow:
+    """At most ``limit`` acquisitions in any ``period`` seconds (of the monotonic clock).
+    Callers are served in order of arrival (one waits at a time, behind a lock)."""
+
+    def __init__(self, limit: int, period: float = 1.0) -> None:
+        self.limit = limit
+        self.period = period
+        self._stamps: deque[float] = deque(maxlen=limit)
+        self._turn = asyncio.Lock()
+
+    async def acquire(self) -> None:
+        async with self._turn:
+            while len(self._stamps) == self.limit and (
+                    delay := self._stamps[0] + self.period - time.monotonic()) > 0:
+                await asyncio.sleep(delay)
+            self._stamps.append(time.monotonic())
+
+    def inherit(self, older: RollingWindow) -> None:
+        """Count the sends of the window this one replaces (its newest ones)."""
+        self._stamps.extend(list(older._stamps)[-self.limit:])
 
 
 class CooldownGate:
@@ -94,7 +142,9 @@ class WorkspaceLimiters:
         self.budget: Budget | None = None
         """Set when other processes may send to the same workspaces."""
         self._buckets: dict[str, AsyncLimiter] = {}
+        self._windows: dict[str, RollingWindow] = {}
         self._senders: dict[str, int] = {}
+        self._refusals: dict[str, int] = {}
         self._gates: dict[str, CooldownGate] = {}
 
     def gate(self, workspace: str) -> CooldownGate:
@@ -107,12 +157,26 @@ class WorkspaceLimiters:
             self._senders[workspace] = senders
             self._buckets.pop(workspace, None)
 
+    def pace_of(self, workspace: str) -> WorkspacePace:
+        """The pace ``workspace`` is sent at now (its 429s and senders counted)."""
+        return self.pace.slowed(self._refusals.get(workspace, 0)).shared(
+            self._senders.get(workspace, 1))
+
     def _bucket(self, workspace: str) -> AsyncLimiter:
         bucket = self._buckets.get(workspace)
         if bucket is None:
-            pace = self.pace.shared(self._senders.get(workspace, 1))
+            pace = self.pace_of(workspace)
             bucket = self._buckets[workspace] = AsyncLimiter(pace.burst,
                                                              pace.burst / pace.rate)
+            window = self._windows.get(workspace)
+            if pace.window and (window is None or window.limit != pace.window):
+                # a new count starts from the old one's sends: the bound holds across
+                old = window
+                window = self._windows[workspace] = RollingWindow(pace.window)
+                if old is not None:
+                    window.inherit(old)
+            elif not pace.window:
+                self._windows.pop(workspace, None)
         return bucket
 
     async def acquire(self, workspace: str) -> float:
@@ -124,10 +188,16 @@ class WorkspaceLimiters:
             await self.gate(workspace).wait()
             bucket = self._bucket(workspace)
             await bucket.acquire()
+            window = self._windows.get(workspace)
+            if window is not None:
+                await window.acquire()
             if self._buckets.get(workspace) is bucket and (
                     self.budget is None or self.budget.valid(workspace)):
                 return time.monotonic() - started
             # the share changed, or lapsed, while this request waited: it asks again
 
     def cool_down(self, workspace: str, seconds: float) -> None:
+        """A 429: nothing leaves the workspace for ``seconds``, and it is paced slower."""
         self.gate(workspace).cool_down(seconds)
+        self._refusals[workspace] = self._refusals.get(workspace, 0) + 1
+        self._buckets.pop(workspace, None)
