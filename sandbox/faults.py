@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 import random
 import time
 from collections.abc import Callable, Mapping
@@ -50,6 +51,10 @@ class Faults:
     refusing a valid-looking record, e.g. a number its carrier lookup rejects)."""
     fail_phones: tuple[str, ...] = ()
     """``POST /v1/customers`` with one of these phones always gets 500 (a poison record)."""
+    slow_phones: tuple[str, ...] = ()
+    """``POST /v1/customers`` with one of these phones is answered ``slow_seconds`` later
+    than the others (a slow path at Sticky for one record)."""
+    slow_seconds: float = 1.0
     refuse_amounts: tuple[int, ...] = ()
     """``POST /v1/events`` of an ``order.completed`` with one of these ``amount_cents`` gets
     400 ``event_refused`` (Sticky refusing one order, whatever the reason)."""
@@ -59,7 +64,7 @@ class Faults:
     rate limits": ``200 OK — Success``). A client must take either as success."""
 
     def __post_init__(self) -> None:
-        for name in ("latency_ms", "latency_jitter_ms", "storm_seconds"):
+        for name in ("latency_ms", "latency_jitter_ms", "storm_seconds", "slow_seconds"):
             value: object = getattr(self, name)
             if not _number(value) or cast(float, value) < 0:
                 raise FaultError(name, f"{name} must be a number >= 0")
@@ -88,7 +93,7 @@ class Faults:
             raise FaultError("seed", "seed must be an integer or null")
 
     def _check_phone_lists(self) -> None:
-        for name in ("refuse_phones", "fail_phones"):
+        for name in ("refuse_phones", "fail_phones", "slow_phones"):
             phones: object = getattr(self, name)
             if isinstance(phones, list):
                 phones = tuple(phones)
@@ -199,6 +204,17 @@ class FaultInjector:
     def refuses_order(self, event: dict[str, object]) -> bool:
         return event.get("type") == "order.completed" and (
             event.get("amount_cents") in self._faults.refuse_amounts)
+
+    def slow_seconds_for(self, path: str, body: bytes) -> float:
+        """The extra delay of a ``POST /v1/customers`` with one of ``slow_phones``."""
+        faults = self._faults
+        if not faults.slow_phones or path != "/v1/customers":
+            return 0.0
+        try:
+            phone = json.loads(body).get("phone")
+        except (ValueError, AttributeError):
+            return 0.0
+        return faults.slow_seconds if phone in faults.slow_phones else 0.0
 
     def fails_phone(self, phone: object) -> bool:
         return isinstance(phone, str) and phone in self._faults.fail_phones

@@ -133,6 +133,8 @@ class ApiPipeline(Generic[S]):
             claim = self.runtime.idempotency.claim(req.workspace, key)
         try:
             delay = self.faults.latency_seconds()
+            if self.definition.error_faults and req.method == "POST":
+                delay += self.faults.slow_seconds_for(req.path, req.body)
             if delay > 0:
                 await asyncio.sleep(delay)
             if self.definition.error_faults:

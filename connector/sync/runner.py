@@ -27,13 +27,42 @@ log = structlog.get_logger("connector.sync")
 
 PLAN_SLICE = 50
 """Records planned in one call on the state thread (~10 ms of work)."""
-READ_AHEAD = 3
-"""Batches read and planned but not yet checkpointed, at most."""
+READ_AHEAD_BATCHES = 3
+"""Records read and planned but not yet checkpointed: at most this many batches' worth
+(counted in records: an empty batch, such as a file's end, takes no room) ..."""
+MAX_BATCHES_AHEAD = 32
+"""... and at most this many batches."""
 
 BatchHook = Callable[[RunSummary, Traffic, int | None], None]
 """Called after each checkpointed batch with the run's summary so far, the Sticky traffic
 and the records the adapter expects to read in all (``None``: unknown) (progress
 displays); it must be quick (it runs on the event loop)."""
+
+
+class _ReadAhead:
+    """How far reading and planning run ahead of the oldest batch not checkpointed."""
+
+    def __init__(self, records: int, batches: int) -> None:
+        self.max_records = records
+        self.max_batches = batches
+        self.records = 0
+        self.batches = 0
+        self._changed = asyncio.Condition()
+
+    async def room(self) -> None:
+        async with self._changed:
+            await self._changed.wait_for(lambda: self.records < self.max_records
+                                         and self.batches < self.max_batches)
+
+    def read(self, records: int) -> None:
+        self.records += records
+        self.batches += 1
+
+    async def committed(self, records: int) -> None:
+        async with self._changed:
+            self.records -= records
+            self.batches -= 1
+            self._changed.notify_all()
 
 
 @dataclass(slots=True, eq=False)
@@ -94,7 +123,6 @@ class SourceRunner:
         self.adapter = adapter
         self.store = store
         self.sender = sender
-        sender.remember = READ_AHEAD + 1
         self.batch_size = batch_size
         self.run_id = run_id
         self.planner = BatchPlanner(ctx, store, retry_rejected=adapter.replays)
@@ -105,13 +133,16 @@ class SourceRunner:
         """False in a dry run: the source is left as it is (no ``batch.after_commit``)."""
         self.on_batch = on_batch
         self._erased = False
+        self._committed = 0
+        """Batches checkpointed so far in this run."""
 
     async def run(self) -> RunSummary:
         """Read and plan ahead, send per workspace, commit in order.
 
         - The source is read on a reader thread (its page fetches and backoff sleeps
           never hold up settlement); planning runs on the state thread (as do all DB
-          writes), up to ``READ_AHEAD`` batches ahead of the oldest uncommitted one, in
+          writes), up to ``READ_AHEAD_BATCHES`` batches' worth of records ahead of the
+          oldest uncommitted batch, in
           slices of ``PLAN_SLICE`` records so that settling responses never waits long
           behind them.
         - Every payload goes to its workspace's lane as soon as it is planned and what it
@@ -123,9 +154,9 @@ class SourceRunner:
                                  via=self.db.run_sync)
         batches = iter(self.adapter.read(state, self.batch_size))
         reader = ReaderThread()
-        window = asyncio.Semaphore(READ_AHEAD)
+        ahead = _ReadAhead(READ_AHEAD_BATCHES * self.batch_size, MAX_BATCHES_AHEAD)
         inflight: asyncio.Queue[_InFlight | BaseException | None] = asyncio.Queue()
-        producer = asyncio.ensure_future(self._produce(batches, reader, window, inflight))
+        producer = asyncio.ensure_future(self._produce(batches, reader, ahead, inflight))
         try:
             while (item := await inflight.get()) is not None:
                 if isinstance(item, BaseException):
@@ -134,7 +165,8 @@ class SourceRunner:
                 if item.interrupted:
                     raise self.sender.failure or RuntimeError("deliveries were interrupted")
                 await self._commit(item)
-                window.release()
+                self._committed += 1
+                await ahead.committed(len(item.batch.records))
         except asyncio.CancelledError:
             # cancelled (the daemon's drain deadline): requests in flight are abandoned,
             # their rows stay pending and go out again, under the same keys, next run
@@ -165,22 +197,25 @@ class SourceRunner:
                 for store, n in sorted(self.summary.unmapped_stores.items())]
 
     async def _produce(self, batches: Iterator[Batch], reader: ReaderThread,
-                       window: asyncio.Semaphore,
+                       ahead: _ReadAhead,
                        inflight: asyncio.Queue[_InFlight | BaseException | None]) -> None:
         try:
             while True:
-                await window.acquire()
+                await ahead.room()
                 if self.stop is not None and self.stop.is_set():
                     self.summary.stopped = True
                     break
+                # the plan below reads what these batches settled from the ledger
+                settled_before = self._committed
                 batch = await reader.call(next, batches, None)
                 if batch is None:
                     break
+                ahead.read(len(batch.records))
                 plan = BatchPlan()
                 for records in plan_slices(batch.records):
                     plan.absorb(await self.db.call(self.planner.plan, records, self.run_id))
                 item = _InFlight(batch, plan)
-                item.remaining = self.sender.submit(plan, item)
+                item.remaining = self.sender.submit(plan, item, settled_before)
                 if item.remaining == 0:
                     item.done.set()
                 inflight.put_nowait(item)

@@ -67,7 +67,7 @@ class BatchSender:
     def __init__(self, tenant: str, store: StateStore, sticky: StickyClient,
                  max_in_flight_per_workspace: int, state_thread: StateThread, *,
                  mint_passes: bool = False, pass_rule: PassRule | None = None,
-                 lease: HeldLease | None = None, remember_batches: int = 4) -> None:
+                 lease: HeldLease | None = None) -> None:
         self.tenant = tenant
         self.lease = lease
         """The source's lease: checked before every request attempt, and fencing every
@@ -92,19 +92,23 @@ class BatchSender:
         self._lanes: dict[str, _Lane] = {}
         self._latest: dict[EntryId, Work] = {}
         """The last work submitted per ledger entry, for as long as a plan made before
-        it settled may still be submitted (``remember_batches``)."""
-        self._recent: deque[list[Work]] = deque()
-        self.remember = remember_batches
-        """Batches whose works stay linkable: one more than the runner plans ahead."""
+        it settled may still be submitted."""
+        self._submitted: deque[list[Work]] = deque()
+        """The works of each batch submitted and not forgotten yet, in order."""
+        self._forgotten = 0
+        """Batches whose works were forgotten (the first ``_submitted`` is the next)."""
         self._closing = False
 
     # -- submitting ---------------------------------------------------------------
-    def submit(self, plan: BatchPlan, group: WorkGroup) -> int:
+    def submit(self, plan: BatchPlan, group: WorkGroup, settled_before: int) -> int:
         """Queue a planned batch's payloads; returns how many will be sent (or refused,
         given up, interrupted): ``group.work_finished`` is called once for each.
 
         A plan is made against committed state: what an earlier batch of this run has
-        on its way is linked here instead, as a prerequisite."""
+        on its way is linked here instead, as a prerequisite. ``settled_before``: the
+        batches (in submission order) that were all settled and checkpointed before
+        this plan was made: the plan read their outcome from the ledger."""
+        self._forget(settled_before)
         works = list(plan.works.values())
         to_send = 0
         for work in works:
@@ -119,7 +123,7 @@ class BatchSender:
             self._latest[work.entry_id] = work
             if work.state is WorkState.TO_SEND and work.blocked_by == 0:
                 self._lane(work.workspace).ready.put_nowait(work)
-        self._forget_old(works)
+        self._submitted.append(works)
         return to_send
 
     def _link(self, work: Work, plan: BatchPlan) -> None:
@@ -142,14 +146,14 @@ class BatchSender:
                 work.blocked_by += 1
                 prerequisite.dependents.append(work)
 
-    def _forget_old(self, works: list[Work]) -> None:
-        """A plan made after a batch was committed reads what that batch settled from
-        the ledger: its works need no longer be linked."""
-        self._recent.append(works)
-        while len(self._recent) > self.remember:
-            for work in self._recent.popleft():
+    def _forget(self, settled_before: int) -> None:
+        """Works of batches settled before the plan at hand was made need no longer be
+        linked (the plan read their outcome from the ledger): memory stays bounded."""
+        while self._submitted and self._forgotten < settled_before:
+            for work in self._submitted.popleft():
                 if self._latest.get(work.entry_id) is work:
                     del self._latest[work.entry_id]
+            self._forgotten += 1
 
     def _lane(self, workspace: str) -> _Lane:
         lane = self._lanes.get(workspace)
