@@ -34,7 +34,10 @@ SLOWEST = 0.90
 """... down to this share of the cap."""
 
 
-CATCH_UP = 3
+GROW_AFTER = 1.0
+"""Seconds a workspace's share waits before it grows (fewer senders): the requests the
+others sent in the last second still count in the server's window."""
+CATCH_UP = 2
 """The bucket of a workspace with a cap of 20/s or more (see the module's docstring)."""
 
 
@@ -145,6 +148,7 @@ class WorkspaceLimiters:
         self._windows: dict[str, RollingWindow] = {}
         self._senders: dict[str, int] = {}
         self._refusals: dict[str, int] = {}
+        self._growing: dict[str, tuple[int, asyncio.TimerHandle]] = {}
         self._gates: dict[str, CooldownGate] = {}
 
     def gate(self, workspace: str) -> CooldownGate:
@@ -152,10 +156,26 @@ class WorkspaceLimiters:
 
     def share(self, workspace: str, senders: int) -> None:
         """``senders`` processes send to ``workspace`` now: pace at this one's part (a new
-        bucket; requests waiting on the old one queue again on it)."""
-        if self._senders.get(workspace, 1) != senders:
-            self._senders[workspace] = senders
-            self._buckets.pop(workspace, None)
+        bucket; requests waiting on the old one queue again on it). A smaller part applies
+        at once; a larger one ``GROW_AFTER`` seconds later."""
+        current = self._senders.get(workspace, 1)
+        growing = self._growing.get(workspace)
+        if growing is not None and growing[0] == senders:
+            return
+        if growing is not None:
+            growing[1].cancel()
+            del self._growing[workspace]
+        if senders > current:
+            self._set_share(workspace, senders)
+        elif senders < current:
+            handle = asyncio.get_running_loop().call_later(
+                GROW_AFTER, self._set_share, workspace, senders)
+            self._growing[workspace] = (senders, handle)
+
+    def _set_share(self, workspace: str, senders: int) -> None:
+        self._growing.pop(workspace, None)
+        self._senders[workspace] = senders
+        self._buckets.pop(workspace, None)
 
     def pace_of(self, workspace: str) -> WorkspacePace:
         """The pace ``workspace`` is sent at now (its 429s and senders counted)."""

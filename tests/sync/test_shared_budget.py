@@ -56,7 +56,9 @@ def start(config: Path, source: str) -> subprocess.Popen[bytes]:
 
 def test_two_processes_on_the_same_workspaces_share_the_cap(
         make_harness: Callable[..., Harness], admin: SandboxAdmin, state_url: str) -> None:
-    harness = make_harness(state_url=state_url, sources=csv_sources("pos-a", "pos-b"))
+    # the split is tested, not the last percent of the cap (see test_daemon_and_backfill)
+    harness = make_harness(state_url=state_url, sources=csv_sources("pos-a", "pos-b"),
+                           sticky={"rate_limit_headroom": 0.03})
     drop_source(harness.root / "drop-pos-a", "A", ("415", "510"))
     drop_source(harness.root / "drop-pos-b", "B", ("650", "408"))
     config = harness.root / "config.toml"
