@@ -6,7 +6,7 @@ Two parts per workspace, acquired before every attempt (retries included):
 - an **aiolimiter leaky bucket** spacing requests evenly at the sustained rate (the cap
   less the headroom: 98.5/s). ``AsyncLimiter(100, 1)`` would let a full bucket of 100
   out at once after any idle spell, so a rolling-window server sees up to ~199; ours
-  holds 3, enough to catch up after the event loop ran ~20 ms late without losing rate;
+  holds 2, enough to catch up after the event loop ran ~10 ms late without losing rate;
 - a **rolling-window count** (:class:`RollingWindow`): never more than the cap less one
   in any second of our clock, whatever the bucket allows after a late loop. The one
   request left (~10 ms) absorbs requests sent evenly but arriving bunched. aiolimiter
