@@ -32,7 +32,7 @@ from sqlalchemy import (
 )
 
 from state._sql import insert_ignore, upsert, utcnow
-from state.ledger import REJECTED, SENT
+from state.ledger import LedgerStatus
 from state.schema import (
     attention,
     erasures,
@@ -317,7 +317,8 @@ class Erasures:
         SKUs (nothing personal) under the erased subject, without the Sticky id."""
         now = utcnow()
         # what was never delivered never will be: no longer pending
-        status = case((ledger.c.status == SENT, SENT), else_=REJECTED)
+        status = case((ledger.c.status == LedgerStatus.SENT, LedgerStatus.SENT),
+                      else_=LedgerStatus.REJECTED)
         changed = conn.execute(update(ledger).where(
             ledger.c.tenant == tenant, ledger.c.kind == "customer",
             ledger.c.key == customer_key).values(
@@ -330,8 +331,9 @@ class Erasures:
             payload = {k: v for k, v in (row.payload or {}).items() if k != "customer_id"}
             conn.execute(update(ledger).where(ledger.c.id == row.id).values(
                 subject=erased_key, payload=payload, updated_at=now,
-                status=SENT if row.status == SENT else REJECTED,
-                last_error=None if row.status == SENT else ERASED_ERROR))
+                status=(LedgerStatus.SENT if row.status == LedgerStatus.SENT
+                        else LedgerStatus.REJECTED),
+                last_error=None if row.status == LedgerStatus.SENT else ERASED_ERROR))
         return changed + len(events)
 
     @staticmethod

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import Connection, Engine, Row, Update, bindparam, func, select, update
@@ -20,9 +21,21 @@ from sqlalchemy.exc import IntegrityError
 from state._sql import utcnow
 from state.schema import ledger
 
-PENDING = "pending"
-SENT = "sent"
-REJECTED = "rejected"
+
+class LedgerStatus(StrEnum):
+    """Where a ledger row stands (the ``ledger.status`` column)."""
+
+    PENDING = "pending"
+    """Staged, not settled: about to be sent, in flight, or waiting to be resent."""
+    SENT = "sent"
+    """The target accepted it."""
+    REJECTED = "rejected"
+    """The target refused this content (a 4xx): not sent again unless it changes or a
+    person replays it."""
+
+
+# Shorthands for the statements of this module (elsewhere: ``LedgerStatus.X``).
+PENDING, SENT, REJECTED = LedgerStatus.PENDING, LedgerStatus.SENT, LedgerStatus.REJECTED
 
 EntryId = tuple[str, str, str]
 """(workspace, kind, key) within one tenant and target."""

@@ -49,6 +49,7 @@ from connector.delivery.sticker import StickerClient
 from connector.delivery.sticky import StickyClient
 from connector.errors import ConfigurationError, StateUnavailable
 from connector.metrics import Metrics, pass_outcome, records_delivered
+from connector.outcomes import Outcome, PayloadOutcome
 from connector.sync.orchestrator import PassReport, run_pass
 from state import StateStore
 
@@ -140,13 +141,13 @@ class Totals:
 
     def add(self, report: PassReport) -> None:
         for outcome in report.outcomes:
-            if outcome.status == "busy":
+            if outcome.status == Outcome.BUSY:
                 continue
             summary = outcome.summary
             self.records_read += summary.records_read
             self.delivered += records_delivered(outcome)
             self.quarantined += sum(summary.quarantined.values())
-            self.sent += sum(c.get("new", 0) + c.get("changed", 0)
+            self.sent += sum(c.get(PayloadOutcome.NEW, 0) + c.get(PayloadOutcome.CHANGED, 0)
                              for c in summary.targets.values())
 
     def as_dict(self) -> dict[str, Any]:
@@ -340,7 +341,7 @@ class Daemon:
             report = await run_pass(job.settings, self.store, self.sticky, sticker=self.sticker,
                                     only_source=job.source, trigger="daemon", stop=self.stop)
         except asyncio.CancelledError:
-            outcome = "cancelled"
+            outcome = Outcome.CANCELLED
             job.last_error = "cancelled during shutdown"
             raise
         except (StateUnavailable, SQLAlchemyError) as exc:  # the DB, not the pass

@@ -16,7 +16,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from connector.mapping.keys import idempotency_key
-from state.ledger import PENDING, REJECTED, SENT, EntryState, StagedEntry
+from state.ledger import EntryState, LedgerStatus, StagedEntry
 
 CUSTOMER = "customer"
 
@@ -50,7 +50,7 @@ def decide(held: EntryState | None, planned: StagedEntry, *, tenant: str,
     if held is None:
         return Decision(Verdict.STAGE, planned.idempotency_key, first_staged_at=first)
     same = held.payload_hash == planned.payload_hash
-    if held.status == REJECTED and same:
+    if held.status == LedgerStatus.REJECTED and same:
         if not retry_rejected:
             return Decision(Verdict.REJECTED_EARLIER, refusal=held.last_error,
                             first_staged_at=first)
@@ -59,14 +59,14 @@ def decide(held: EntryState | None, planned: StagedEntry, *, tenant: str,
         retry_key = idempotency_key(tenant, planned.workspace, planned.kind,
                                     planned.key, f"{planned.payload_hash}#retry{held.attempts}")
         return Decision(Verdict.STAGE, retry_key, first_staged_at=first)
-    if held.status == SENT:
+    if held.status == LedgerStatus.SENT:
         if same or planned.kind != CUSTOMER:
             # Events are immutable at Sticky: once sent, a changed source row is not sent
             # again (it would award points twice).
             return Decision(Verdict.UNCHANGED, first_staged_at=first)
         return Decision(Verdict.STAGE, planned.idempotency_key, changed=True,
                         first_staged_at=first)
-    if held.status == PENDING and same and held.idempotency_key:
+    if held.status == LedgerStatus.PENDING and same and held.idempotency_key:
         # Perhaps in flight when an earlier run died: resend under the same key.
         return Decision(Verdict.STAGE, held.idempotency_key, first_staged_at=first)
     return Decision(Verdict.STAGE, planned.idempotency_key, first_staged_at=first)
@@ -75,5 +75,5 @@ def decide(held: EntryState | None, planned: StagedEntry, *, tenant: str,
 def _first_staged_at(held: EntryState | None, now: datetime) -> datetime | None:
     """A row never sent, or refused (nothing was created), starts now; one an attempt
     of ours may have created keeps its birth."""
-    tried = held is not None and held.attempts > 0 and held.status != REJECTED
+    tried = held is not None and held.attempts > 0 and held.status != LedgerStatus.REJECTED
     return held.created_at if tried and held is not None else now

@@ -20,17 +20,7 @@ from connector.delivery.sticky import StickyClient, StickyEndpoint
 from connector.errors import AbortRun, ConfigurationError, LeaseLost, StateUnavailable
 from connector.http.retry import RetryPolicy
 from connector.mapping.context import UNMAPPED_STORE, MappingContext
-from connector.outcomes import (
-    BUSY,
-    CANCELLED,
-    FAILED,
-    NEEDS_ATTENTION,
-    NOT_DUE,
-    OK,
-    ExitCode,
-    exit_code,
-    overall,
-)
+from connector.outcomes import ExitCode, Outcome, PayloadOutcome, exit_code, overall
 from connector.sources import build_adapter, build_backfill
 from connector.sync.budget import SharedBudget
 from connector.sync.due import is_due
@@ -42,11 +32,16 @@ from connector.sync.leasing import (
     holder_id,
     release_lease,
 )
-from connector.sync.organizations import STEP, OrganizationOutcome, OrganizationSync
+from connector.sync.organizations import (
+    STEP,
+    OrganizationOutcome,
+    OrganizationSync,
+    SetupStatus,
+)
 from connector.sync.organizations import TARGET as STICKER_TARGET
 from connector.sync.pass_rule import pass_notes, pass_rule
 from connector.sync.passes import STEP as PASSES_STEP
-from connector.sync.passes import PassesOutcome, PassMinter, has_pass_work
+from connector.sync.passes import MintStatus, PassesOutcome, PassMinter, has_pass_work
 from connector.sync.replay import (
     AUTO_RETRY_LIMIT,
     AUTO_RETRY_MAX_ATTEMPTS,
@@ -67,27 +62,27 @@ log = structlog.get_logger("connector.run")
 class SourceOutcome:
     tenant: str
     source: str
-    status: str
-    """``connector/outcomes.py``: ok | needs attention | failed | busy | stopped | not due"""
+    status: Outcome
     summary: RunSummary
     error: str | None = None
 
 
-def organization_word(outcome: OrganizationOutcome) -> str:
+def organization_word(outcome: OrganizationOutcome) -> Outcome:
     """The Sticker step's outcome in the pass vocabulary."""
-    if outcome.status == "aborted":
-        return FAILED
-    if outcome.status == "busy":
-        return BUSY
-    return NEEDS_ATTENTION if outcome.status == "rejected" or outcome.attention else OK
+    if outcome.status == SetupStatus.ABORTED:
+        return Outcome.FAILED
+    if outcome.status == SetupStatus.BUSY:
+        return Outcome.BUSY
+    return (Outcome.NEEDS_ATTENTION if outcome.status == SetupStatus.REJECTED
+            or outcome.attention else Outcome.OK)
 
 
-def passes_word(outcome: PassesOutcome) -> str:
+def passes_word(outcome: PassesOutcome) -> Outcome:
     """The wallet-passes step's outcome in the pass vocabulary (a busy step is another
     process minting: nothing to say)."""
-    if outcome.status == "aborted":
-        return FAILED
-    return NEEDS_ATTENTION if outcome.rejected else OK
+    if outcome.status == MintStatus.ABORTED:
+        return Outcome.FAILED
+    return Outcome.NEEDS_ATTENTION if outcome.rejected else Outcome.OK
 
 
 @dataclass(slots=True)
@@ -98,7 +93,7 @@ class PassReport:
     total: RunSummary = field(default_factory=RunSummary)
 
     @property
-    def outcome(self) -> str:
+    def outcome(self) -> Outcome:
         """The pass's word: the worst of its sources and steps."""
         return overall([*(o.status for o in self.outcomes),
                         *(organization_word(o) for o in self.organizations),
@@ -176,7 +171,7 @@ async def run_pass(settings: Settings, store: StateStore, sticky: StickyClient, 
             if stop is not None and stop.is_set():
                 break
             if due_only and not await asyncio.to_thread(is_due, store, tenant, source):
-                report.outcomes.append(SourceOutcome(tenant.id, source.name, NOT_DUE,
+                report.outcomes.append(SourceOutcome(tenant.id, source.name, Outcome.NOT_DUE,
                                                      RunSummary()))
                 continue
             adapter = await asyncio.to_thread(_with_due_replays, store, tenant, source)
@@ -211,12 +206,13 @@ def _count_setups(tenant: TenantSettings, outcome: OrganizationOutcome,
     are counted: a user's setup sent (always new: a sent setup is never sent again),
     already sent (unchanged), or refused before with the same request (rejected)."""
     facts = tenant.organization()
-    if facts is None or outcome.status in {"waiting", "busy", "aborted"}:
+    if facts is None or outcome.status in {SetupStatus.WAITING, SetupStatus.BUSY,
+                                           SetupStatus.ABORTED}:
         return
     sent = len(outcome.profiles_added) + len(outcome.profiles_existing)
     rejected = len(outcome.rejected)
-    for name, n in (("new", sent), ("rejected", rejected),
-                    ("unchanged", len(facts.users) - sent - rejected)):
+    for name, n in ((PayloadOutcome.NEW, sent), (PayloadOutcome.REJECTED, rejected),
+                    (PayloadOutcome.UNCHANGED, len(facts.users) - sent - rejected)):
         if n > 0:
             total.count(STICKER_TARGET, outcome.internal_org_id, name, n)
 
@@ -298,8 +294,8 @@ async def run_backfill(settings: Settings, store: StateStore, sticky: StickyClie
 
 
 class _StepOutcome(Protocol):
-    status: str
-    error: str | None
+    @property
+    def error(self) -> str | None: ...
 
     def as_dict(self) -> dict[str, Any]: ...
 
@@ -309,11 +305,11 @@ _O = TypeVar("_O", bound=_StepOutcome)
 
 async def _leased_step(tenant: TenantSettings, store: StateStore, step: str, holder: str,
                        trigger: str, ttl: float,
-                       begin: Callable[[int], tuple[Awaitable[_O], Callable[[], _O]]],
+                       begin: Callable[[int], tuple[Awaitable[_O], Callable[[str], _O]]],
                        busy: Callable[[str], _O], run_outcome: Callable[[_O], str]) -> _O:
     """A tenant-wide step (Sticker organization, passes) under its own lease and run
-    record: ``begin(run_id)`` gives the work and how to read its outcome so far (used
-    when it aborts); another holder makes it ``busy(message)``."""
+    record: ``begin(run_id)`` gives the work and how to end it as aborted with an error
+    (its outcome so far); another holder makes it ``busy(message)``."""
     lease = await claim(store, tenant.id, step, holder, ttl)
     if lease is None:
         message = await asyncio.to_thread(busy_message, store, tenant.id, step)
@@ -327,7 +323,7 @@ async def _leased_step(tenant: TenantSettings, store: StateStore, step: str, hol
         raise
     held = HeldLease(store, lease, ttl)
     keeper = asyncio.create_task(held.keep())
-    work, so_far = begin(run_id)
+    work, aborted = begin(run_id)
     try:
         with structlog.contextvars.bound_contextvars(run_id=run_id, tenant=tenant.id,
                                                      source=step):
@@ -338,8 +334,7 @@ async def _leased_step(tenant: TenantSettings, store: StateStore, step: str, hol
                   error=str(failure))
         raise failure from exc
     except AbortRun as exc:
-        outcome = so_far()
-        outcome.status, outcome.error = "aborted", str(exc)
+        outcome = aborted(str(exc))
         log.error("step aborted", tenant=tenant.id, step=step, error=str(exc))
     finally:
         keeper.cancel()
@@ -372,14 +367,20 @@ async def _run_organization(tenant: TenantSettings, store: StateStore,
                             sticker: StickerClient, holder: str,
                             trigger: str, ttl: float) -> OrganizationOutcome:
     def begin(run_id: int) -> tuple[Awaitable[OrganizationOutcome],
-                                    Callable[[], OrganizationOutcome]]:
+                                    Callable[[str], OrganizationOutcome]]:
         step = OrganizationSync(tenant, store, sticker, run_id)
-        return step.sync(), lambda: step.outcome
+
+        def aborted(error: str) -> OrganizationOutcome:
+            step.outcome.status, step.outcome.error = SetupStatus.ABORTED, error
+            return step.outcome
+
+        return step.sync(), aborted
 
     return await _leased_step(
         tenant, store, STEP, holder, trigger, ttl, begin,
         busy=lambda message: OrganizationOutcome(
-            tenant.id, tenant.internal_org_id or tenant.id, status="busy", error=message),
+            tenant.id, tenant.internal_org_id or tenant.id, status=SetupStatus.BUSY,
+            error=message),
         run_outcome=organization_word)
 
 
@@ -390,13 +391,18 @@ async def run_passes_step(tenant: TenantSettings, store: StateStore, sticky: Sti
     if not has_pass_work(tenant, store):
         return PassesOutcome(tenant.id)  # nothing to mint: no lease, no run record
 
-    def begin(run_id: int) -> tuple[Awaitable[PassesOutcome], Callable[[], PassesOutcome]]:
+    def begin(run_id: int) -> tuple[Awaitable[PassesOutcome], Callable[[str], PassesOutcome]]:
         minter = PassMinter(tenant, store, sticky, settings.sticky.max_in_flight_per_workspace)
-        return minter.run(), lambda: minter.outcome
+
+        def aborted(error: str) -> PassesOutcome:
+            minter.outcome.status, minter.outcome.error = MintStatus.ABORTED, error
+            return minter.outcome
+
+        return minter.run(), aborted
 
     return await _leased_step(
         tenant, store, PASSES_STEP, holder, trigger, settings.state.lease_ttl_seconds, begin,
-        busy=lambda message: PassesOutcome(tenant.id, status="busy", error=message),
+        busy=lambda message: PassesOutcome(tenant.id, status=MintStatus.BUSY, error=message),
         run_outcome=passes_word)
 
 
@@ -412,7 +418,7 @@ async def _run_source(tenant: TenantSettings, source: SourceSettings, adapter: A
     if lease is None:
         message = await asyncio.to_thread(busy_message, store, tenant.id, source_name)
         bound.warning("source busy", detail=message)
-        return SourceOutcome(tenant.id, source_name, BUSY, RunSummary(), message)
+        return SourceOutcome(tenant.id, source_name, Outcome.BUSY, RunSummary(), message)
     held = HeldLease(store, lease, ttl)
     try:
         run_id = await asyncio.to_thread(store.runs.start, tenant.id, source_name, trigger)
@@ -448,18 +454,19 @@ async def _run_started(tenant: TenantSettings, source: SourceSettings, adapter: 
         failure = exc if isinstance(exc, StateUnavailable) else store.failure(exc)
         runner.summary.finish()
         with contextlib.suppress(SQLAlchemyError):
-            store.runs.finish(run_id, FAILED, runner.summary.as_dict(), error=str(failure))
+            store.runs.finish(run_id, Outcome.FAILED, runner.summary.as_dict(),
+                              error=str(failure))
         log.error("run stopped: the state DB failed", error=str(failure))
         raise failure from exc
     except AbortRun as exc:
         runner.summary.finish()
         runner.summary.aborted.append(f"{tenant.id}/{source_name}: {exc}")
-        store.runs.finish(run_id, FAILED, runner.summary.as_dict(), error=str(exc))
+        store.runs.finish(run_id, Outcome.FAILED, runner.summary.as_dict(), error=str(exc))
         log.error("run failed", error=str(exc))
-        return SourceOutcome(tenant.id, source_name, FAILED, runner.summary, str(exc))
+        return SourceOutcome(tenant.id, source_name, Outcome.FAILED, runner.summary, str(exc))
     except asyncio.CancelledError:
         runner.summary.finish()
-        store.runs.finish(run_id, CANCELLED, runner.summary.as_dict(),
+        store.runs.finish(run_id, Outcome.CANCELLED, runner.summary.as_dict(),
                           error="cancelled before it settled what it had read")
         log.warning("run cancelled", records=runner.summary.records_read)
         raise

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any
 
 import structlog
@@ -42,7 +43,7 @@ from connector.mapping.organization import (
     user_part,
 )
 from state import OrganizationRecord, StagedEntry, StateStore
-from state.ledger import REJECTED, SENT
+from state.ledger import LedgerStatus
 from state.store import Delivery
 
 log = structlog.get_logger("connector.sticker")
@@ -59,12 +60,30 @@ PROFILE_CHANGED = "profile_changed"
 SETUP_REJECTED = "setup_rejected"
 
 
+class SetupStatus(StrEnum):
+    """What the Sticker step came to (``OrganizationOutcome.status``)."""
+
+    CREATED = "created"
+    """A setup created the organization."""
+    JOINED = "joined"
+    """A user joined the existing organization."""
+    UP_TO_DATE = "up_to_date"
+    """Nothing to send."""
+    WAITING = "waiting"
+    """No store known yet: set up once a source reports its stores."""
+    REJECTED = "rejected"
+    """Sticker refused a user's setup (400)."""
+    ABORTED = "aborted"
+    """Stopped: Sticker refused the key or stayed down."""
+    BUSY = "busy"
+    """Another process runs the step."""
+
+
 @dataclass(slots=True)
 class OrganizationOutcome:
     tenant: str
     internal_org_id: str
-    status: str = "up_to_date"
-    """created | joined | up_to_date | waiting | rejected | aborted | busy"""
+    status: SetupStatus = SetupStatus.UP_TO_DATE
     organization_id: str | None = None
     profiles_added: list[str] = field(default_factory=list)
     profiles_existing: list[str] = field(default_factory=list)
@@ -107,7 +126,7 @@ class OrganizationSync:
         out.locations_known = len(stores)
         known = self.store.organizations.get(self.tenant.id)
         if known is None and not stores and self._wait_for_locations:
-            out.status = "waiting"
+            out.status = SetupStatus.WAITING
             out.error = ("no store locations known yet: the organization is set up once a "
                          "source reports its stores (Sticker cannot add them later)")
             return out
@@ -120,7 +139,7 @@ class OrganizationSync:
             out.locations_confirmed = (None if org.locations is None else
                                        sum(1 for k in stores if k in org.locations))
         if out.rejected:
-            out.status = "rejected"
+            out.status = SetupStatus.REJECTED
         out.attention = [f"{i.kind} {i.key}: {i.message}"
                          for i in self.store.attention.open_items(self.tenant.id, SCOPE)]
         return out
@@ -136,10 +155,10 @@ class OrganizationSync:
         digest = content_hash(body)
         entry_id = (org_id, KIND, user.internal_user_id)
         old = self.store.ledger.states(self.tenant.id, TARGET, [entry_id]).get(entry_id)
-        if old is not None and old.status == SENT:
+        if old is not None and old.status == LedgerStatus.SENT:
             self._check_profile(user)
             return
-        if old is not None and old.status == REJECTED and old.payload_hash == digest:
+        if old is not None and old.status == LedgerStatus.REJECTED and old.payload_hash == digest:
             self.outcome.rejected.append(user.internal_user_id)
             return
         staged = StagedEntry(
@@ -184,9 +203,9 @@ class OrganizationSync:
         else:
             self.outcome.profiles_added.append(user.internal_user_id)
             if result.is_new_organization:
-                self.outcome.status = "created"
-            elif self.outcome.status == "up_to_date":
-                self.outcome.status = "joined"
+                self.outcome.status = SetupStatus.CREATED
+            elif self.outcome.status == SetupStatus.UP_TO_DATE:
+                self.outcome.status = SetupStatus.JOINED
         log.info("organization setup done", user=user.internal_user_id,
                  profile_id=result.profile_id, existed=result.already_existed,
                  new_organization=result.is_new_organization, attempts=result.attempts)

@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 import structlog
@@ -37,10 +38,20 @@ KIND = "pass.mint"
 BATCH = 200
 
 
+class MintStatus(StrEnum):
+    """What the passes step came to (``PassesOutcome.status``)."""
+
+    OK = "ok"
+    ABORTED = "aborted"
+    """Stopped: Sticky refused the key or stayed down."""
+    BUSY = "busy"
+    """Another process is minting the tenant's passes."""
+
+
 @dataclass(slots=True)
 class PassesOutcome:
     tenant: str
-    status: str = "ok"  # ok | aborted | busy
+    status: MintStatus = MintStatus.OK
     minted: int = 0
     reminted: int = 0
     rejected: int = 0

@@ -41,7 +41,7 @@ from connector.sync.work import (
 )
 from state import LedgerEntry, Profile, StagedEntry, StateStore, StoredLocation
 from state.erasures import ERASED_PREFIX, ErasedPerson, Purged
-from state.ledger import PENDING, REJECTED, StageConflict
+from state.ledger import LedgerStatus, StageConflict
 
 TARGET = "sticky"
 
@@ -378,20 +378,21 @@ class BatchPlanner:
                              f"{refund.order_key} was erased at the source",
                              field="order_id")
         if skipped is not None and not refund.remainder and (
-                entry is None or entry.status == REJECTED):
+                entry is None or entry.status == LedgerStatus.REJECTED):
             raise SkipRecord("order_not_sent", f"refund {refund.key}: order "
                              f"{refund.order_key} was not sent ({skipped.reason})",
                              field="order_id")
-        if refund.remainder and (entry is None or entry.status == REJECTED):
+        if refund.remainder and (entry is None or entry.status == LedgerStatus.REJECTED):
             raise SkipRecord("cancelled_before_sent",
                              f"order {refund.order_key} was cancelled before it was sent: "
                              "nothing to take back", field="order_id")
-        if entry is not None and entry.status == PENDING and entry.last_error is not None:
+        if (entry is not None and entry.status == LedgerStatus.PENDING
+                and entry.last_error is not None):
             raise MissingDependency(
                 "unknown_order", f"refund {refund.key}: order {refund.order_key} has not "
                 "been delivered yet (its last attempt failed); the refund waits for it",
                 field="order_id")
-        if entry is None or entry.status == REJECTED:
+        if entry is None or entry.status == LedgerStatus.REJECTED:
             raise MissingDependency(
                 "unknown_order",
                 f"refund {refund.key}: order {refund.order_key} has not been delivered "

@@ -9,8 +9,9 @@ import pytest
 
 from connector.mapping.keys import idempotency_key
 from connector.sync.decision import Decision, Verdict, decide
-from state.ledger import PENDING, REJECTED, SENT, EntryState, StagedEntry
+from state.ledger import EntryState, LedgerStatus, StagedEntry
 
+PENDING, SENT, REJECTED = LedgerStatus.PENDING, LedgerStatus.SENT, LedgerStatus.REJECTED
 NOW = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
 BORN = datetime(2026, 4, 1, 9, 30, tzinfo=UTC)
 TENANT, WORKSPACE = "acme", "ws-1"
