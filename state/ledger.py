@@ -233,12 +233,12 @@ class Ledger:
 
     # Settling runs once per response: statements are built once, with bind parameters.
     def mark_rejected(self, entry_id: int, error: str, attempts: int) -> None:
-        self._settle(_MARK_REJECTED, None, entry_id=entry_id, error=error,
+        self._settle(_MARK_REJECTED, entry_id=entry_id, error=error,
                      attempts_done=attempts, now=utcnow())
 
     def note_failure(self, entry_id: int, error: str, attempts: int) -> None:
         """A transient failure: the row stays pending, to be resent by a later run."""
-        self._settle(_NOTE_FAILURE, None, entry_id=entry_id, error=error,
+        self._settle(_NOTE_FAILURE, entry_id=entry_id, error=error,
                      attempts_done=attempts, now=utcnow())
 
     def settle_many(self, sent: Sequence[tuple[int, str | None, int]],
@@ -248,11 +248,8 @@ class Ledger:
         conn.execute(_MARK_SENT, [{"entry_id": i, "remote_id": r, "attempts_done": a,
                                    "now": now} for i, r, a in sent])
 
-    def _settle(self, statement: Update, conn: Connection | None, **params: Any) -> None:
-        if conn is None:
-            with self._engine.begin() as own:
-                own.execute(statement, params)
-        else:
+    def _settle(self, statement: Update, **params: Any) -> None:
+        with self._engine.begin() as conn:
             conn.execute(statement, params)
 
     def counts_of(self, tenant: str, target: str, kind: str) -> dict[str, int]:

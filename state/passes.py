@@ -84,19 +84,23 @@ class Passes:
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
 
-    def want(self, tenant: str, items: Iterable[tuple[str, str, str | None]], reason: str,
-             conn: Connection | None = None) -> int:
+    def want(self, tenant: str, items: Iterable[tuple[str, str, str | None]],
+             reason: str) -> int:
         """Ask for a pass for each ``(workspace, customer id, customer key)`` that has no
-        row yet; returns how many rows were added."""
+        row yet, in a transaction of its own; returns how many rows were added."""
+        with self._engine.begin() as conn:
+            return self.want_within(tenant, items, reason, conn)
+
+    @staticmethod
+    def want_within(tenant: str, items: Iterable[tuple[str, str, str | None]],
+                    reason: str, conn: Connection) -> int:
+        """:meth:`want` within the caller's transaction (``UnitOfWork.want_passes``)."""
         now = utcnow()
         rows = [{"tenant": tenant, "workspace": ws, "customer_id": cid, "customer_key": key,
                  "status": PassStatus.WANTED, "reason": reason, "generation": 0, "attempts": 0,
                  "created_at": now, "updated_at": now} for ws, cid, key in items]
         if not rows:
             return 0
-        if conn is None:
-            with self._engine.begin() as own:
-                return insert_ignore(own, passes, rows)
         return insert_ignore(conn, passes, rows)
 
     def want_remint(self, tenant: str, workspace: str, customer_id: str,

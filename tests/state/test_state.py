@@ -176,7 +176,7 @@ for i in range(150):
         from sqlalchemy import select
         row = conn.execute(select(cursors.c.position).where(cursors.c.stream == "n")).first()
         n = (row.position["n"] if row else 0) + 1
-        store.cursors.put("t", "s", "n", {"n": n}, conn)
+        store.cursors.put_within("t", "s", "n", {"n": n}, conn)
 """
 
 
