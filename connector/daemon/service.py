@@ -51,6 +51,7 @@ from connector.errors import ConfigurationError, StateUnavailable
 from connector.metrics import Metrics, pass_outcome, records_delivered
 from connector.outcomes import Outcome, PayloadOutcome
 from connector.sync.orchestrator import PassReport, run_pass
+from connector.sync.state_thread import off_loop
 from state import StateStore
 
 log = structlog.get_logger("connector.daemon")
@@ -394,10 +395,10 @@ class Daemon:
         self.totals.passes += 1
         self.metrics.pass_ended(job.tenant, job.source, report, outcome)
         # off the event loop: it reads the state DB, which may be the thing failing
-        task = asyncio.get_running_loop().run_in_executor(None, self._refresh_state)
+        task = asyncio.ensure_future(off_loop(self._refresh_state))
         self._background.add(task)
         task.add_done_callback(self._background.discard)
-        log.info("pass ended", tenant=job.tenant, source=job.source, outcome=outcome,
+        log.info("pass ended", tenant=job.tenant, source=job.source, outcome=str(outcome),
                  records=None if report is None else report.total.records_read,
                  seconds=round((job.last_finished - (job.last_started or job.last_finished))
                                .total_seconds(), 2))

@@ -25,13 +25,7 @@ from connector.sources import build_adapter, build_backfill
 from connector.sync.budget import SharedBudget
 from connector.sync.due import is_due
 from connector.sync.forget_files import forget_in_files
-from connector.sync.leasing import (
-    HeldLease,
-    busy_message,
-    claim,
-    holder_id,
-    release_lease,
-)
+from connector.sync.leasing import HeldLease, busy_message, claim, holder_id, release
 from connector.sync.organizations import (
     STEP,
     OrganizationOutcome,
@@ -52,7 +46,7 @@ from connector.sync.replay import (
 )
 from connector.sync.runner import BatchHook, SourceRunner
 from connector.sync.sender import BatchSender
-from connector.sync.state_thread import StateThread
+from connector.sync.state_thread import StateThread, off_loop, off_loop_shielded
 from connector.sync.summary import RunSummary
 from state import StateStore, StoredIssue
 
@@ -170,11 +164,11 @@ async def run_pass(settings: Settings, store: StateStore, sticky: StickyClient, 
         for source in sources:
             if stop is not None and stop.is_set():
                 break
-            if due_only and not await asyncio.to_thread(is_due, store, tenant, source):
+            if due_only and not await off_loop(is_due, store, tenant, source):
                 report.outcomes.append(SourceOutcome(tenant.id, source.name, Outcome.NOT_DUE,
                                                      RunSummary()))
                 continue
-            adapter = await asyncio.to_thread(_with_due_replays, store, tenant, source)
+            adapter = await off_loop(_with_due_replays, store, tenant, source)
             outcome = await _run_source(tenant, source, adapter, store, sticky, settings,
                                         holder, trigger, stop, dry_run=dry_run,
                                         on_batch=on_batch)
@@ -228,7 +222,7 @@ async def run_replay(settings: Settings, store: StateStore, sticky: StickyClient
         groups.setdefault((issue.tenant, issue.source), []).append(issue)
     for (tenant_id, source_name), group in groups.items():
         tenant, source = _configured(settings, tenant_id, source_name)
-        store.issues.note_attempts([i.id for i in group], next_retry_at)
+        await off_loop(store.issues.note_attempts, [i.id for i in group], next_retry_at)
         adapter = ReplayAdapter(source_name, group, resend_refused=True)
         outcome = await _run_source(tenant, source, adapter, store, sticky, settings,
                                     holder, trigger)
@@ -312,14 +306,14 @@ async def _leased_step(tenant: TenantSettings, store: StateStore, step: str, hol
     (its outcome so far); another holder makes it ``busy(message)``."""
     lease = await claim(store, tenant.id, step, holder, ttl)
     if lease is None:
-        message = await asyncio.to_thread(busy_message, store, tenant.id, step)
+        message = await busy_message(store, tenant.id, step)
         log.info("step busy: another process runs it", tenant=tenant.id, step=step,
                  detail=message)
         return busy(message)
     try:
-        run_id = await asyncio.to_thread(store.runs.start, tenant.id, step, trigger)
+        run_id = await off_loop(store.runs.start, tenant.id, step, trigger)
     except BaseException:
-        release_lease(store, lease)
+        await release(store, lease)
         raise
     held = HeldLease(store, lease, ttl)
     keeper = asyncio.create_task(held.keep())
@@ -338,9 +332,9 @@ async def _leased_step(tenant: TenantSettings, store: StateStore, step: str, hol
         log.error("step aborted", tenant=tenant.id, step=step, error=str(exc))
     finally:
         keeper.cancel()
-        release_lease(store, lease)  # in place: even when cancelled
-    await asyncio.to_thread(store.runs.finish, run_id, run_outcome(outcome),
-                            outcome.as_dict(), error=outcome.error)
+        await release(store, lease)  # even when cancelled
+    await off_loop(store.runs.finish, run_id, run_outcome(outcome), outcome.as_dict(),
+                   error=outcome.error)
     return outcome
 
 
@@ -388,7 +382,7 @@ async def run_passes_step(tenant: TenantSettings, store: StateStore, sticky: Sti
                           holder: str, trigger: str, settings: Settings) -> PassesOutcome:
     """Mint the tenant's wanted passes under the step's own lease (busy: another process
     is minting them; nothing to do here)."""
-    if not has_pass_work(tenant, store):
+    if not await off_loop(has_pass_work, tenant, store):
         return PassesOutcome(tenant.id)  # nothing to mint: no lease, no run record
 
     def begin(run_id: int) -> tuple[Awaitable[PassesOutcome], Callable[[str], PassesOutcome]]:
@@ -416,14 +410,14 @@ async def _run_source(tenant: TenantSettings, source: SourceSettings, adapter: A
     ttl = settings.state.lease_ttl_seconds
     lease = await claim(store, tenant.id, source_name, holder, ttl)
     if lease is None:
-        message = await asyncio.to_thread(busy_message, store, tenant.id, source_name)
+        message = await busy_message(store, tenant.id, source_name)
         bound.warning("source busy", detail=message)
         return SourceOutcome(tenant.id, source_name, Outcome.BUSY, RunSummary(), message)
     held = HeldLease(store, lease, ttl)
     try:
-        run_id = await asyncio.to_thread(store.runs.start, tenant.id, source_name, trigger)
+        run_id = await off_loop(store.runs.start, tenant.id, source_name, trigger)
     except BaseException:
-        release_lease(store, lease)
+        await release(store, lease)
         raise
     with structlog.contextvars.bound_contextvars(run_id=run_id, tenant=tenant.id,
                                                  source=source_name):
@@ -454,30 +448,32 @@ async def _run_started(tenant: TenantSettings, source: SourceSettings, adapter: 
         failure = exc if isinstance(exc, StateUnavailable) else store.failure(exc)
         runner.summary.finish()
         with contextlib.suppress(SQLAlchemyError):
-            store.runs.finish(run_id, Outcome.FAILED, runner.summary.as_dict(),
-                              error=str(failure))
+            await off_loop(store.runs.finish, run_id, Outcome.FAILED,
+                           runner.summary.as_dict(), error=str(failure))
         log.error("run stopped: the state DB failed", error=str(failure))
         raise failure from exc
     except AbortRun as exc:
         runner.summary.finish()
         runner.summary.aborted.append(f"{tenant.id}/{source_name}: {exc}")
-        store.runs.finish(run_id, Outcome.FAILED, runner.summary.as_dict(), error=str(exc))
+        await off_loop(store.runs.finish, run_id, Outcome.FAILED, runner.summary.as_dict(),
+                       error=str(exc))
         log.error("run failed", error=str(exc))
         return SourceOutcome(tenant.id, source_name, Outcome.FAILED, runner.summary, str(exc))
     except asyncio.CancelledError:
         runner.summary.finish()
-        store.runs.finish(run_id, Outcome.CANCELLED, runner.summary.as_dict(),
-                          error="cancelled before it settled what it had read")
+        await off_loop_shielded(store.runs.finish, run_id, Outcome.CANCELLED,
+                                runner.summary.as_dict(),
+                                error="cancelled before it settled what it had read")
         log.warning("run cancelled", records=runner.summary.records_read)
         raise
     finally:
         keeper.cancel()
         state_thread.close()
-        release_lease(store, held.lease)  # even when cancelled
+        await release(store, held.lease)  # even when cancelled
     if not dry_run:
         summary.notes.extend(pass_notes(summary.customer_origins, passes))
     outcome = summary.outcome
-    await asyncio.to_thread(store.runs.finish, run_id, outcome, summary.as_dict())
-    log.info("run finished", outcome=outcome, records=summary.records_read,
+    await off_loop(store.runs.finish, run_id, outcome, summary.as_dict())
+    log.info("run finished", outcome=str(outcome), records=summary.records_read,
              seconds=round(summary.duration, 2))
     return SourceOutcome(tenant.id, source_name, outcome, summary)
