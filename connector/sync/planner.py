@@ -29,6 +29,7 @@ from connector.mapping.locations import map_location
 from connector.mapping.money import dollars
 from connector.mapping.orders import MappedOrder, MappedRefund, map_order, map_refund
 from connector.mapping.values import clean
+from connector.outcomes import PayloadOutcome
 from connector.sync.decision import Verdict, decide
 from connector.sync.work import (
     CUSTOMER,
@@ -417,7 +418,7 @@ class BatchPlanner:
                 work.first_staged_at = decision.first_staged_at
             if decision.verdict is Verdict.STAGE:
                 if decision.changed:
-                    work.previous = "changed"
+                    work.previous = PayloadOutcome.CHANGED
                 if decision.idempotency_key != work.staged.idempotency_key:
                     work.staged = replace(work.staged,
                                           idempotency_key=decision.idempotency_key)
