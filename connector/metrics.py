@@ -29,14 +29,15 @@ from prometheus_client.registry import Collector
 
 from connector.daemon.guard import Guard
 from connector.delivery.traffic import Traffic
+from connector.outcomes import Outcome, PayloadOutcome
 from connector.sync.lag import cursor_lag_seconds
 from connector.sync.orchestrator import PassReport, SourceOutcome, organization_word
 from connector.sync.organizations import STEP, OrganizationOutcome
-from state import QUARANTINED, StateStore
+from state import Disposition, StateStore
 
 PREFIX = "sticky_sync_"
 SOURCE_LABELS = ("tenant", "source")
-PAYLOAD_OUTCOMES = ("new", "changed", "unchanged", "rejected", "skipped", "quarantined")
+PAYLOAD_OUTCOMES = tuple(PayloadOutcome)
 DURATION_BUCKETS = (1.0, 5.0, 15.0, 30.0, 60.0, 120.0, 300.0, 600.0, 1800.0, 3600.0)
 
 
@@ -229,7 +230,7 @@ class Metrics:
     def observe_source(self, outcome: SourceOutcome) -> None:
         key = (outcome.tenant, outcome.source)
         self.passes.labels(*key, pass_outcome(outcome)).inc()
-        if outcome.status == "busy":
+        if outcome.status == Outcome.BUSY:
             return
         summary = outcome.summary
         self.run_duration.labels(*key).observe(summary.duration)
@@ -244,7 +245,7 @@ class Metrics:
             for name in PAYLOAD_OUTCOMES:
                 if counts.get(name):
                     self.payloads.labels(*key, target, workspace, name).inc(counts[name])
-            sent = counts.get("new", 0) + counts.get("changed", 0)
+            sent = counts.get(PayloadOutcome.NEW, 0) + counts.get(PayloadOutcome.CHANGED, 0)
             if sent:
                 self.delivered.labels(*key, target, workspace).inc(sent)
 
@@ -270,7 +271,8 @@ class Metrics:
             else:
                 self.cursor_lag.labels(tenant, source).set(lag)
             open_counts = store.issues.open_counts(tenant, source)
-            self.quarantine_size.labels(tenant, source).set(open_counts.get(QUARANTINED, 0))
+            self.quarantine_size.labels(tenant, source).set(
+                open_counts.get(Disposition.QUARANTINED, 0))
 
     def render(self, accept: str | None = None) -> tuple[bytes, str]:
         """The exposition and its content type, negotiated from an ``Accept`` header."""

@@ -21,18 +21,42 @@ version, unreachable): a local problem, named in one line.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from enum import IntEnum
+from enum import IntEnum, StrEnum
 
-OK = "ok"
-NEEDS_ATTENTION = "needs attention"
-FAILED = "failed"
-BUSY = "busy"
-STOPPED = "stopped"
-CANCELLED = "cancelled"
-NOT_DUE = "not due"
 
-COMPLETE = (OK, NEEDS_ATTENTION)
+class Outcome(StrEnum):
+    """What a pass (a source's, or a tenant-wide step's) came to (the ``runs.outcome``
+    column; see the module docstring)."""
+
+    OK = "ok"
+    NEEDS_ATTENTION = "needs attention"
+    FAILED = "failed"
+    BUSY = "busy"
+    STOPPED = "stopped"
+    CANCELLED = "cancelled"
+    NOT_DUE = "not due"
+
+
+COMPLETE = (Outcome.OK, Outcome.NEEDS_ATTENTION)
 """Outcomes of a pass that read its source to the end."""
+
+
+class PayloadOutcome(StrEnum):
+    """What became of one payload owed to a target in a pass (the run summary's
+    ``targets`` counts, ``run --json``, the ``payloads`` metric)."""
+
+    NEW = "new"
+    """Sent, never delivered before."""
+    CHANGED = "changed"
+    """Sent again: delivered before with other content."""
+    UNCHANGED = "unchanged"
+    """Already delivered with this content: not sent."""
+    REJECTED = "rejected"
+    """Refused by the target (now or earlier)."""
+    SKIPPED = "skipped"
+    """Not sent, by rule."""
+    QUARANTINED = "quarantined"
+    """Not sent now: waits for a replay."""
 
 
 class ExitCode(IntEnum):
@@ -49,16 +73,18 @@ class ExitCode(IntEnum):
     RECORDS_FAILED = 1
 
 
-def overall(outcomes: Iterable[str]) -> str:
+def overall(outcomes: Iterable[str]) -> Outcome:
     """The outcome of several steps: the worst of them (failed, busy, needs attention)."""
     found = set(outcomes)
-    for word in (FAILED, BUSY, NEEDS_ATTENTION):
+    for word in (Outcome.FAILED, Outcome.BUSY, Outcome.NEEDS_ATTENTION):
         if word in found:
             return word
-    return OK
+    return Outcome.OK
 
 
 def exit_code(outcome: str) -> ExitCode:
-    return {FAILED: ExitCode.TARGET_UNREACHABLE, CANCELLED: ExitCode.TARGET_UNREACHABLE,
-            BUSY: ExitCode.SOURCE_BUSY,
-            NEEDS_ATTENTION: ExitCode.NEEDS_ATTENTION}.get(outcome, ExitCode.OK)
+    codes: dict[str, ExitCode] = {Outcome.FAILED: ExitCode.TARGET_UNREACHABLE,
+            Outcome.CANCELLED: ExitCode.TARGET_UNREACHABLE,
+            Outcome.BUSY: ExitCode.SOURCE_BUSY,
+            Outcome.NEEDS_ATTENTION: ExitCode.NEEDS_ATTENTION}
+    return codes.get(outcome, ExitCode.OK)

@@ -11,12 +11,13 @@ from rich.table import Table
 from rich.text import Text
 
 from connector.delivery.traffic import Traffic
-from connector.outcomes import BUSY, FAILED, NEEDS_ATTENTION, OK
+from connector.outcomes import Outcome, PayloadOutcome
 from connector.sync.dry_run import DryRun
 from connector.sync.orchestrator import PassReport, SourceOutcome
 from connector.sync.organizations import OrganizationOutcome
 from connector.sync.pass_rule import origins_line
 from connector.sync.summary import RunSummary
+from state import Disposition
 
 
 def render_pass(report: PassReport, traffic: Traffic, console: Console) -> None:
@@ -34,9 +35,9 @@ def render_pass(report: PassReport, traffic: Traffic, console: Console) -> None:
         ("events sent", lambda o: sum(o.summary.events_sent.values())),
         ("events already sent", lambda o: o.summary.events_unchanged),
         ("stores recorded", lambda o: o.summary.locations_recorded),
-        ("skipped", lambda o: sum(o.summary.skipped.values())),
-        ("rejected", lambda o: sum(o.summary.rejected.values())),
-        ("quarantined", lambda o: sum(o.summary.quarantined.values())),
+        (Disposition.SKIPPED, lambda o: sum(o.summary.skipped.values())),
+        (Disposition.REJECTED, lambda o: sum(o.summary.rejected.values())),
+        (Disposition.QUARANTINED, lambda o: sum(o.summary.quarantined.values())),
         ("seconds", lambda o: f"{o.summary.duration:.2f}"),
     ]
     for label, value in rows:
@@ -80,8 +81,8 @@ def render_pass(report: PassReport, traffic: Traffic, console: Console) -> None:
                          f"{total.duration:.2f}s"), soft_wrap=True)
 
 
-_STYLE = {OK: "bold green", NEEDS_ATTENTION: "bold yellow", FAILED: "bold red",
-          BUSY: "bold yellow"}
+_STYLE = {Outcome.OK: "bold green", Outcome.NEEDS_ATTENTION: "bold yellow",
+          Outcome.FAILED: "bold red", Outcome.BUSY: "bold yellow"}
 
 
 def render_attention(total: RunSummary, console: Console) -> None:
@@ -108,8 +109,10 @@ def render_reasons(total: RunSummary, console: Console,
     reasons = Table(title=title)
     for column in ("outcome", "reason", "records"):
         reasons.add_column(column, justify="right" if column == "records" else "left")
-    for outcome, counter in (("skipped", total.skipped), ("rejected", total.rejected),
-                             ("quarantined", total.quarantined), ("warning", total.warnings)):
+    for outcome, counter in ((Disposition.SKIPPED, total.skipped),
+                             (Disposition.REJECTED, total.rejected),
+                             (Disposition.QUARANTINED, total.quarantined),
+                             ("warning", total.warnings)):
         for reason, count in sorted(counter.items()):
             reasons.add_row(outcome, reason, str(count))
     if reasons.row_count:
@@ -149,7 +152,7 @@ def _organization_notes(outcomes: Sequence[OrganizationOutcome], label: str,
                           soft_wrap=True)
 
 
-TARGET_COLUMNS = ("new", "changed", "unchanged", "rejected", "skipped", "quarantined")
+TARGET_COLUMNS = tuple(PayloadOutcome)
 
 
 def dry_run_json(dry: DryRun) -> dict[str, Any]:

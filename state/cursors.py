@@ -24,12 +24,15 @@ class Cursors:
             ).first()
         return None if row is None else dict(row.position)
 
-    def put(self, tenant: str, source: str, stream: str, position: dict[str, Any],
-            conn: Connection | None = None) -> None:
-        if conn is None:
-            with self._engine.begin() as own:
-                self.put(tenant, source, stream, position, own)
-            return
+    def put(self, tenant: str, source: str, stream: str, position: dict[str, Any]) -> None:
+        """Move a cursor in a transaction of its own."""
+        with self._engine.begin() as conn:
+            self.put_within(tenant, source, stream, position, conn)
+
+    @staticmethod
+    def put_within(tenant: str, source: str, stream: str, position: dict[str, Any],
+                   conn: Connection) -> None:
+        """Move a cursor within the caller's transaction (``UnitOfWork.put_cursor``)."""
         upsert(conn, cursors, [{
             "tenant": tenant, "source": source, "stream": stream,
             "position": position, "updated_at": utcnow(),

@@ -83,11 +83,15 @@ class Customers:
         return out
 
     def save_identity(self, tenant: str, customer_key: str, workspace: str,
-                      remote_id: str, conn: Connection | None = None) -> None:
-        if conn is None:
-            with self._engine.begin() as own:
-                self.save_identity(tenant, customer_key, workspace, remote_id, own)
-            return
+                      remote_id: str) -> None:
+        """Record an identity in a transaction of its own."""
+        with self._engine.begin() as conn:
+            self.save_identity_within(tenant, customer_key, workspace, remote_id, conn)
+
+    @staticmethod
+    def save_identity_within(tenant: str, customer_key: str, workspace: str,
+                             remote_id: str, conn: Connection) -> None:
+        """Record an identity within the caller's transaction (``UnitOfWork``)."""
         now = utcnow()
         upsert(conn, identities, [{
             "tenant": tenant, "customer_key": customer_key, "workspace": workspace,

@@ -8,7 +8,6 @@ with a list of all phone numbers unless the salt is taken with it.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import hmac
 import secrets
@@ -32,7 +31,7 @@ from sqlalchemy import (
 )
 
 from state._sql import insert_ignore, upsert, utcnow
-from state.ledger import REJECTED, SENT
+from state.ledger import LedgerStatus
 from state.schema import (
     attention,
     erasures,
@@ -127,30 +126,31 @@ class Erasures:
             return conn.execute(select(erasures.c.digest).where(
                 erasures.c.tenant == tenant).limit(1)).first() is not None
 
-    def erased_keys(self, tenant: str, keys: Iterable[str],
-                    conn: Connection | None = None) -> set[str]:
+    def erased_keys(self, tenant: str, keys: Iterable[str]) -> set[str]:
         """Which of the customer ``keys`` were erased."""
-        return self.erased(tenant, KEY, keys, conn)
+        with self._engine.connect() as conn:
+            return self.erased_within(tenant, KEY, keys, conn)
 
     def erased_phones(self, tenant: str, phones: Iterable[str]) -> set[str]:
         """Which of these E.164 phones belong to an erased customer (Sticky keys its
         customers by phone: a record with one would bring the person back)."""
-        return self.erased(tenant, PHONE, phones)
+        with self._engine.connect() as conn:
+            return self.erased_within(tenant, PHONE, phones, conn)
 
-    def erased(self, tenant: str, kind: str, values: Iterable[str],
-               conn: Connection | None = None) -> set[str]:
+    def erased_within(self, tenant: str, kind: str, values: Iterable[str],
+                      conn: Connection) -> set[str]:
+        """Which ``values`` of ``kind`` (KEY, PHONE) were erased, read on ``conn`` (in
+        the caller's transaction when it is one: ``UnitOfWork.erased_keys``)."""
         by_digest = {self.digest(kind, v): v for v in set(values)}
         if not by_digest:
             return set()
         found: set[str] = set()
         digests = sorted(by_digest)
-        with contextlib.ExitStack() as stack:
-            connection = conn or stack.enter_context(self._engine.connect())
-            for start in range(0, len(digests), 500):
-                rows = connection.execute(select(erasures.c.digest).where(
-                    erasures.c.tenant == tenant, erasures.c.kind == kind,
-                    erasures.c.digest.in_(digests[start:start + 500]))).scalars()
-                found.update(by_digest[d] for d in rows)
+        for start in range(0, len(digests), 500):
+            rows = conn.execute(select(erasures.c.digest).where(
+                erasures.c.tenant == tenant, erasures.c.kind == kind,
+                erasures.c.digest.in_(digests[start:start + 500]))).scalars()
+            found.update(by_digest[d] for d in rows)
         return found
 
     def release_phone(self, tenant: str, phone: str) -> bool:
@@ -317,7 +317,8 @@ class Erasures:
         SKUs (nothing personal) under the erased subject, without the Sticky id."""
         now = utcnow()
         # what was never delivered never will be: no longer pending
-        status = case((ledger.c.status == SENT, SENT), else_=REJECTED)
+        status = case((ledger.c.status == LedgerStatus.SENT, LedgerStatus.SENT),
+                      else_=LedgerStatus.REJECTED)
         changed = conn.execute(update(ledger).where(
             ledger.c.tenant == tenant, ledger.c.kind == "customer",
             ledger.c.key == customer_key).values(
@@ -330,8 +331,9 @@ class Erasures:
             payload = {k: v for k, v in (row.payload or {}).items() if k != "customer_id"}
             conn.execute(update(ledger).where(ledger.c.id == row.id).values(
                 subject=erased_key, payload=payload, updated_at=now,
-                status=SENT if row.status == SENT else REJECTED,
-                last_error=None if row.status == SENT else ERASED_ERROR))
+                status=(LedgerStatus.SENT if row.status == LedgerStatus.SENT
+                        else LedgerStatus.REJECTED),
+                last_error=None if row.status == LedgerStatus.SENT else ERASED_ERROR))
         return changed + len(events)
 
     @staticmethod

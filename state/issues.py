@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import Connection, Engine, Row, func, or_, select, update
@@ -13,14 +14,27 @@ from sqlalchemy import Connection, Engine, Row, func, or_, select, update
 from state._sql import upsert, utcnow
 from state.schema import record_issues
 
-SKIPPED = "skipped"
-REJECTED = "rejected"
-QUARANTINED = "quarantined"
 
-DELIVERED = "delivered"
-SUPERSEDED = "superseded"
-DISCARDED = "discarded"
-"""Resolutions: delivered after all, replaced by a corrected copy, discarded by a person."""
+class Disposition(StrEnum):
+    """Why a record was not delivered (the ``record_issues.disposition`` column)."""
+
+    SKIPPED = "skipped"
+    """Deliberately not sent, by rule (a cancelled order, a guest sale without phone...)."""
+    REJECTED = "rejected"
+    """Its data cannot be trusted (an invalid phone, a bad amount...)."""
+    QUARANTINED = "quarantined"
+    """Valid but not deliverable now: kept with the record for replay."""
+
+
+class Resolution(StrEnum):
+    """How an issue was closed (the ``record_issues.resolution`` column)."""
+
+    DELIVERED = "delivered"
+    """Delivered after all (a replay, a later read)."""
+    SUPERSEDED = "superseded"
+    """Replaced by a corrected copy read elsewhere."""
+    DISCARDED = "discarded"
+    """Discarded by a person (``dlq discard``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,7 +124,7 @@ class RecordIssues:
                 record_issues.c.stream == stream,
                 record_issues.c.locator.in_(locators[start:start + 500]),
                 record_issues.c.resolved_at.is_(None)).values(
-                resolved_at=utcnow(), resolution=DELIVERED, next_retry_at=None))
+                resolved_at=utcnow(), resolution=Resolution.DELIVERED, next_retry_at=None))
         self._supersede(tenant, source, [(stream, d.locator, d.kind, d.record_id)
                                          for d in delivered], conn)
 
@@ -123,9 +137,9 @@ class RecordIssues:
             result = conn.execute(update(record_issues).where(
                 record_issues.c.tenant == tenant, record_issues.c.source == source,
                 record_issues.c.locator == locator, record_issues.c.row == 0,
-                record_issues.c.disposition == REJECTED,
+                record_issues.c.disposition == Disposition.REJECTED,
                 record_issues.c.resolved_at.is_(None)).values(
-                resolved_at=utcnow(), resolution=SUPERSEDED, next_retry_at=None))
+                resolved_at=utcnow(), resolution=Resolution.SUPERSEDED, next_retry_at=None))
         return int(result.rowcount or 0)
 
     def _supersede(self, tenant: str, source: str,
@@ -152,10 +166,12 @@ class RecordIssues:
                              if (r.stream, r.locator) not in by_id[r.record_id])
         if stale:
             conn.execute(update(record_issues).where(record_issues.c.id.in_(stale)).values(
-                resolved_at=utcnow(), resolution=SUPERSEDED, next_retry_at=None))
+                resolved_at=utcnow(), resolution=Resolution.SUPERSEDED, next_retry_at=None))
 
     def for_stream(self, tenant: str, source: str, stream: str,
-                   dispositions: Sequence[str] = (REJECTED, QUARANTINED)) -> list[RecordIssue]:
+                   dispositions: Sequence[str] = (Disposition.REJECTED,
+                                                  Disposition.QUARANTINED),
+                   ) -> list[RecordIssue]:
         with self._engine.connect() as conn:
             rows = conn.execute(select(record_issues).where(
                 record_issues.c.tenant == tenant, record_issues.c.source == source,
@@ -176,7 +192,8 @@ class RecordIssues:
         with self._engine.connect() as conn:
             rows = conn.execute(select(record_issues.c.record_key).where(
                 record_issues.c.tenant == tenant, record_issues.c.source == source,
-                record_issues.c.reason == reason, record_issues.c.disposition == SKIPPED,
+                record_issues.c.reason == reason,
+                record_issues.c.disposition == Disposition.SKIPPED,
                 record_issues.c.resolved_at.is_(None),
                 record_issues.c.record_key.in_(sorted(set(record_keys))))).all()
         return {str(r.record_key) for r in rows}
@@ -192,7 +209,8 @@ class RecordIssues:
     # -- quarantine (dlq) -------------------------------------------------------------
     def find(self, *, tenant: str | None = None, source: str | None = None,
              reason: str | None = None, ids: Sequence[int] | None = None,
-             dispositions: Sequence[str] = (QUARANTINED,), include_resolved: bool = False,
+             dispositions: Sequence[str] = (Disposition.QUARANTINED,),
+             include_resolved: bool = False,
              limit: int | None = None) -> list[StoredIssue]:
         query = select(record_issues).where(record_issues.c.disposition.in_(dispositions))
         if tenant is not None:
@@ -223,7 +241,7 @@ class RecordIssues:
         with self._engine.connect() as conn:
             rows = conn.execute(select(record_issues).where(
                 record_issues.c.tenant == tenant, record_issues.c.source == source,
-                record_issues.c.disposition == QUARANTINED,
+                record_issues.c.disposition == Disposition.QUARANTINED,
                 record_issues.c.resolved_at.is_(None), record_issues.c.record.is_not(None),
                 record_issues.c.reason.in_(list(reasons)),
                 record_issues.c.attempts < max_attempts,
@@ -249,11 +267,11 @@ class RecordIssues:
         with self._engine.begin() as conn:
             result = conn.execute(update(record_issues).where(
                 record_issues.c.id.in_(list(ids)), record_issues.c.resolved_at.is_(None))
-                .values(resolved_at=utcnow(), resolution=DISCARDED, next_retry_at=None))
+                .values(resolved_at=utcnow(), resolution=Resolution.DISCARDED, next_retry_at=None))
             return int(result.rowcount)
 
     def open_reasons(self, tenant: str, source: str,
-                     disposition: str = QUARANTINED) -> dict[str, int]:
+                     disposition: str = Disposition.QUARANTINED) -> dict[str, int]:
         with self._engine.connect() as conn:
             rows = conn.execute(select(record_issues.c.reason, func.count()).where(
                 record_issues.c.tenant == tenant, record_issues.c.source == source,

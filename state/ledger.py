@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import Connection, Engine, Row, Update, bindparam, func, select, update
@@ -20,9 +21,21 @@ from sqlalchemy.exc import IntegrityError
 from state._sql import utcnow
 from state.schema import ledger
 
-PENDING = "pending"
-SENT = "sent"
-REJECTED = "rejected"
+
+class LedgerStatus(StrEnum):
+    """Where a ledger row stands (the ``ledger.status`` column)."""
+
+    PENDING = "pending"
+    """Staged, not settled: about to be sent, in flight, or waiting to be resent."""
+    SENT = "sent"
+    """The target accepted it."""
+    REJECTED = "rejected"
+    """The target refused this content (a 4xx): not sent again unless it changes or a
+    person replays it."""
+
+
+# Shorthands for the statements of this module (elsewhere: ``LedgerStatus.X``).
+PENDING, SENT, REJECTED = LedgerStatus.PENDING, LedgerStatus.SENT, LedgerStatus.REJECTED
 
 EntryId = tuple[str, str, str]
 """(workspace, kind, key) within one tenant and target."""
@@ -220,12 +233,12 @@ class Ledger:
 
     # Settling runs once per response: statements are built once, with bind parameters.
     def mark_rejected(self, entry_id: int, error: str, attempts: int) -> None:
-        self._settle(_MARK_REJECTED, None, entry_id=entry_id, error=error,
+        self._settle(_MARK_REJECTED, entry_id=entry_id, error=error,
                      attempts_done=attempts, now=utcnow())
 
     def note_failure(self, entry_id: int, error: str, attempts: int) -> None:
         """A transient failure: the row stays pending, to be resent by a later run."""
-        self._settle(_NOTE_FAILURE, None, entry_id=entry_id, error=error,
+        self._settle(_NOTE_FAILURE, entry_id=entry_id, error=error,
                      attempts_done=attempts, now=utcnow())
 
     def settle_many(self, sent: Sequence[tuple[int, str | None, int]],
@@ -235,11 +248,8 @@ class Ledger:
         conn.execute(_MARK_SENT, [{"entry_id": i, "remote_id": r, "attempts_done": a,
                                    "now": now} for i, r, a in sent])
 
-    def _settle(self, statement: Update, conn: Connection | None, **params: Any) -> None:
-        if conn is None:
-            with self._engine.begin() as own:
-                own.execute(statement, params)
-        else:
+    def _settle(self, statement: Update, **params: Any) -> None:
+        with self._engine.begin() as conn:
             conn.execute(statement, params)
 
     def counts_of(self, tenant: str, target: str, kind: str) -> dict[str, int]:

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import Connection, Engine, Row, func, select, update
@@ -19,10 +20,18 @@ from sqlalchemy import Connection, Engine, Row, func, select, update
 from state._sql import insert_ignore, utcnow
 from state.schema import passes
 
-WANTED = "wanted"
-MINTED = "minted"
-INSTALLED = "installed"
-REJECTED = "rejected"
+
+class PassStatus(StrEnum):
+    """Where a customer's wallet pass stands (the ``passes.status`` column)."""
+
+    WANTED = "wanted"
+    """To be minted by the next passes step."""
+    MINTED = "minted"
+    """Minted: its links are recorded."""
+    INSTALLED = "installed"
+    """Sticky reported the pass installed (a webhook)."""
+    REJECTED = "rejected"
+    """Sticky refused to mint it; ``passes mint`` asks again."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,12 +55,12 @@ class PassRecord:
     last_error: str | None
 
     def expired_unused(self, now: datetime) -> bool:
-        return (self.status == MINTED and self.expires_at is not None
+        return (self.status == PassStatus.MINTED and self.expires_at is not None
                 and self.expires_at <= now)
 
     def valid(self, now: datetime) -> bool:
         """A link the customer can still use: minted, not installed, not expired."""
-        return (self.status == MINTED and self.expires_at is not None
+        return (self.status == PassStatus.MINTED and self.expires_at is not None
                 and self.expires_at > now)
 
 
@@ -75,19 +84,23 @@ class Passes:
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
 
-    def want(self, tenant: str, items: Iterable[tuple[str, str, str | None]], reason: str,
-             conn: Connection | None = None) -> int:
+    def want(self, tenant: str, items: Iterable[tuple[str, str, str | None]],
+             reason: str) -> int:
         """Ask for a pass for each ``(workspace, customer id, customer key)`` that has no
-        row yet; returns how many rows were added."""
+        row yet, in a transaction of its own; returns how many rows were added."""
+        with self._engine.begin() as conn:
+            return self.want_within(tenant, items, reason, conn)
+
+    @staticmethod
+    def want_within(tenant: str, items: Iterable[tuple[str, str, str | None]],
+                    reason: str, conn: Connection) -> int:
+        """:meth:`want` within the caller's transaction (``UnitOfWork.want_passes``)."""
         now = utcnow()
         rows = [{"tenant": tenant, "workspace": ws, "customer_id": cid, "customer_key": key,
-                 "status": WANTED, "reason": reason, "generation": 0, "attempts": 0,
+                 "status": PassStatus.WANTED, "reason": reason, "generation": 0, "attempts": 0,
                  "created_at": now, "updated_at": now} for ws, cid, key in items]
         if not rows:
             return 0
-        if conn is None:
-            with self._engine.begin() as own:
-                return insert_ignore(own, passes, rows)
         return insert_ignore(conn, passes, rows)
 
     def want_remint(self, tenant: str, workspace: str, customer_id: str,
@@ -98,9 +111,9 @@ class Passes:
         with self._engine.begin() as conn:
             done = conn.execute(update(passes).where(
                 passes.c.tenant == tenant, passes.c.workspace == workspace,
-                passes.c.customer_id == customer_id, passes.c.status == MINTED,
+                passes.c.customer_id == customer_id, passes.c.status == PassStatus.MINTED,
                 passes.c.expires_at <= moment,
-            ).values(status=WANTED, reason="remint", generation=passes.c.generation + 1,
+            ).values(status=PassStatus.WANTED, reason="remint", generation=passes.c.generation + 1,
                      attempts=0, last_error=None, updated_at=utcnow()))
             return done.rowcount == 1
 
@@ -109,8 +122,8 @@ class Passes:
         with self._engine.begin() as conn:
             done = conn.execute(update(passes).where(
                 passes.c.tenant == tenant, passes.c.workspace == workspace,
-                passes.c.customer_id == customer_id, passes.c.status == REJECTED,
-            ).values(status=WANTED, reason="on_demand", attempts=0, last_error=None,
+                passes.c.customer_id == customer_id, passes.c.status == PassStatus.REJECTED,
+            ).values(status=PassStatus.WANTED, reason="on_demand", attempts=0, last_error=None,
                      updated_at=utcnow()))
             return done.rowcount == 1
 
@@ -120,7 +133,8 @@ class Passes:
         """Minted links past their expiry (never reported installed); with
         ``below_generation``, only those re-minted fewer times than that."""
         moment = now or utcnow()
-        query = select(passes).where(passes.c.tenant == tenant, passes.c.status == MINTED,
+        query = select(passes).where(passes.c.tenant == tenant,
+                                     passes.c.status == PassStatus.MINTED,
                                      passes.c.expires_at <= moment)
         if below_generation is not None:
             query = query.where(passes.c.generation < below_generation)
@@ -131,7 +145,7 @@ class Passes:
     def wanted(self, tenant: str, limit: int = 500) -> list[PassRecord]:
         with self._engine.connect() as conn:
             rows = conn.execute(select(passes).where(
-                passes.c.tenant == tenant, passes.c.status == WANTED)
+                passes.c.tenant == tenant, passes.c.status == PassStatus.WANTED)
                 .order_by(passes.c.created_at, passes.c.customer_id).limit(limit)).all()
         return [_record(r) for r in rows]
 
@@ -171,8 +185,9 @@ class Passes:
         with self._engine.begin() as conn:
             conn.execute(update(passes).where(
                 passes.c.tenant == tenant, passes.c.workspace == workspace,
-                passes.c.customer_id == customer_id, passes.c.status == WANTED,
-            ).values(status=MINTED, pass_id=minted.pass_id, install_url=minted.install_url,
+                passes.c.customer_id == customer_id, passes.c.status == PassStatus.WANTED,
+            ).values(status=PassStatus.MINTED, pass_id=minted.pass_id,
+                     install_url=minted.install_url,
                      apple_url=minted.apple_url, google_url=minted.google_url,
                      expires_at=minted.expires_at, minted_at=utcnow(),
                      attempts=passes.c.attempts + 1, last_error=None, updated_at=utcnow()))
@@ -184,11 +199,11 @@ class Passes:
         values: dict[str, Any] = {"last_error": error, "attempts": passes.c.attempts + 1,
                                   "updated_at": utcnow()}
         if rejected:
-            values["status"] = REJECTED
+            values["status"] = PassStatus.REJECTED
         with self._engine.begin() as conn:
             conn.execute(update(passes).where(
                 passes.c.tenant == tenant, passes.c.workspace == workspace,
-                passes.c.customer_id == customer_id, passes.c.status == WANTED)
+                passes.c.customer_id == customer_id, passes.c.status == PassStatus.WANTED)
                 .values(**values))
 
     def mark_installed(self, workspace: str, customer_id: str, pass_id: str,
@@ -198,8 +213,9 @@ class Passes:
         is not one of ours, or not the customer's current one)."""
         done = conn.execute(update(passes).where(
             passes.c.workspace == workspace, passes.c.customer_id == customer_id,
-            passes.c.pass_id == pass_id, passes.c.status.in_((MINTED, WANTED)),
-        ).values(status=INSTALLED, installed_at=installed_at, platform=platform,
+            passes.c.pass_id == pass_id,
+            passes.c.status.in_((PassStatus.MINTED, PassStatus.WANTED)),
+        ).values(status=PassStatus.INSTALLED, installed_at=installed_at, platform=platform,
                  updated_at=utcnow()))
         return int(done.rowcount)
 
@@ -210,10 +226,10 @@ class Passes:
             rows = conn.execute(select(passes.c.status, func.count()).where(
                 passes.c.tenant == tenant).group_by(passes.c.status)).all()
             expired = conn.execute(select(func.count()).where(
-                passes.c.tenant == tenant, passes.c.status == MINTED,
+                passes.c.tenant == tenant, passes.c.status == PassStatus.MINTED,
                 passes.c.expires_at <= moment)).scalar_one()
         out = {str(status): int(n) for status, n in rows}
-        minted = out.pop(MINTED, 0)
+        minted = out.pop(PassStatus.MINTED, 0)
         if minted:
             out["valid"] = minted - int(expired)
             out["expired"] = int(expired)

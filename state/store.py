@@ -33,6 +33,7 @@ from state.passes import Passes
 from state.runs import Runs
 from state.schema import state_meta
 from state.senders import Senders
+from state.unit_of_work import UnitOfWork
 from state.webhooks import InboxEvent, Webhooks
 
 
@@ -156,6 +157,15 @@ class StateStore:
         except SQLAlchemyError as exc:
             raise self.failure(exc) from exc
 
+    @contextlib.contextmanager
+    def unit_of_work(self, *, lease: Lease | None = None) -> Iterator[UnitOfWork]:
+        """One transaction (``state/unit_of_work.py``): what is written through the unit
+        commits when the block ends, or not at all when it raises; with ``lease``, first
+        refused with :class:`LeaseLost` once the lease is no longer the holder's."""
+        with self.engine.begin() as conn:
+            Leases.fence(conn, lease)
+            yield UnitOfWork(self, conn)
+
     def commit_batch(self, tenant: str, source: str, stream: str,
                      position: dict[str, Any] | None, issues: Sequence[RecordIssue],
                      delivered: Sequence[RecordRef], run_id: int | None, *,
@@ -163,12 +173,11 @@ class StateStore:
         """Checkpoint one settled batch: its record issues and its cursor, atomically
         (``position`` ``None``: a replay of quarantined records, no cursor moves); refused
         with :class:`LeaseLost` once ``lease`` is no longer the source's."""
-        with self.engine.begin() as conn:
-            Leases.fence(conn, lease)
-            self.issues.record(tenant, source, issues, run_id, conn)
-            self.issues.resolve(tenant, source, stream, delivered, conn)
+        with self.unit_of_work(lease=lease) as uow:
+            uow.record_issues(tenant, source, issues, run_id)
+            uow.resolve_issues(tenant, source, stream, delivered)
             if position is not None:
-                self.cursors.put(tenant, source, stream, position, conn)
+                uow.put_cursor(tenant, source, stream, position)
 
     def settle_delivered(self, tenant: str, items: Sequence[Delivery], *,
                          lease: Lease | None = None) -> None:
@@ -179,30 +188,28 @@ class StateStore:
         check = any(d.identity for d in items) and self.erasures.any(tenant)
         if check:
             self.erasures.salt()  # read before the transaction below opens
-        with self.engine.begin() as conn:
-            Leases.fence(conn, lease)
+        with self.unit_of_work(lease=lease) as uow:
             # A customer erased while its create was in flight (a later batch, planned
             # ahead, erased it) keeps no identity and gets no pass: Sticky holds it, so
             # it is listed for erasure there instead.
-            erased = self.erasures.erased_keys(
-                tenant, {d.identity[0] for d in items if d.identity}, conn) if check else set()
-            self.ledger.settle_many([
+            erased = uow.erased_keys(
+                tenant, {d.identity[0] for d in items if d.identity}) if check else set()
+            uow.settle_sent([
                 (d.entry_id, None if d.identity and d.identity[0] in erased else d.remote_id,
-                 d.attempts) for d in items], conn)
+                 d.attempts) for d in items])
             for d in items:
                 if d.identity is None:
                     continue
                 if d.identity[0] in erased:
-                    self.erasures.owe_sticky_erasure(tenant, d.identity[1], d.remote_id,
-                                                     "erased at the source", conn)
+                    uow.owe_sticky_erasure(tenant, d.identity[1], d.remote_id,
+                                           "erased at the source")
                     continue
-                self.customers.save_identity(tenant, d.identity[0], d.identity[1],
-                                             d.remote_id, conn)
+                uow.save_identity(tenant, d.identity[0], d.identity[1], d.remote_id)
             wanted = [(d.identity[1], d.remote_id, d.identity[0]) for d in items
                       if d.wants_pass and d.identity is not None
                       and d.identity[0] not in erased]
             if wanted:
-                self.passes.want(tenant, wanted, "created", conn)
+                uow.want_passes(tenant, wanted, "created")
 
     # -- webhook events: each applied with its consequences in one transaction ---------
     def apply_tier_change(self, event: InboxEvent, customer_id: str, tier: str,
@@ -211,40 +218,37 @@ class StateStore:
                           write_backs: Sequence[tuple[str, str, StagedEntry]]) -> bool:
         """Record the tier unless a later change is known; when recorded, owe each
         ``(tenant, target, entry)`` write-back. True when applied."""
-        with self.engine.begin() as conn:
-            applied = self.webhooks.set_tier(event.workspace, customer_id, tier,
-                                             previous_tier, changed_at, points_balance, conn)
+        with self.unit_of_work() as uow:
+            applied = uow.set_tier(event.workspace, customer_id, tier, previous_tier,
+                                   changed_at, points_balance)
             if applied:
                 for tenant, target, entry in write_backs:
-                    self.ledger.owe(tenant, target, entry, conn)
-            self.webhooks.finish(event.id, "applied" if applied else "ignored",
-                                 None if applied else "a later tier change is recorded",
-                                 conn)
+                    uow.owe(tenant, target, entry)
+            uow.finish_webhook(event.id, "applied" if applied else "ignored",
+                               None if applied else "a later tier change is recorded")
         return applied
 
     def apply_pass_install(self, event: InboxEvent, customer_id: str, pass_id: str,
                            installed_at: datetime, platform: str | None) -> bool:
-        with self.engine.begin() as conn:
-            changed = self.passes.mark_installed(event.workspace, customer_id, pass_id,
-                                                 installed_at, platform, conn)
-            self.webhooks.finish(event.id, "applied" if changed else "ignored",
-                                 None if changed else f"pass {pass_id} was not minted by "
-                                 "this connector (or is not the customer's current one)",
-                                 conn)
+        with self.unit_of_work() as uow:
+            changed = uow.mark_pass_installed(event.workspace, customer_id, pass_id,
+                                              installed_at, platform)
+            uow.finish_webhook(event.id, "applied" if changed else "ignored",
+                               None if changed else f"pass {pass_id} was not minted by "
+                               "this connector (or is not the customer's current one)")
         return changed > 0
 
     def apply_journey(self, event: InboxEvent, customer_id: str, journey: str,
                       entered_at: datetime) -> bool:
-        with self.engine.begin() as conn:
-            applied = self.webhooks.set_journey(event.workspace, customer_id, journey,
-                                                entered_at, conn)
-            self.webhooks.finish(event.id, "applied" if applied else "ignored",
-                                 None if applied else "a later journey is recorded", conn)
+        with self.unit_of_work() as uow:
+            applied = uow.set_journey(event.workspace, customer_id, journey, entered_at)
+            uow.finish_webhook(event.id, "applied" if applied else "ignored",
+                               None if applied else "a later journey is recorded")
         return applied
 
     def finish_webhook(self, event: InboxEvent, outcome: str, detail: str | None) -> None:
-        with self.engine.begin() as conn:
-            self.webhooks.finish(event.id, outcome, detail, conn)
+        with self.unit_of_work() as uow:
+            uow.finish_webhook(event.id, outcome, detail)
 
     def close(self) -> None:
         if self._checkpointer is not None:

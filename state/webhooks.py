@@ -167,15 +167,15 @@ class Webhooks:
         return value if isinstance(value, datetime) else None
 
     # -- loyalty facts ----------------------------------------------------------------
-    def facts(self, workspace: str, customer_id: str,
-              conn: Connection | None = None) -> LoyaltyFacts | None:
-        query = select(loyalty).where(loyalty.c.workspace == workspace,
-                                      loyalty.c.customer_id == customer_id)
-        if conn is not None:
-            row = conn.execute(query).first()
-        else:
-            with self._engine.connect() as own:
-                row = own.execute(query).first()
+    def facts(self, workspace: str, customer_id: str) -> LoyaltyFacts | None:
+        with self._engine.connect() as conn:
+            return self._facts_within(workspace, customer_id, conn)
+
+    @staticmethod
+    def _facts_within(workspace: str, customer_id: str,
+                      conn: Connection) -> LoyaltyFacts | None:
+        row = conn.execute(select(loyalty).where(
+            loyalty.c.workspace == workspace, loyalty.c.customer_id == customer_id)).first()
         return None if row is None else _facts(row)
 
     def all_facts(self, workspaces: Sequence[str] | None = None) -> list[LoyaltyFacts]:
@@ -197,7 +197,7 @@ class Webhooks:
                  points_balance: int | None, conn: Connection) -> bool:
         """Record a tier change unless a later one is already recorded (deliveries can
         arrive out of order); True when this is now the customer's tier."""
-        known = self.facts(workspace, customer_id, conn)
+        known = self._facts_within(workspace, customer_id, conn)
         if (known is not None and known.tier_changed_at is not None
                 and known.tier_changed_at > changed_at):
             return False
@@ -209,7 +209,7 @@ class Webhooks:
 
     def set_journey(self, workspace: str, customer_id: str, journey: str,
                     entered_at: datetime, conn: Connection) -> bool:
-        known = self.facts(workspace, customer_id, conn)
+        known = self._facts_within(workspace, customer_id, conn)
         if (known is not None and known.last_journey_at is not None
                 and known.last_journey_at > entered_at):
             return False

@@ -18,7 +18,7 @@ from connector.outcomes import ExitCode
 from connector.redact import scrub
 from connector.report import render_pass
 from connector.sync.orchestrator import run_replay, sticky_client
-from state import QUARANTINED, StateStore, StoredIssue
+from state import Disposition, StateStore, StoredIssue
 
 
 def issue_summary(issue: StoredIssue) -> dict[str, Any]:
@@ -34,7 +34,7 @@ def issue_summary(issue: StoredIssue) -> dict[str, Any]:
 
 def list_quarantine(settings: Settings, *, source: str | None, reason: str | None,
                     include_resolved: bool, limit: int,
-                    disposition: str = QUARANTINED) -> list[StoredIssue]:
+                    disposition: str = Disposition.QUARANTINED) -> list[StoredIssue]:
     store = settings.state.open()
     try:
         return store.issues.find(source=source, reason=reason, dispositions=(disposition,),

@@ -18,7 +18,7 @@ from connector.sync.leasing import holder_id
 from connector.sync.orchestrator import run_passes_step, sticky_client
 from connector.sync.passes import PassesOutcome
 from state import StateStore
-from state.passes import INSTALLED, MINTED, REJECTED, WANTED, PassRecord
+from state.passes import PassRecord, PassStatus
 
 EXPORT_COLUMNS = (
     "tenant", "workspace", "customer_key", "sticky_customer_id", "first_name", "phone",
@@ -94,12 +94,12 @@ def _decide(store: StateStore, tenant: TenantSettings, customer: str, workspace:
     if current is None:
         store.passes.want(tenant.id, [(workspace, customer_id, key)], "on_demand")
         return decision("queued")
-    if current.status == WANTED:
+    if current.status == PassStatus.WANTED:
         return decision("queued", "already waiting to be minted")
-    if current.status == REJECTED:
+    if current.status == PassStatus.REJECTED:
         store.passes.want_again(tenant.id, workspace, customer_id)
         return decision("queued", f"Sticky refused it before: {current.last_error}")
-    if current.status == INSTALLED:
+    if current.status == PassStatus.INSTALLED:
         return decision("installed", f"pass {current.pass_id} installed "
                         f"{iso_z(current.installed_at)}; not minted again")
     if current.valid(now):
@@ -184,7 +184,7 @@ def csv_text(rows: Sequence[dict[str, str]]) -> str:
 
 
 def _status(record: PassRecord, now: datetime) -> str:
-    if record.status == MINTED:
+    if record.status == PassStatus.MINTED:
         return "valid" if record.valid(now) else "expired"
     return record.status
 

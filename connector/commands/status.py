@@ -17,7 +17,7 @@ from connector.sync.organizations import STEP
 from connector.sync.organizations import TARGET as STICKER
 from connector.sync.passes import STEP as PASSES_STEP
 from connector.webhooks.processor import TAG_KIND, WRITE_BACK_TARGET
-from state import StateStore
+from state import Disposition, StateStore
 
 
 def collect_status(settings: Settings) -> dict[str, Any]:
@@ -163,8 +163,9 @@ def render_status(data: dict[str, Any], console: Console) -> None:
                 s["source"], f"{last['started_at']:%Y-%m-%d %H:%M:%S}" if last else "never",
                 (last["outcome"] or "running") if last else "-", _age(s["lag_seconds"]),
                 f"{s['cursor']['moved_at']:%Y-%m-%d %H:%M:%S}" if s["cursor"] else "never",
-                str(s["pending"]), str(issues.get("skipped", 0)),
-                str(issues.get("rejected", 0)), str(issues.get("quarantined", 0)),
+                str(s["pending"]), str(issues.get(Disposition.SKIPPED, 0)),
+                str(issues.get(Disposition.REJECTED, 0)),
+                str(issues.get(Disposition.QUARANTINED, 0)),
                 s["lease"]["holder"] if s["lease"] else "-")
         console.print(table)
         _render_leases(tenant["sources"], console)

@@ -17,6 +17,7 @@ from starlette.routing import BaseRoute, Route
 
 from connector.daemon.guard import Guard, guarded_protocol
 from connector.errors import ConfigurationError
+from connector.sync.state_thread import off_loop
 
 log = structlog.get_logger("connector.daemon")
 
@@ -41,8 +42,8 @@ def health_app(source: HealthSource, extra_routes: Sequence[BaseRoute] = ()) -> 
     async def metrics(request: Request) -> Response:
         # on a worker thread: it reads the state DB, which may be slow or locked, and
         # /healthz must keep answering meanwhile
-        body, content_type = await asyncio.to_thread(source.exposition,
-                                                     request.headers.get("accept"))
+        body, content_type = await off_loop(source.exposition,
+                                            request.headers.get("accept"))
         return Response(body, headers={"Content-Type": content_type})
 
     return Starlette(routes=[Route("/healthz", healthz, methods=["GET"]),

@@ -49,7 +49,9 @@ from connector.delivery.sticker import StickerClient
 from connector.delivery.sticky import StickyClient
 from connector.errors import ConfigurationError, StateUnavailable
 from connector.metrics import Metrics, pass_outcome, records_delivered
+from connector.outcomes import Outcome, PayloadOutcome
 from connector.sync.orchestrator import PassReport, run_pass
+from connector.sync.state_thread import off_loop
 from state import StateStore
 
 log = structlog.get_logger("connector.daemon")
@@ -140,13 +142,13 @@ class Totals:
 
     def add(self, report: PassReport) -> None:
         for outcome in report.outcomes:
-            if outcome.status == "busy":
+            if outcome.status == Outcome.BUSY:
                 continue
             summary = outcome.summary
             self.records_read += summary.records_read
             self.delivered += records_delivered(outcome)
             self.quarantined += sum(summary.quarantined.values())
-            self.sent += sum(c.get("new", 0) + c.get("changed", 0)
+            self.sent += sum(c.get(PayloadOutcome.NEW, 0) + c.get(PayloadOutcome.CHANGED, 0)
                              for c in summary.targets.values())
 
     def as_dict(self) -> dict[str, Any]:
@@ -340,7 +342,7 @@ class Daemon:
             report = await run_pass(job.settings, self.store, self.sticky, sticker=self.sticker,
                                     only_source=job.source, trigger="daemon", stop=self.stop)
         except asyncio.CancelledError:
-            outcome = "cancelled"
+            outcome = Outcome.CANCELLED
             job.last_error = "cancelled during shutdown"
             raise
         except (StateUnavailable, SQLAlchemyError) as exc:  # the DB, not the pass
@@ -393,10 +395,10 @@ class Daemon:
         self.totals.passes += 1
         self.metrics.pass_ended(job.tenant, job.source, report, outcome)
         # off the event loop: it reads the state DB, which may be the thing failing
-        task = asyncio.get_running_loop().run_in_executor(None, self._refresh_state)
+        task = asyncio.ensure_future(off_loop(self._refresh_state))
         self._background.add(task)
         task.add_done_callback(self._background.discard)
-        log.info("pass ended", tenant=job.tenant, source=job.source, outcome=outcome,
+        log.info("pass ended", tenant=job.tenant, source=job.source, outcome=str(outcome),
                  records=None if report is None else report.total.records_read,
                  seconds=round((job.last_finished - (job.last_started or job.last_finished))
                                .total_seconds(), 2))

@@ -15,6 +15,7 @@ from starlette.routing import Route
 
 from connector.config import Settings
 from connector.metrics import Metrics
+from connector.sync.state_thread import off_loop
 from connector.webhooks.processor import process_pending, write_back_sources
 from connector.webhooks.receiver import Receiver
 from connector.webhooks.secrets import SecretBook
@@ -67,7 +68,7 @@ class WebhookWorker:
 
     async def round(self) -> None:
         """Apply stored events, then send owed tier tags (each on a worker thread)."""
-        report = await asyncio.to_thread(process_pending, self.settings, self.store)
+        report = await off_loop(process_pending, self.settings, self.store)
         for outcome, n in report.outcomes.items():
             self.metrics.webhook_applied(outcome, n)
         if report.outcomes:
@@ -75,7 +76,7 @@ class WebhookWorker:
                      write_backs_owed=report.write_backs_owed)
         self.last_error = None
         if write_back_sources(self.settings):
-            written = await asyncio.to_thread(deliver_tier_tags, self.settings, self.store)
+            written = await off_loop(deliver_tier_tags, self.settings, self.store)
             for outcome, n in written.outcomes.items():
                 self.metrics.write_back(outcome, n)
             if written.outcomes:

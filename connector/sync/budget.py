@@ -30,6 +30,7 @@ import structlog
 from sqlalchemy.exc import SQLAlchemyError
 
 from connector.delivery.limits import WorkspaceLimiters
+from connector.sync.state_thread import off_loop
 from state import StateStore
 
 log = structlog.get_logger("connector.delivery")
@@ -78,8 +79,7 @@ class SharedBudget:
     async def _join(self, workspace: str) -> None:
         started = time.monotonic()
         try:
-            found = await asyncio.to_thread(self.store.senders.beat, self.sender,
-                                            [workspace], TTL)
+            found = await off_loop(self.store.senders.beat, self.sender, [workspace], TTL)
         except SQLAlchemyError as exc:  # waited busy_timeout already: no share, no send
             raise self.store.failure(exc) from exc
         count, live = found[workspace]
@@ -108,12 +108,11 @@ class SharedBudget:
                         self._valid_until.pop(workspace, None)
                         self._used.pop(workspace, None)
                         self._since.pop(workspace, None)
-                    await asyncio.to_thread(self.store.senders.leave, self.sender, idle)
+                    await off_loop(self.store.senders.leave, self.sender, idle)
                 if not active:
                     continue
                 started = time.monotonic()
-                found = await asyncio.to_thread(self.store.senders.beat, self.sender,
-                                                active, TTL)
+                found = await off_loop(self.store.senders.beat, self.sender, active, TTL)
             except SQLAlchemyError as exc:
                 log.warning("rate budget not renewed: the state DB failed",
                             error=str(self.store.failure(exc)))
@@ -134,5 +133,4 @@ class SharedBudget:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
         with contextlib.suppress(SQLAlchemyError):
-            await asyncio.to_thread(self.store.senders.leave, self.sender,
-                                    list(self._used))
+            await off_loop(self.store.senders.leave, self.sender, list(self._used))

@@ -5,7 +5,6 @@ or when a kept file may hold a re-read of an erased customer (docs/privacy.md)."
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
@@ -14,6 +13,7 @@ import structlog
 from connector.config import CsvSourceSettings, TenantSettings
 from connector.erasure import ErasureMatcher
 from connector.sources import build_adapter
+from connector.sync.state_thread import off_loop
 from connector.sync.summary import RunSummary
 from state import StateStore
 from state.erasures import Digests
@@ -23,22 +23,22 @@ log = structlog.get_logger("connector.erasure")
 
 async def forget_in_files(tenant: TenantSettings, store: StateStore,
                           total: RunSummary) -> None:
-    if store.erasures.files_pending(tenant.id) is None:
+    if await off_loop(store.erasures.files_pending, tenant.id) is None:
         return
     # a purge whose run died before it settled the storage is settled now
-    await asyncio.to_thread(store.erasures.settle_storage)
+    await off_loop(store.erasures.settle_storage)
     started = datetime.now(UTC)
-    digests = store.erasures.digests(tenant.id)
+    digests = await off_loop(store.erasures.digests, tenant.id)
     matcher = ErasureMatcher(store.erasures.digest, tenant.phone_region)
     sources = [s for s in tenant.sources if isinstance(s, CsvSourceSettings)]
-    unreadable = await asyncio.to_thread(_scrub, sources, matcher, digests, tenant, total)
+    unreadable = await off_loop(_scrub, sources, matcher, digests, tenant, total)
     for where in unreadable:
         total.attention.append(
             f"{where} could not be read to remove erased customers from it: look through "
             "it (or delete it) by hand")
     if not unreadable:
         # an erasure recorded meanwhile (another source's job) waits for the next look
-        store.erasures.mark_files_scrubbed(tenant.id, started)
+        await off_loop(store.erasures.mark_files_scrubbed, tenant.id, started)
 
 
 def _scrub(sources: Sequence[CsvSourceSettings], matcher: ErasureMatcher, digests: Digests,

@@ -16,6 +16,7 @@ import structlog
 from sqlalchemy.exc import SQLAlchemyError
 
 from connector.errors import LeaseLost
+from connector.sync.state_thread import off_loop, off_loop_shielded
 from state import StateStore
 from state.leases import Lease
 
@@ -72,14 +73,13 @@ class HeldLease:
     async def _renew_now(self) -> bool:
         started = time.monotonic()
         try:  # off the event loop: a locked DB must not stall the daemon's servers
-            renewed = await asyncio.to_thread(self.store.leases.renew, self.lease,
-                                              self.ttl)
+            renewed = await off_loop(self.store.leases.renew, self.lease, self.ttl)
         except SQLAlchemyError as exc:
             log.warning("lease not renewed: the state DB failed", lease=self.name,
                         error=str(self.store.failure(exc)))
             # its row is out of reach; its liveness lock must still be held (a
             # PostgreSQL session cut with the network lets another process in)
-            if not await asyncio.to_thread(self.lease.alive):
+            if not await off_loop(self.lease.alive):
                 self.lost = (f"{self.name}: this run's hold on the source ended with "
                              "its database session; it stops here")
                 log.error("lease lost", lease=self.name,
@@ -114,15 +114,21 @@ async def claim(store: StateStore, tenant: str, source: str, holder: str,
                 ttl: float) -> Lease | None:
     """``Leases.acquire`` off the event loop; cancelled meanwhile, a lease it got is
     released, not leaked (its lock would keep the source busy)."""
-    attempt = asyncio.ensure_future(asyncio.to_thread(store.leases.acquire, tenant, source,
-                                                      holder, ttl))
+    attempt = asyncio.ensure_future(off_loop(store.leases.acquire, tenant, source, holder,
+                                             ttl))
     try:
         return await asyncio.shield(attempt)
     except asyncio.CancelledError:
         lease = await attempt
         if lease is not None:
-            release_lease(store, lease)
+            await release(store, lease)
         raise
+
+
+async def release(store: StateStore, lease: Lease) -> None:
+    """Release the lease off the event loop; completed even when the caller is
+    cancelled meanwhile (then it stops waiting for it)."""
+    await off_loop_shielded(release_lease, store, lease)
 
 
 def release_lease(store: StateStore, lease: Lease) -> None:
@@ -133,7 +139,12 @@ def release_lease(store: StateStore, lease: Lease) -> None:
     lease.let_go()
 
 
-def busy_message(store: StateStore, tenant: str, source: str) -> str:
+async def busy_message(store: StateStore, tenant: str, source: str) -> str:
+    """What to say about the holder of a busy lease (read off the event loop)."""
+    return await off_loop(_busy_message, store, tenant, source)
+
+
+def _busy_message(store: StateStore, tenant: str, source: str) -> str:
     lease = store.leases.holder(tenant, source)
     return f"another run holds {tenant}/{source}" + (
         f" ({lease.holder}, until {lease.expires_at:%H:%M:%S}Z)" if lease else "")

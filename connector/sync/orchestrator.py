@@ -20,33 +20,22 @@ from connector.delivery.sticky import StickyClient, StickyEndpoint
 from connector.errors import AbortRun, ConfigurationError, LeaseLost, StateUnavailable
 from connector.http.retry import RetryPolicy
 from connector.mapping.context import UNMAPPED_STORE, MappingContext
-from connector.outcomes import (
-    BUSY,
-    CANCELLED,
-    FAILED,
-    NEEDS_ATTENTION,
-    NOT_DUE,
-    OK,
-    ExitCode,
-    exit_code,
-    overall,
-)
+from connector.outcomes import ExitCode, Outcome, PayloadOutcome, exit_code, overall
 from connector.sources import build_adapter, build_backfill
 from connector.sync.budget import SharedBudget
 from connector.sync.due import is_due
 from connector.sync.forget_files import forget_in_files
-from connector.sync.leasing import (
-    HeldLease,
-    busy_message,
-    claim,
-    holder_id,
-    release_lease,
+from connector.sync.leasing import HeldLease, busy_message, claim, holder_id, release
+from connector.sync.organizations import (
+    STEP,
+    OrganizationOutcome,
+    OrganizationSync,
+    SetupStatus,
 )
-from connector.sync.organizations import STEP, OrganizationOutcome, OrganizationSync
 from connector.sync.organizations import TARGET as STICKER_TARGET
 from connector.sync.pass_rule import pass_notes, pass_rule
 from connector.sync.passes import STEP as PASSES_STEP
-from connector.sync.passes import PassesOutcome, PassMinter, has_pass_work
+from connector.sync.passes import MintStatus, PassesOutcome, PassMinter, has_pass_work
 from connector.sync.replay import (
     AUTO_RETRY_LIMIT,
     AUTO_RETRY_MAX_ATTEMPTS,
@@ -57,7 +46,7 @@ from connector.sync.replay import (
 )
 from connector.sync.runner import BatchHook, SourceRunner
 from connector.sync.sender import BatchSender
-from connector.sync.state_thread import StateThread
+from connector.sync.state_thread import StateThread, off_loop, off_loop_shielded
 from connector.sync.summary import RunSummary
 from state import StateStore, StoredIssue
 
@@ -67,27 +56,27 @@ log = structlog.get_logger("connector.run")
 class SourceOutcome:
     tenant: str
     source: str
-    status: str
-    """``connector/outcomes.py``: ok | needs attention | failed | busy | stopped | not due"""
+    status: Outcome
     summary: RunSummary
     error: str | None = None
 
 
-def organization_word(outcome: OrganizationOutcome) -> str:
+def organization_word(outcome: OrganizationOutcome) -> Outcome:
     """The Sticker step's outcome in the pass vocabulary."""
-    if outcome.status == "aborted":
-        return FAILED
-    if outcome.status == "busy":
-        return BUSY
-    return NEEDS_ATTENTION if outcome.status == "rejected" or outcome.attention else OK
+    if outcome.status == SetupStatus.ABORTED:
+        return Outcome.FAILED
+    if outcome.status == SetupStatus.BUSY:
+        return Outcome.BUSY
+    return (Outcome.NEEDS_ATTENTION if outcome.status == SetupStatus.REJECTED
+            or outcome.attention else Outcome.OK)
 
 
-def passes_word(outcome: PassesOutcome) -> str:
+def passes_word(outcome: PassesOutcome) -> Outcome:
     """The wallet-passes step's outcome in the pass vocabulary (a busy step is another
     process minting: nothing to say)."""
-    if outcome.status == "aborted":
-        return FAILED
-    return NEEDS_ATTENTION if outcome.rejected else OK
+    if outcome.status == MintStatus.ABORTED:
+        return Outcome.FAILED
+    return Outcome.NEEDS_ATTENTION if outcome.rejected else Outcome.OK
 
 
 @dataclass(slots=True)
@@ -98,7 +87,7 @@ class PassReport:
     total: RunSummary = field(default_factory=RunSummary)
 
     @property
-    def outcome(self) -> str:
+    def outcome(self) -> Outcome:
         """The pass's word: the worst of its sources and steps."""
         return overall([*(o.status for o in self.outcomes),
                         *(organization_word(o) for o in self.organizations),
@@ -175,11 +164,11 @@ async def run_pass(settings: Settings, store: StateStore, sticky: StickyClient, 
         for source in sources:
             if stop is not None and stop.is_set():
                 break
-            if due_only and not await asyncio.to_thread(is_due, store, tenant, source):
-                report.outcomes.append(SourceOutcome(tenant.id, source.name, NOT_DUE,
+            if due_only and not await off_loop(is_due, store, tenant, source):
+                report.outcomes.append(SourceOutcome(tenant.id, source.name, Outcome.NOT_DUE,
                                                      RunSummary()))
                 continue
-            adapter = await asyncio.to_thread(_with_due_replays, store, tenant, source)
+            adapter = await off_loop(_with_due_replays, store, tenant, source)
             outcome = await _run_source(tenant, source, adapter, store, sticky, settings,
                                         holder, trigger, stop, dry_run=dry_run,
                                         on_batch=on_batch)
@@ -211,12 +200,13 @@ def _count_setups(tenant: TenantSettings, outcome: OrganizationOutcome,
     are counted: a user's setup sent (always new: a sent setup is never sent again),
     already sent (unchanged), or refused before with the same request (rejected)."""
     facts = tenant.organization()
-    if facts is None or outcome.status in {"waiting", "busy", "aborted"}:
+    if facts is None or outcome.status in {SetupStatus.WAITING, SetupStatus.BUSY,
+                                           SetupStatus.ABORTED}:
         return
     sent = len(outcome.profiles_added) + len(outcome.profiles_existing)
     rejected = len(outcome.rejected)
-    for name, n in (("new", sent), ("rejected", rejected),
-                    ("unchanged", len(facts.users) - sent - rejected)):
+    for name, n in ((PayloadOutcome.NEW, sent), (PayloadOutcome.REJECTED, rejected),
+                    (PayloadOutcome.UNCHANGED, len(facts.users) - sent - rejected)):
         if n > 0:
             total.count(STICKER_TARGET, outcome.internal_org_id, name, n)
 
@@ -232,7 +222,7 @@ async def run_replay(settings: Settings, store: StateStore, sticky: StickyClient
         groups.setdefault((issue.tenant, issue.source), []).append(issue)
     for (tenant_id, source_name), group in groups.items():
         tenant, source = _configured(settings, tenant_id, source_name)
-        store.issues.note_attempts([i.id for i in group], next_retry_at)
+        await off_loop(store.issues.note_attempts, [i.id for i in group], next_retry_at)
         adapter = ReplayAdapter(source_name, group, resend_refused=True)
         outcome = await _run_source(tenant, source, adapter, store, sticky, settings,
                                     holder, trigger)
@@ -298,8 +288,8 @@ async def run_backfill(settings: Settings, store: StateStore, sticky: StickyClie
 
 
 class _StepOutcome(Protocol):
-    status: str
-    error: str | None
+    @property
+    def error(self) -> str | None: ...
 
     def as_dict(self) -> dict[str, Any]: ...
 
@@ -309,25 +299,25 @@ _O = TypeVar("_O", bound=_StepOutcome)
 
 async def _leased_step(tenant: TenantSettings, store: StateStore, step: str, holder: str,
                        trigger: str, ttl: float,
-                       begin: Callable[[int], tuple[Awaitable[_O], Callable[[], _O]]],
+                       begin: Callable[[int], tuple[Awaitable[_O], Callable[[str], _O]]],
                        busy: Callable[[str], _O], run_outcome: Callable[[_O], str]) -> _O:
     """A tenant-wide step (Sticker organization, passes) under its own lease and run
-    record: ``begin(run_id)`` gives the work and how to read its outcome so far (used
-    when it aborts); another holder makes it ``busy(message)``."""
+    record: ``begin(run_id)`` gives the work and how to end it as aborted with an error
+    (its outcome so far); another holder makes it ``busy(message)``."""
     lease = await claim(store, tenant.id, step, holder, ttl)
     if lease is None:
-        message = await asyncio.to_thread(busy_message, store, tenant.id, step)
+        message = await busy_message(store, tenant.id, step)
         log.info("step busy: another process runs it", tenant=tenant.id, step=step,
                  detail=message)
         return busy(message)
     try:
-        run_id = await asyncio.to_thread(store.runs.start, tenant.id, step, trigger)
+        run_id = await off_loop(store.runs.start, tenant.id, step, trigger)
     except BaseException:
-        release_lease(store, lease)
+        await release(store, lease)
         raise
     held = HeldLease(store, lease, ttl)
     keeper = asyncio.create_task(held.keep())
-    work, so_far = begin(run_id)
+    work, aborted = begin(run_id)
     try:
         with structlog.contextvars.bound_contextvars(run_id=run_id, tenant=tenant.id,
                                                      source=step):
@@ -338,14 +328,13 @@ async def _leased_step(tenant: TenantSettings, store: StateStore, step: str, hol
                   error=str(failure))
         raise failure from exc
     except AbortRun as exc:
-        outcome = so_far()
-        outcome.status, outcome.error = "aborted", str(exc)
+        outcome = aborted(str(exc))
         log.error("step aborted", tenant=tenant.id, step=step, error=str(exc))
     finally:
         keeper.cancel()
-        release_lease(store, lease)  # in place: even when cancelled
-    await asyncio.to_thread(store.runs.finish, run_id, run_outcome(outcome),
-                            outcome.as_dict(), error=outcome.error)
+        await release(store, lease)  # even when cancelled
+    await off_loop(store.runs.finish, run_id, run_outcome(outcome), outcome.as_dict(),
+                   error=outcome.error)
     return outcome
 
 
@@ -372,14 +361,20 @@ async def _run_organization(tenant: TenantSettings, store: StateStore,
                             sticker: StickerClient, holder: str,
                             trigger: str, ttl: float) -> OrganizationOutcome:
     def begin(run_id: int) -> tuple[Awaitable[OrganizationOutcome],
-                                    Callable[[], OrganizationOutcome]]:
+                                    Callable[[str], OrganizationOutcome]]:
         step = OrganizationSync(tenant, store, sticker, run_id)
-        return step.sync(), lambda: step.outcome
+
+        def aborted(error: str) -> OrganizationOutcome:
+            step.outcome.status, step.outcome.error = SetupStatus.ABORTED, error
+            return step.outcome
+
+        return step.sync(), aborted
 
     return await _leased_step(
         tenant, store, STEP, holder, trigger, ttl, begin,
         busy=lambda message: OrganizationOutcome(
-            tenant.id, tenant.internal_org_id or tenant.id, status="busy", error=message),
+            tenant.id, tenant.internal_org_id or tenant.id, status=SetupStatus.BUSY,
+            error=message),
         run_outcome=organization_word)
 
 
@@ -387,16 +382,21 @@ async def run_passes_step(tenant: TenantSettings, store: StateStore, sticky: Sti
                           holder: str, trigger: str, settings: Settings) -> PassesOutcome:
     """Mint the tenant's wanted passes under the step's own lease (busy: another process
     is minting them; nothing to do here)."""
-    if not has_pass_work(tenant, store):
+    if not await off_loop(has_pass_work, tenant, store):
         return PassesOutcome(tenant.id)  # nothing to mint: no lease, no run record
 
-    def begin(run_id: int) -> tuple[Awaitable[PassesOutcome], Callable[[], PassesOutcome]]:
+    def begin(run_id: int) -> tuple[Awaitable[PassesOutcome], Callable[[str], PassesOutcome]]:
         minter = PassMinter(tenant, store, sticky, settings.sticky.max_in_flight_per_workspace)
-        return minter.run(), lambda: minter.outcome
+
+        def aborted(error: str) -> PassesOutcome:
+            minter.outcome.status, minter.outcome.error = MintStatus.ABORTED, error
+            return minter.outcome
+
+        return minter.run(), aborted
 
     return await _leased_step(
         tenant, store, PASSES_STEP, holder, trigger, settings.state.lease_ttl_seconds, begin,
-        busy=lambda message: PassesOutcome(tenant.id, status="busy", error=message),
+        busy=lambda message: PassesOutcome(tenant.id, status=MintStatus.BUSY, error=message),
         run_outcome=passes_word)
 
 
@@ -410,14 +410,14 @@ async def _run_source(tenant: TenantSettings, source: SourceSettings, adapter: A
     ttl = settings.state.lease_ttl_seconds
     lease = await claim(store, tenant.id, source_name, holder, ttl)
     if lease is None:
-        message = await asyncio.to_thread(busy_message, store, tenant.id, source_name)
+        message = await busy_message(store, tenant.id, source_name)
         bound.warning("source busy", detail=message)
-        return SourceOutcome(tenant.id, source_name, BUSY, RunSummary(), message)
+        return SourceOutcome(tenant.id, source_name, Outcome.BUSY, RunSummary(), message)
     held = HeldLease(store, lease, ttl)
     try:
-        run_id = await asyncio.to_thread(store.runs.start, tenant.id, source_name, trigger)
+        run_id = await off_loop(store.runs.start, tenant.id, source_name, trigger)
     except BaseException:
-        release_lease(store, lease)
+        await release(store, lease)
         raise
     with structlog.contextvars.bound_contextvars(run_id=run_id, tenant=tenant.id,
                                                  source=source_name):
@@ -448,29 +448,32 @@ async def _run_started(tenant: TenantSettings, source: SourceSettings, adapter: 
         failure = exc if isinstance(exc, StateUnavailable) else store.failure(exc)
         runner.summary.finish()
         with contextlib.suppress(SQLAlchemyError):
-            store.runs.finish(run_id, FAILED, runner.summary.as_dict(), error=str(failure))
+            await off_loop(store.runs.finish, run_id, Outcome.FAILED,
+                           runner.summary.as_dict(), error=str(failure))
         log.error("run stopped: the state DB failed", error=str(failure))
         raise failure from exc
     except AbortRun as exc:
         runner.summary.finish()
         runner.summary.aborted.append(f"{tenant.id}/{source_name}: {exc}")
-        store.runs.finish(run_id, FAILED, runner.summary.as_dict(), error=str(exc))
+        await off_loop(store.runs.finish, run_id, Outcome.FAILED, runner.summary.as_dict(),
+                       error=str(exc))
         log.error("run failed", error=str(exc))
-        return SourceOutcome(tenant.id, source_name, FAILED, runner.summary, str(exc))
+        return SourceOutcome(tenant.id, source_name, Outcome.FAILED, runner.summary, str(exc))
     except asyncio.CancelledError:
         runner.summary.finish()
-        store.runs.finish(run_id, CANCELLED, runner.summary.as_dict(),
-                          error="cancelled before it settled what it had read")
+        await off_loop_shielded(store.runs.finish, run_id, Outcome.CANCELLED,
+                                runner.summary.as_dict(),
+                                error="cancelled before it settled what it had read")
         log.warning("run cancelled", records=runner.summary.records_read)
         raise
     finally:
         keeper.cancel()
         state_thread.close()
-        release_lease(store, held.lease)  # even when cancelled
+        await release(store, held.lease)  # even when cancelled
     if not dry_run:
         summary.notes.extend(pass_notes(summary.customer_origins, passes))
     outcome = summary.outcome
-    await asyncio.to_thread(store.runs.finish, run_id, outcome, summary.as_dict())
-    log.info("run finished", outcome=outcome, records=summary.records_read,
+    await off_loop(store.runs.finish, run_id, outcome, summary.as_dict())
+    log.info("run finished", outcome=str(outcome), records=summary.records_read,
              seconds=round(summary.duration, 2))
     return SourceOutcome(tenant.id, source_name, outcome, summary)

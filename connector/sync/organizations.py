@@ -26,6 +26,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any
 
 import structlog
@@ -41,8 +42,9 @@ from connector.mapping.organization import (
     setup_request,
     user_part,
 )
+from connector.sync.state_thread import off_loop
 from state import OrganizationRecord, StagedEntry, StateStore
-from state.ledger import REJECTED, SENT
+from state.ledger import LedgerStatus
 from state.store import Delivery
 
 log = structlog.get_logger("connector.sticker")
@@ -59,12 +61,30 @@ PROFILE_CHANGED = "profile_changed"
 SETUP_REJECTED = "setup_rejected"
 
 
+class SetupStatus(StrEnum):
+    """What the Sticker step came to (``OrganizationOutcome.status``)."""
+
+    CREATED = "created"
+    """A setup created the organization."""
+    JOINED = "joined"
+    """A user joined the existing organization."""
+    UP_TO_DATE = "up_to_date"
+    """Nothing to send."""
+    WAITING = "waiting"
+    """No store known yet: set up once a source reports its stores."""
+    REJECTED = "rejected"
+    """Sticker refused a user's setup (400)."""
+    ABORTED = "aborted"
+    """Stopped: Sticker refused the key or stayed down."""
+    BUSY = "busy"
+    """Another process runs the step."""
+
+
 @dataclass(slots=True)
 class OrganizationOutcome:
     tenant: str
     internal_org_id: str
-    status: str = "up_to_date"
-    """created | joined | up_to_date | waiting | rejected | aborted | busy"""
+    status: SetupStatus = SetupStatus.UP_TO_DATE
     organization_id: str | None = None
     profiles_added: list[str] = field(default_factory=list)
     profiles_existing: list[str] = field(default_factory=list)
@@ -101,18 +121,30 @@ class OrganizationSync:
         self.outcome = OrganizationOutcome(tenant.id, facts.internal_org_id)
 
     async def sync(self) -> OrganizationOutcome:
-        """One pass; raises ``AbortRun`` when Sticker refuses the key or stays down."""
+        """One pass; raises ``AbortRun`` when Sticker refuses the key or stays down.
+        Its state-DB work runs off the event loop (``off_loop``)."""
         out = self.outcome
-        stores = {k: s.payload for k, s in self.store.locations.all_for(self.tenant.id).items()}
+        stores, known = await off_loop(self._catalogue)
         out.locations_known = len(stores)
-        known = self.store.organizations.get(self.tenant.id)
         if known is None and not stores and self._wait_for_locations:
-            out.status = "waiting"
+            out.status = SetupStatus.WAITING
             out.error = ("no store locations known yet: the organization is set up once a "
                          "source reports its stores (Sticker cannot add them later)")
             return out
         for user in self.facts.users:
             await self._set_up(user, stores)
+        await off_loop(self._conclude, stores)
+        return out
+
+    def _catalogue(self) -> tuple[dict[str, dict[str, Any]], OrganizationRecord | None]:
+        """The stores known (key → Sticker location payload) and Sticker's organization
+        as last recorded."""
+        stores = {k: s.payload for k, s in self.store.locations.all_for(self.tenant.id).items()}
+        return stores, self.store.organizations.get(self.tenant.id)
+
+    def _conclude(self, stores: Mapping[str, dict[str, Any]]) -> None:
+        """Compare the catalogue with Sticker's list and fill in the outcome."""
+        out = self.outcome
         org = self.store.organizations.get(self.tenant.id)
         self._check_locations(org, stores)
         if org is not None:
@@ -120,10 +152,9 @@ class OrganizationSync:
             out.locations_confirmed = (None if org.locations is None else
                                        sum(1 for k in stores if k in org.locations))
         if out.rejected:
-            out.status = "rejected"
+            out.status = SetupStatus.REJECTED
         out.attention = [f"{i.kind} {i.key}: {i.message}"
                          for i in self.store.attention.open_items(self.tenant.id, SCOPE)]
-        return out
 
     @property
     def _wait_for_locations(self) -> bool:
@@ -131,44 +162,55 @@ class OrganizationSync:
         return cfg is None or cfg.wait_for_locations
 
     async def _set_up(self, user: StickerUser, stores: Mapping[str, dict[str, Any]]) -> None:
-        org_id = self.facts.internal_org_id
         body = setup_request(self.facts, user, stores)
+        ledger_id = await off_loop(self._stage, user, body)
+        if ledger_id is None:
+            return
+        self.outcome.requests += 1
+        try:
+            result = await self.client.setup_organization(body)
+        except RejectedByTarget as problem:
+            await off_loop(self._refused, user, ledger_id, str(problem))
+            log.error("organization setup rejected", user=user.internal_user_id,
+                      reason=problem.reason, field=problem.field, detail=str(problem))
+            return
+        except Retryable as exc:
+            await off_loop(self.store.ledger.note_failure, ledger_id, str(exc), 1)
+            raise TargetUnavailable(f"Sticker did not complete the setup (sticker.base_url = "
+                                    f"{self.client.base_url}): {exc}") from exc
+        except AbortRun as exc:
+            await off_loop(self.store.ledger.note_failure, ledger_id, str(exc), 1)
+            raise
+        await off_loop(self._record, user, ledger_id, result)
+
+    def _stage(self, user: StickerUser, body: dict[str, Any]) -> int | None:
+        """The ledger's decision for this user's setup: its row id, staged ``pending``,
+        when it is to be sent; None when it was sent (its profile is checked) or refused
+        with the same request."""
+        org_id = self.facts.internal_org_id
         digest = content_hash(body)
         entry_id = (org_id, KIND, user.internal_user_id)
         old = self.store.ledger.states(self.tenant.id, TARGET, [entry_id]).get(entry_id)
-        if old is not None and old.status == SENT:
+        if old is not None and old.status == LedgerStatus.SENT:
             self._check_profile(user)
-            return
-        if old is not None and old.status == REJECTED and old.payload_hash == digest:
+            return None
+        if old is not None and old.status == LedgerStatus.REJECTED and old.payload_hash == digest:
             self.outcome.rejected.append(user.internal_user_id)
-            return
+            return None
         staged = StagedEntry(
             workspace=org_id, kind=KIND, key=user.internal_user_id, source=STEP,
             payload_hash=digest, payload=body,
             idempotency_key=idempotency_key(self.tenant.id, org_id, KIND,
                                             user.internal_user_id, digest))
-        ledger_id = self.store.ledger.stage(
+        return self.store.ledger.stage(
             self.tenant.id, TARGET, [staged], self.run_id,
             {} if old is None else {entry_id: old.id})[entry_id]
-        self.outcome.requests += 1
-        try:
-            result = await self.client.setup_organization(body)
-        except RejectedByTarget as problem:
-            self.store.ledger.mark_rejected(ledger_id, str(problem), 1)
-            self.store.attention.raise_item(self.tenant.id, SCOPE, SETUP_REJECTED,
-                                            user.internal_user_id, str(problem))
-            self.outcome.rejected.append(user.internal_user_id)
-            log.error("organization setup rejected", user=user.internal_user_id,
-                      reason=problem.reason, field=problem.field, detail=str(problem))
-            return
-        except Retryable as exc:
-            self.store.ledger.note_failure(ledger_id, str(exc), 1)
-            raise TargetUnavailable(f"Sticker did not complete the setup (sticker.base_url = "
-                                    f"{self.client.base_url}): {exc}") from exc
-        except AbortRun as exc:
-            self.store.ledger.note_failure(ledger_id, str(exc), 1)
-            raise
-        self._record(user, ledger_id, result)
+
+    def _refused(self, user: StickerUser, ledger_id: int, problem: str) -> None:
+        self.store.ledger.mark_rejected(ledger_id, problem, 1)
+        self.store.attention.raise_item(self.tenant.id, SCOPE, SETUP_REJECTED,
+                                        user.internal_user_id, problem)
+        self.outcome.rejected.append(user.internal_user_id)
 
     def _record(self, user: StickerUser, ledger_id: int, result: SetupOutcome) -> None:
         tenant = self.tenant.id
@@ -184,9 +226,9 @@ class OrganizationSync:
         else:
             self.outcome.profiles_added.append(user.internal_user_id)
             if result.is_new_organization:
-                self.outcome.status = "created"
-            elif self.outcome.status == "up_to_date":
-                self.outcome.status = "joined"
+                self.outcome.status = SetupStatus.CREATED
+            elif self.outcome.status == SetupStatus.UP_TO_DATE:
+                self.outcome.status = SetupStatus.JOINED
         log.info("organization setup done", user=user.internal_user_id,
                  profile_id=result.profile_id, existed=result.already_existed,
                  new_organization=result.is_new_organization, attempts=result.attempts)

@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 import structlog
@@ -26,6 +27,7 @@ from connector.delivery.sticky import StickyClient
 from connector.errors import AbortRun, RejectedByTarget, Retryable, TargetUnavailable
 from connector.mapping.keys import idempotency_key
 from connector.mapping.timestamps import parse_iso_utc
+from connector.sync.state_thread import off_loop
 from state import StateStore
 from state.passes import MintedPass, PassRecord
 
@@ -37,10 +39,20 @@ KIND = "pass.mint"
 BATCH = 200
 
 
+class MintStatus(StrEnum):
+    """What the passes step came to (``PassesOutcome.status``)."""
+
+    OK = "ok"
+    ABORTED = "aborted"
+    """Stopped: Sticky refused the key or stayed down."""
+    BUSY = "busy"
+    """Another process is minting the tenant's passes."""
+
+
 @dataclass(slots=True)
 class PassesOutcome:
     tenant: str
-    status: str = "ok"  # ok | aborted | busy
+    status: MintStatus = MintStatus.OK
     minted: int = 0
     reminted: int = 0
     rejected: int = 0
@@ -98,10 +110,10 @@ class PassMinter:
         stays wanted); a refused mint is recorded ``rejected`` with Sticky's reason."""
         cfg = self.tenant.passes
         if cfg is not None and cfg.remint_expired:
-            for record in await asyncio.to_thread(
+            for record in await off_loop(
                     self.store.passes.expired_unused, self.tenant.id, now,
                     below_generation=cfg.max_remints):
-                await asyncio.to_thread(self.store.passes.want_remint, self.tenant.id,
+                await off_loop(self.store.passes.want_remint, self.tenant.id,
                                         record.workspace, record.customer_id, now)
         tried: set[tuple[str, str, int]] = set()
         gate = asyncio.Semaphore(self.max_in_flight)
@@ -111,7 +123,7 @@ class PassMinter:
                 await self._mint(record)
 
         while True:
-            batch = [r for r in await asyncio.to_thread(self.store.passes.wanted,
+            batch = [r for r in await off_loop(self.store.passes.wanted,
                                                         self.tenant.id, BATCH)
                      if (r.workspace, r.customer_id, r.generation) not in tried]
             if not batch:
@@ -140,18 +152,18 @@ class PassMinter:
             self.outcome.rejected += 1
             log.warning("pass refused", workspace=record.workspace,
                         customer_id=record.customer_id, error=str(exc))
-            await asyncio.to_thread(self.store.passes.record_failure, self.tenant.id,
+            await off_loop(self.store.passes.record_failure, self.tenant.id,
                                     record.workspace, record.customer_id, str(exc),
                                     rejected=True)
             return
         except (Retryable, ValueError) as exc:
-            await asyncio.to_thread(self.store.passes.record_failure, self.tenant.id,
+            await off_loop(self.store.passes.record_failure, self.tenant.id,
                                     record.workspace, record.customer_id, str(exc),
                                     rejected=False)
             if isinstance(exc, ValueError):
                 raise TargetUnavailable(str(exc)) from exc
             raise
-        await asyncio.to_thread(self.store.passes.record_minted, self.tenant.id,
+        await off_loop(self.store.passes.record_minted, self.tenant.id,
                                 record.workspace, record.customer_id, minted)
         if record.generation > 0:
             self.outcome.reminted += 1

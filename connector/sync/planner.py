@@ -29,6 +29,8 @@ from connector.mapping.locations import map_location
 from connector.mapping.money import dollars
 from connector.mapping.orders import MappedOrder, MappedRefund, map_order, map_refund
 from connector.mapping.values import clean
+from connector.outcomes import PayloadOutcome
+from connector.sync.decision import Verdict, decide
 from connector.sync.work import (
     CUSTOMER,
     ORDER_COMPLETED,
@@ -40,7 +42,7 @@ from connector.sync.work import (
 )
 from state import LedgerEntry, Profile, StagedEntry, StateStore, StoredLocation
 from state.erasures import ERASED_PREFIX, ErasedPerson, Purged
-from state.ledger import PENDING, REJECTED, SENT, StageConflict
+from state.ledger import LedgerStatus, StageConflict
 
 TARGET = "sticky"
 
@@ -377,20 +379,21 @@ class BatchPlanner:
                              f"{refund.order_key} was erased at the source",
                              field="order_id")
         if skipped is not None and not refund.remainder and (
-                entry is None or entry.status == REJECTED):
+                entry is None or entry.status == LedgerStatus.REJECTED):
             raise SkipRecord("order_not_sent", f"refund {refund.key}: order "
                              f"{refund.order_key} was not sent ({skipped.reason})",
                              field="order_id")
-        if refund.remainder and (entry is None or entry.status == REJECTED):
+        if refund.remainder and (entry is None or entry.status == LedgerStatus.REJECTED):
             raise SkipRecord("cancelled_before_sent",
                              f"order {refund.order_key} was cancelled before it was sent: "
                              "nothing to take back", field="order_id")
-        if entry is not None and entry.status == PENDING and entry.last_error is not None:
+        if (entry is not None and entry.status == LedgerStatus.PENDING
+                and entry.last_error is not None):
             raise MissingDependency(
                 "unknown_order", f"refund {refund.key}: order {refund.order_key} has not "
                 "been delivered yet (its last attempt failed); the refund waits for it",
                 field="order_id")
-        if entry is None or entry.status == REJECTED:
+        if entry is None or entry.status == LedgerStatus.REJECTED:
             raise MissingDependency(
                 "unknown_order",
                 f"refund {refund.key}: order {refund.order_key} has not been delivered "
@@ -399,6 +402,8 @@ class BatchPlanner:
 
     # -- ledger decisions -----------------------------------------------------------
     def _decide(self, plan: BatchPlan, run_id: int | None, *, again: bool = False) -> None:
+        """Gather what the ledger holds, let :func:`decide` judge each payload, and stage
+        what is to be sent in one transaction."""
         existing = self.store.ledger.states(self.ctx.tenant, TARGET, plan.works)
         subjects = {w.staged.subject for w in plan.works.values() if w.staged.subject}
         plan.identities = self.store.customers.identities(self.ctx.tenant, subjects)
@@ -406,38 +411,28 @@ class BatchPlanner:
         now = datetime.now(UTC)
         for entry_id, work in plan.works.items():
             old = existing.get(entry_id)
+            decision = decide(old, work.staged, tenant=self.ctx.tenant,
+                              retry_rejected=self.retry_rejected, now=now)
             if work.kind == CUSTOMER:
                 work.had_identity = (work.staged.key, work.workspace) in plan.identities
-                # since when an attempt of ours may have created it: a row never sent,
-                # or refused (nothing was created), starts now
-                tried = old is not None and old.attempts > 0 and old.status != REJECTED
-                work.first_staged_at = old.created_at if tried and old is not None else now
-            same = old is not None and old.payload_hash == work.staged.payload_hash
-            if old is not None and same and old.status == REJECTED and self.retry_rejected:
-                # Nothing happened at the target for the refused request; a new key keeps
-                # an API that remembers the refusal under the old key from replaying it.
-                work.staged = replace(work.staged, idempotency_key=idempotency_key(
-                    self.ctx.tenant, work.workspace, work.kind, work.staged.key,
-                    f"{work.staged.payload_hash}#retry{old.attempts}"))
-            elif old is not None and old.status in {SENT, REJECTED} and (
-                    same or (work.kind != CUSTOMER and old.status == SENT)):
-                # Events are immutable at Sticky: once sent, a changed source row is not
-                # sent again (it would award points twice).
-                work.ledger_id = old.id
-                if old.status == SENT:
-                    work.state = WorkState.UNCHANGED
-                else:
-                    work.state = WorkState.FAILED
-                    work.problem = MissingDependency(
-                        "rejected_earlier", f"{work.kind} {work.staged.key} in {work.workspace}"
-                        f" was rejected earlier: {old.last_error}")
+                work.first_staged_at = decision.first_staged_at
+            if decision.verdict is Verdict.STAGE:
+                if decision.changed:
+                    work.previous = PayloadOutcome.CHANGED
+                if decision.idempotency_key != work.staged.idempotency_key:
+                    work.staged = replace(work.staged,
+                                          idempotency_key=decision.idempotency_key)
+                to_stage.append(work.staged)
                 continue
-            if old is not None and old.status == SENT:
-                work.previous = "changed"
-            elif old is not None and same and old.status == PENDING and old.idempotency_key:
-                # Perhaps in flight when an earlier run died: resend under the same key.
-                work.staged = replace(work.staged, idempotency_key=old.idempotency_key)
-            to_stage.append(work.staged)
+            assert old is not None
+            work.ledger_id = old.id
+            if decision.verdict is Verdict.UNCHANGED:
+                work.state = WorkState.UNCHANGED
+            else:
+                work.state = WorkState.FAILED
+                work.problem = MissingDependency(
+                    "rejected_earlier", f"{work.kind} {work.staged.key} in {work.workspace}"
+                    f" was rejected earlier: {decision.refusal}")
         known = {s.entry_id: existing[s.entry_id].id for s in to_stage if s.entry_id in existing}
         try:
             staged = self.store.ledger.stage(self.ctx.tenant, TARGET, to_stage, run_id, known)

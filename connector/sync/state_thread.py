@@ -1,8 +1,17 @@
-"""All state-DB and source-file work of a run happens on one dedicated thread.
+"""No state-DB work runs on the event loop. Async code reaches the state DB in one of
+two ways, both off the loop:
 
-The event loop then only moves HTTP: a commit that waits for the disk (or for SQLite's
-WAL checkpoint) never delays a paced request, and since a single thread does every
-write there is no contention for SQLite's write lock inside the process.
+- a source pass's runner and sender, through their :class:`StateThread`: all state-DB
+  and source-file work of the pass happens on that one dedicated thread, in order. The
+  event loop then only moves HTTP: a commit that waits for the disk (or for SQLite's WAL
+  checkpoint) never delays a paced request, and since a single thread does every write
+  of the pass there is no contention for SQLite's write lock inside it;
+- everything else (leases, run records, replay bookkeeping, the Sticker and passes
+  steps, the daemon and its webhooks), through :func:`off_loop`: a worker thread per
+  call, so a locked DB stalls neither the loop nor one another.
+
+``tests/sync/test_off_loop.py`` fails when a statement runs on a thread that runs an
+event loop.
 
 Source adapters are read on a thread of their own (:class:`ReaderThread`), so a slow
 page or a backoff sleep between a source's retries never holds up settlement; what an
@@ -23,6 +32,20 @@ from typing import ParamSpec, TypeVar
 
 P = ParamSpec("P")
 T = TypeVar("T")
+
+
+async def off_loop(fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T:
+    """Run ``fn`` (state-DB work) on a worker thread, with the caller's context variables
+    (log lines keep the run's tenant, source and run id), and await its result."""
+    return await asyncio.to_thread(fn, *args, **kwargs)
+
+
+async def off_loop_shielded(fn: Callable[P, T], /, *args: P.args,
+                            **kwargs: P.kwargs) -> T:
+    """:func:`off_loop` for work that must finish even when the caller is cancelled
+    meanwhile (a lease release, the record of a cancelled run): the caller stops
+    waiting, the thread completes it."""
+    return await asyncio.shield(off_loop(fn, *args, **kwargs))
 
 
 class _Worker:

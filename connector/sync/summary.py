@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from connector.delivery.traffic import Traffic
-from connector.outcomes import NEEDS_ATTENTION, OK, STOPPED
+from connector.outcomes import Outcome
 
 
 @dataclass(slots=True)
@@ -68,11 +68,11 @@ class RunSummary:
                     or self.attention or self.notes or self.unmapped_stores)
 
     @property
-    def outcome(self) -> str:
+    def outcome(self) -> Outcome:
         """The word for a pass that read to its end (or was asked to stop)."""
         if self.needs_attention:
-            return NEEDS_ATTENTION
-        return STOPPED if self.stopped else OK
+            return Outcome.NEEDS_ATTENTION
+        return Outcome.STOPPED if self.stopped else Outcome.OK
 
     def merge(self, other: RunSummary) -> None:
         self.records_read += other.records_read

@@ -15,7 +15,6 @@ Sticky retries those.
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
@@ -31,6 +30,7 @@ from starlette.routing import Route
 from connector.config import WebhookSettings
 from connector.errors import WebhookRefused
 from connector.mapping.timestamps import parse_iso_utc
+from connector.sync.state_thread import off_loop
 from connector.webhooks.secrets import SecretBook
 from connector.webhooks.signature import HEADER, TIMESTAMP_HEADER, verify
 from state import StateStore
@@ -155,7 +155,7 @@ class Receiver:
             return self._answer(workspace, refused.reason, 400,
                                 {"error": refused.reason, "message": str(refused)})
         try:
-            new = await asyncio.to_thread(self.store.webhooks.store_event, event.workspace,
+            new = await off_loop(self.store.webhooks.store_event, event.workspace,
                                           event.event_id, event.type, event.body,
                                           event.created_at)
         except SQLAlchemyError as exc:

@@ -14,7 +14,7 @@ from alembic.migration import MigrationContext
 
 from connector.errors import LeaseLost
 from state import Profile, RecordRef, StagedEntry, StateStore
-from state.issues import QUARANTINED, REJECTED, RecordIssue
+from state.issues import Disposition, RecordIssue
 from state.leases import Leases
 from state.schema import metadata
 from state.store import Delivery
@@ -78,13 +78,13 @@ def test_customer_settlement_records_the_identity(store: StateStore) -> None:
 
 def test_record_issues_upsert_and_resolve(store: StateStore) -> None:
     issue = RecordIssue(stream="file:abc", locator="c.csv row 3", row=3, record_key="C1",
-                        disposition=REJECTED, reason="invalid_phone", field="phone",
+                        disposition=Disposition.REJECTED, reason="invalid_phone", field="phone",
                         message="bad", raw={"phone": "x"})
     store.commit_batch("t1", "pos", "file:abc", {"row": 3}, [issue], [], run_id=1)
     assert store.issues.open_counts("t1", "pos") == {"rejected": 1}
     # the same row read again with another outcome: one issue, updated
     requeued = RecordIssue(**{**{f: getattr(issue, f) for f in issue.__dataclass_fields__},
-                              "disposition": QUARANTINED, "reason": "unknown_customer"})
+                              "disposition": Disposition.QUARANTINED, "reason": "unknown_customer"})
     store.commit_batch("t1", "pos", "file:abc", {"row": 3}, [requeued], [], run_id=2)
     assert store.issues.open_counts("t1", "pos") == {"quarantined": 1}
     assert [i.reason for i in store.issues.for_stream("t1", "pos", "file:abc")] == [
@@ -101,7 +101,7 @@ def test_record_issues_upsert_and_resolve(store: StateStore) -> None:
 def test_a_corrected_copy_read_elsewhere_supersedes_the_issue(store: StateStore) -> None:
     def issue(stream: str, locator: str, record_id: str) -> RecordIssue:
         return RecordIssue(stream=stream, locator=locator, row=1, record_key=record_id,
-                           disposition=QUARANTINED, reason="unknown_customer",
+                           disposition=Disposition.QUARANTINED, reason="unknown_customer",
                            field="customer_id", message="m", raw={}, record={"k": 1},
                            record_kind="order", record_id=record_id)
 
@@ -176,7 +176,7 @@ for i in range(150):
         from sqlalchemy import select
         row = conn.execute(select(cursors.c.position).where(cursors.c.stream == "n")).first()
         n = (row.position["n"] if row else 0) + 1
-        store.cursors.put("t", "s", "n", {"n": n}, conn)
+        store.cursors.put_within("t", "s", "n", {"n": n}, conn)
 """
 
 

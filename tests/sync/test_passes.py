@@ -19,7 +19,7 @@ from connector.errors import ConfigurationError
 from connector.sync.orchestrator import run_passes_step, sticky_client
 from connector.sync.passes import PassMinter
 from sandbox.testing import SandboxAdmin
-from state.passes import WANTED
+from state.passes import PassStatus
 from state.schema import passes as passes_table
 from tests.support import (
     CUSTOMER_HEADER,
@@ -96,7 +96,7 @@ def test_a_mint_whose_answer_was_lost_gets_the_same_pass_back(
         (record,) = store.passes.all("t1")
         # put the row back as it was before the answer was recorded
         with store.engine.begin() as conn:
-            conn.execute(passes_table.update().values(status=WANTED, pass_id=None))
+            conn.execute(passes_table.update().values(status=PassStatus.WANTED, pass_id=None))
 
         async def again() -> None:
             async with sticky_client(h.settings) as sticky:
