@@ -10,16 +10,7 @@ from state.organizations import OrganizationRecord
 from state.runs import RunRecord
 from state.store import StateStore
 
-# The names connector/sync/runner.py still imports: Disposition's members (typed str
-# there, as its disposition_of says).
-SKIPPED: str = Disposition.SKIPPED
-REJECTED: str = Disposition.REJECTED
-QUARANTINED: str = Disposition.QUARANTINED
-
 __all__ = [
-    "QUARANTINED",
-    "REJECTED",
-    "SKIPPED",
     "AttentionItem",
     "Disposition",
     "LeaseInfo",

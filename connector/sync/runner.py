@@ -15,13 +15,14 @@ from connector.delivery.traffic import Traffic
 from connector.erasure import CUSTOMER_ERASED
 from connector.errors import InvalidRecord, RecordProblem, SkipRecord
 from connector.mapping.context import MappingContext
+from connector.outcomes import PayloadOutcome
 from connector.sync.planner import TARGET, BatchPlan, BatchPlanner
 from connector.sync.sender import BatchSender
 from connector.sync.source_state import BoundSourceState
 from connector.sync.state_thread import ReaderThread
 from connector.sync.summary import RunSummary
 from connector.sync.work import CUSTOMER, Ticket, WorkState
-from state import QUARANTINED, REJECTED, SKIPPED, RecordIssue, RecordRef, StateStore
+from state import Disposition, RecordIssue, RecordRef, StateStore
 
 log = structlog.get_logger("connector.sync")
 
@@ -105,12 +106,12 @@ def record_ref(record: SourceRecord) -> RecordRef:
     return RecordRef(record.origin.locator, kind, record_id)
 
 
-def disposition_of(problem: RecordProblem) -> str:
+def disposition_of(problem: RecordProblem) -> Disposition:
     if isinstance(problem, SkipRecord):
-        return SKIPPED
+        return Disposition.SKIPPED
     if isinstance(problem, InvalidRecord):
-        return REJECTED
-    return QUARANTINED
+        return Disposition.REJECTED
+    return Disposition.QUARANTINED
 
 
 class SourceRunner:
@@ -262,8 +263,9 @@ class SourceRunner:
 
     def _count_works(self, plan: BatchPlan) -> None:
         for work in plan.works.values():
-            outcome = {WorkState.SENT: work.previous, WorkState.UNCHANGED: "unchanged",
-                       WorkState.FAILED: "rejected"}.get(work.state)
+            outcome = {WorkState.SENT: work.previous,
+                       WorkState.UNCHANGED: PayloadOutcome.UNCHANGED,
+                       WorkState.FAILED: PayloadOutcome.REJECTED}.get(work.state)
             if outcome is not None:
                 self.summary.count(TARGET, work.workspace, outcome)
             if work.kind == CUSTOMER:
@@ -296,15 +298,15 @@ class SourceRunner:
                 continue
             disposition = disposition_of(problem)
             if not ticket.needs:  # refused before any payload existed
-                self.summary.count(TARGET, "-", "rejected" if disposition == REJECTED
-                                   else disposition)
-            {SKIPPED: self.summary.skipped, REJECTED: self.summary.rejected,
-             QUARANTINED: self.summary.quarantined}[disposition][problem.reason] += 1
+                self.summary.count(TARGET, "-", PayloadOutcome(disposition))
+            {Disposition.SKIPPED: self.summary.skipped,
+             Disposition.REJECTED: self.summary.rejected,
+             Disposition.QUARANTINED: self.summary.quarantined}[disposition][problem.reason] += 1
             if problem.reason == CUSTOMER_ERASED:
                 continue  # counted, never stored: a row about them would name them again
             issue = self._issue(ticket, stream, problem, disposition)
             issues.append(issue)
-            if disposition != SKIPPED:
+            if disposition != Disposition.SKIPPED:
                 log.warning("record not delivered", disposition=disposition,
                             reason=problem.reason, field=problem.field, detail=issue.message)
         return issues, delivered
@@ -321,6 +323,6 @@ class SourceRunner:
             or getattr(record, "refund_id", None) or getattr(record, "store_id", None),
             disposition=disposition, reason=problem.reason, field=problem.field,
             message=f"{origin.locator}: {problem}", raw=dict(record.raw),
-            record=record_to_dict(record) if disposition == QUARANTINED else None,
+            record=record_to_dict(record) if disposition == Disposition.QUARANTINED else None,
             record_kind=ref.kind, record_id=ref.record_id,
         )

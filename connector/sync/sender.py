@@ -30,6 +30,7 @@ from connector.errors import (
     Retryable,
     TargetUnavailable,
 )
+from connector.outcomes import PayloadOutcome
 from connector.sync.leasing import HeldLease
 from connector.sync.pass_rule import PassRule
 from connector.sync.planner import BatchPlan
@@ -342,7 +343,7 @@ class BatchSender:
         staged = work.staged
         identity = (staged.key, staged.workspace) if work.kind == CUSTOMER else None
         wants_pass = False
-        if identity is not None and not work.had_identity and work.previous == "new":
+        if identity is not None and not work.had_identity and work.previous == PayloadOutcome.NEW:
             work.origin = self.pass_rule.origin(result.status, result.body,
                                                 work.first_staged_at)
             wants_pass = self.mint_passes and self.pass_rule.wants_pass(work.origin)

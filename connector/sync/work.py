@@ -9,6 +9,7 @@ from typing import Protocol
 
 from adapters.records import SourceRecord
 from connector.errors import RecordProblem
+from connector.outcomes import PayloadOutcome
 from state import StagedEntry
 
 CUSTOMER = "customer"
@@ -44,7 +45,7 @@ class Work:
     problem: RecordProblem | None = None
     had_identity: bool = False
     """For customers: the connector already knew this customer in this workspace."""
-    previous: str = "new"
+    previous: PayloadOutcome = PayloadOutcome.NEW
     """``new`` (never delivered) or ``changed`` (delivered before with other content)."""
     first_staged_at: datetime | None = None
     """For customers: when the connector first staged it for this workspace (the
