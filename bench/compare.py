@@ -40,7 +40,9 @@ KEY = "sk_test_bench"
 STORES = {"001": "ws_test_downtown", "002": "ws_test_eastside", "003": "ws_test_uptown",
           "": "ws_test_online"}
 """Four workspaces: three stores and the online default (issue 18's setting)."""
-IN_FLIGHT = int(os.environ.get("BENCH_IN_FLIGHT", "8"))
+IN_FLIGHT = 8
+"""The plain script's requests in flight per workspace (the connector runs with its
+default, ``max_in_flight_per_workspace``)."""
 
 
 def phone(i: int) -> str:
@@ -122,9 +124,8 @@ def main() -> None:
     root = Path(tempfile.mkdtemp(prefix="sticky-compare-"))
     try:
         with sandbox_process("--latency-ms", str(args.latency_ms)) as base_url:
-            config = write_config(root, base_url, batch_size=1000, sticky={
-                "max_in_flight_per_workspace": IN_FLIGHT},
-                workspaces={k: v for k, v in STORES.items() if k == "003"})
+            config = write_config(root, base_url, batch_size=1000,
+                                  workspaces={k: v for k, v in STORES.items() if k == "003"})
             make_drop(root / "drop", args.customers, args.events)
             ours, requests, our_cpu = asyncio.run(connector(config))
             our_stats = sandbox_stats(base_url)

@@ -197,7 +197,10 @@ class StickySettings(_ApiSettings):
     rate_limit_headroom: float = Field(
         0.015, ge=0.0, lt=0.5,
         description="fraction of the cap kept free for clock skew and network bunching")
-    max_in_flight_per_workspace: int = Field(8, ge=1, le=256)
+    max_in_flight_per_workspace: int = Field(
+        16, ge=1, le=256,
+        description="requests on their way per workspace; each holds its slot until its "
+                    "answer is committed (about latency + 20 ms)")
 
 
 class StickerSettings(_ApiSettings):
