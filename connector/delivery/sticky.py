@@ -13,7 +13,7 @@ from connector.delivery.limits import WorkspaceLimiters, WorkspacePace
 from connector.delivery.traffic import Traffic
 from connector.delivery.transport import WORKSPACE_HEADER, PacedTransport
 from connector.errors import NetworkError, RateLimited, Retryable, ServerError
-from connector.http.lib import httpx
+from connector.http.lib import async_transport, httpx
 from connector.http.responses import raise_for_response, transport_errors
 from connector.http.retry import AttemptLog, RetryPolicy, call_with_retry
 
@@ -50,10 +50,8 @@ class StickyClient:
         self.traffic = traffic or Traffic()
         self.policy = policy
         self.limiters = WorkspaceLimiters(pace)
-        limits = httpx.Limits(max_connections=endpoint.max_connections,
-                              max_keepalive_connections=endpoint.max_connections,
-                              keepalive_expiry=60.0)
-        inner = inner_transport or httpx.AsyncHTTPTransport(limits=limits)
+        inner = inner_transport or async_transport(
+            max_connections=endpoint.max_connections, keepalive_expiry=60.0)
         self.base_url = endpoint.base_url
         """Where requests go (``sticky.base_url``), named when it cannot be reached."""
         self._http = httpx.AsyncClient(
