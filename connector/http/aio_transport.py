@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 import aiohttp
+from yarl import URL
 
 from connector.http.lib import httpx
 
@@ -75,7 +76,7 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
         content = request.content  # requests built by AsyncClient are read (bytes bodies)
         try:
             async with session.request(
-                    request.method, str(request.url), headers=request.headers,
+                    request.method, URL(str(request.url), encoded=True), headers=request.headers,
                     data=content or None, allow_redirects=False,
                     timeout=self._timeout(request)) as answer:
                 body = await answer.read()
