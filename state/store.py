@@ -189,6 +189,7 @@ class StateStore:
             self.ledger.settle_many([
                 (d.entry_id, None if d.identity and d.identity[0] in erased else d.remote_id,
                  d.attempts) for d in items], conn)
+            known: list[tuple[str, str, str]] = []
             for d in items:
                 if d.identity is None:
                     continue
@@ -196,8 +197,9 @@ class StateStore:
                     self.erasures.owe_sticky_erasure(tenant, d.identity[1], d.remote_id,
                                                      "erased at the source", conn)
                     continue
-                self.customers.save_identity(tenant, d.identity[0], d.identity[1],
-                                             d.remote_id, conn)
+                known.append((d.identity[0], d.identity[1], d.remote_id))
+            if known:
+                self.customers.save_identities(tenant, known, conn)
             wanted = [(d.identity[1], d.remote_id, d.identity[0]) for d in items
                       if d.wants_pass and d.identity is not None
                       and d.identity[0] not in erased]

@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 import aiohttp
+from multidict import CIMultiDict
 from yarl import URL
 
 from connector.http.lib import httpx
@@ -39,6 +40,16 @@ def _as_httpx(exc: BaseException, request: httpx.Request) -> httpx.TransportErro
         if isinstance(exc, source):
             return target(str(exc) or type(exc).__name__, request=request)
     raise AssertionError(f"unmapped: {exc!r}")  # pragma: no cover - _ERRORS is total
+
+
+def _headers(headers: httpx.Headers) -> CIMultiDict[str]:
+    """The request's headers for aiohttp: from the raw bytes (httpx's ``items()`` works
+    out the encoding again on every call), as httpx would decode them."""
+    try:
+        return CIMultiDict([(key.decode("ascii"), value.decode("ascii"))
+                            for key, value in headers.raw])
+    except UnicodeDecodeError:
+        return CIMultiDict(headers.multi_items())
 
 
 class AiohttpTransport(httpx.AsyncBaseTransport):
@@ -76,7 +87,8 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
         content = request.content  # requests built by AsyncClient are read (bytes bodies)
         try:
             async with session.request(
-                    request.method, URL(str(request.url), encoded=True), headers=request.headers,
+                    request.method, URL(str(request.url), encoded=True),
+                    headers=_headers(request.headers),
                     data=content or None, allow_redirects=False,
                     timeout=self._timeout(request)) as answer:
                 body = await answer.read()
