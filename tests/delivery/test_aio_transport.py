@@ -169,3 +169,25 @@ async def test_sticky_gives_up_on_a_target_that_cuts_every_answer() -> None:
             with pytest.raises((NetworkError, ServerError)):
                 await sticky.create_event("ws_a", {"type": "x"}, "key-2")
     assert sticky.traffic.by_workspace["ws_a"].network_errors == 2
+
+
+async def test_sticky_posts_the_headers_and_body_asyncclient_post_would() -> None:
+    async def answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        writer.write(b"HTTP/1.1 201 Created\r\nContent-Length: 14\r\n\r\n{\"id\": \"cu_1\"}")
+        await writer.drain()
+
+    payload = {"phone": "+14155550100", "first_name": "Zoë"}
+    async with raw_server(answer) as url:
+        async with StickyClient(StickyEndpoint(url + "/api", SecretStr("sk_test_x")),
+                                WorkspacePace.for_cap(100, 0.03), RetryPolicy()) as sticky:
+            await sticky.create_customer("ws_a", payload, "key-1")
+            expected = sticky._http.build_request(
+                "POST", "/v1/customers", json=payload,
+                headers={"Sticky-Workspace": "ws_a", "Idempotency-Key": "key-1"})
+        head, _, body = SEEN[url][0].partition(b"\r\n\r\n")
+    lines = head.decode().split("\r\n")
+    assert lines[0] == "POST /api/v1/customers HTTP/1.1"
+    sent = {tuple(line.split(": ", 1)) for line in lines[1:]}
+    assert {(k.lower(), v) for k, v in expected.headers.multi_items()} <= {
+        (k.lower(), v) for k, v in sent}
+    assert body == expected.content and json.loads(body) == payload
