@@ -6,16 +6,18 @@ to the sandbox (own process, rate limit off) over loopback keep-alive connection
 Stacks: httpx 0.28 and httpx2 on their own transports; httpx2 with trust_env off (no
 proxy / netrc look-ups); httpx 0.28 and httpx2 over aiohttp through the ``httpx-aiohttp``
 package; httpx2 over the connector's own aiohttp transport
-(``connector/http/aio_transport.py``); raw aiohttp (the floor). Each on asyncio's loop and
-on uvloop's. Prints requests/s and client CPU milliseconds per request (process CPU time,
-so the noise of a shared machine's wall clock stays out). The connector uses the stack
-``connector/http/lib.py`` names.
+(``connector/http/aio_transport.py``); raw aiohttp (the floor); and the connector's whole
+Sticky client on that transport. Each on asyncio's loop and on uvloop's. Prints requests/s
+and client CPU milliseconds per request (process CPU time, so the noise of a shared
+machine's wall clock stays out). The connector uses the stack ``connector/http/lib.py``
+names.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import sys
 import time
 from collections.abc import Awaitable, Callable, Coroutine
@@ -28,11 +30,15 @@ import httpx2
 import uvloop
 from httpx_aiohttp import AiohttpTransport as HttpxAiohttp
 from httpx_aiohttp.httpx2 import AiohttpTransport as Httpx2Aiohttp
+from pydantic import SecretStr
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench._sandbox_process import sandbox_process
+from connector.delivery.limits import WorkspacePace
+from connector.delivery.sticky import StickyClient, StickyEndpoint
 from connector.http.aio_transport import AiohttpTransport
+from connector.http.retry import RetryPolicy
 
 HEADERS = {"Authorization": "Bearer sk_test_bench", "Sticky-Workspace": "ws_bench"}
 Post = Callable[[dict[str, Any]], Awaitable[None]]
@@ -92,6 +98,25 @@ class _RawAiohttp:
         await self.session.close()
 
 
+class _StickyStack:
+    """The connector's whole Sticky client (the seam, pacing transport with a limit far
+    above what loopback reaches, the retry wrapper, the response checks)."""
+
+    def __init__(self, base_url: str, connections: int) -> None:
+        self.sticky = StickyClient(
+            StickyEndpoint(base_url, SecretStr("sk_test_bench"), max_connections=connections),
+            WorkspacePace.for_cap(1_000_000, 0.5), RetryPolicy(max_attempts=1))
+        self.keys = itertools.count()
+
+    async def __aenter__(self) -> Post:
+        async def post(body: dict[str, Any]) -> None:
+            await self.sticky.create_event("ws_bench", body, f"bench-{next(self.keys)}")
+        return post
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.sticky.aclose()
+
+
 STACKS: dict[str, Stack] = {
     "httpx 0.28": httpx_default(httpx),
     "httpx2": httpx_default(httpx2),
@@ -102,6 +127,7 @@ STACKS: dict[str, Stack] = {
         limits=httpx2.Limits(max_connections=n))),
     "httpx2/own aiohttp": httpx_over(httpx2, lambda n: AiohttpTransport(max_connections=n)),
     "raw aiohttp (floor)": _RawAiohttp,
+    "StickyClient (connector)": _StickyStack,
 }
 
 
@@ -139,7 +165,7 @@ def main() -> None:
     with sandbox_process("--no-rate-limit") as base_url:
         created = httpx2.post(f"{base_url}/v1/customers", headers=HEADERS,
                               json={"phone": "+14155550100"}).json()
-        print(f"{'stack':<26}{'loop':>8}{'in flight':>10}{'req/s':>8}{'CPU ms/req':>12}")
+        print(f"{'stack':<28}{'loop':>8}{'in flight':>10}{'req/s':>8}{'CPU ms/req':>12}")
         for concurrency in args.concurrency:
             for name, stack in STACKS.items():
                 for loop in ("asyncio", "uvloop"):
@@ -147,7 +173,7 @@ def main() -> None:
                         (run_on(loop, measure(stack, base_url, args.requests, concurrency,
                                               created["id"])) for _ in range(args.rounds)),
                         key=lambda figures: figures[1])
-                    print(f"{name:<26}{loop:>8}{concurrency:>10}{rate:>8.0f}{cpu_ms:>12.3f}",
+                    print(f"{name:<28}{loop:>8}{concurrency:>10}{rate:>8.0f}{cpu_ms:>12.3f}",
                           flush=True)
 
 
