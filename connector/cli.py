@@ -3,7 +3,6 @@ exit codes. No business logic lives here."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 from collections.abc import Iterator
@@ -20,6 +19,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from typer._click.core import Context as ClickContext  # typer vendors click
 from typer.core import TyperGroup
 
+from connector import runtime
 from connector.commands.backfill import backfill_command
 from connector.commands.check import check_command
 from connector.commands.config_show import effective_config, render_config
@@ -138,7 +138,7 @@ def run(config: ConfigOption = None,
     """
     settings = _settings(config)
     with _refused("configuration error"):
-        code = asyncio.run(run_command(settings, source=source, json_out=json_out,
+        code = runtime.run(run_command(settings, source=source, json_out=json_out,
                                        console=console, due_only=once, dry_run=dry_run,
                                        reprocess=reprocess or ()))
     raise typer.Exit(int(code))
@@ -153,7 +153,7 @@ def daemon(config: ConfigOption = None) -> None:
     """
     settings = _settings(config)
     with _refused("configuration error"):
-        code = asyncio.run(daemon_command(settings))
+        code = runtime.run(daemon_command(settings))
     raise typer.Exit(int(code))
 
 
@@ -177,7 +177,7 @@ def backfill(source: Annotated[str, typer.Option(help="the source to backfill")]
     end = until.date() if until is not None else (
         datetime.now(UTC).date() + timedelta(days=1))
     with _refused("configuration error"):
-        code = asyncio.run(backfill_command(settings, source=source, since=since.date(),
+        code = runtime.run(backfill_command(settings, source=source, since=since.date(),
                                             until=end, json_out=json_out, console=console,
                                             dry_run=dry_run, progress_console=err_console))
     raise typer.Exit(int(code))
@@ -194,7 +194,7 @@ def check(config: ConfigOption = None) -> None:
     an environment variable, a folder), 4 a source or target is unreachable or refuses.
     """
     settings = _settings(config)
-    raise typer.Exit(int(asyncio.run(check_command(settings, console))))
+    raise typer.Exit(int(runtime.run(check_command(settings, console))))
 
 
 @app.command()
@@ -207,7 +207,7 @@ def discover(source: Annotated[str, typer.Option(help="the source to ask")],
     TOML lines to paste for those it does not."""
     settings = _settings(config)
     with _refused("configuration error"):
-        code = asyncio.run(discover_command(settings, source, console, json_out))
+        code = runtime.run(discover_command(settings, source, console, json_out))
     raise typer.Exit(int(code))
 
 
@@ -382,7 +382,7 @@ def demo(workdir: Annotated[Path, typer.Option(
     """Start the bundled sandbox, sync the bundled sample drop (examples/drop/) into it,
     print the summary, then run again to show that nothing is sent twice."""
     configure_logging("error", "console")  # the summary tables tell the story
-    raise typer.Exit(int(asyncio.run(demo_command(workdir, console))))
+    raise typer.Exit(int(runtime.run(demo_command(workdir, console))))
 
 
 dlq_app = typer.Typer(no_args_is_help=True, rich_markup_mode=None, help=(
@@ -443,7 +443,7 @@ def dlq_retry(ids: SelectIds = None, all_open: SelectAll = False, reason: Select
     ledger, so nothing delivered meanwhile is sent twice. Exit codes as for `run`."""
     settings = _settings(config)
     with _refused("error"):
-        code = asyncio.run(retry_command(settings, ids=ids or [], all_open=all_open,
+        code = runtime.run(retry_command(settings, ids=ids or [], all_open=all_open,
                                          reason=reason, source=source, json_out=json_out,
                                          console=console))
     raise typer.Exit(int(code))
@@ -490,7 +490,7 @@ def passes_mint(customer: Annotated[list[str], typer.Option(
     """Mint a pass for customers that have none (a customer is never minted twice)."""
     settings = _settings(config)
     with _refused("error"):
-        decisions, outcome = asyncio.run(mint_command(
+        decisions, outcome = runtime.run(mint_command(
             settings, tenant_id=tenant, customers=customer, remint=remint))
     for d in decisions:
         console.print(f"{d.customer} ({d.workspace} {d.customer_id}): {d.action}"
@@ -542,7 +542,7 @@ def webhooks_subscribe(config: ConfigOption = None,
     goes to [webhooks] secrets_file (mode 600), never to the screen or the logs."""
     settings = _settings(config)
     with _refused("error"):
-        done = asyncio.run(subscribe_command(settings, workspace))
+        done = runtime.run(subscribe_command(settings, workspace))
     for item in done:
         console.print(f"{item.workspace}: {item.action} {item.subscription_id or ''} "
                       f"→ {item.url}" + (f" ({item.note})" if item.note else ""),

@@ -4,7 +4,7 @@ customer id per workspace (the identity map)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
@@ -86,17 +86,25 @@ class Customers:
                       remote_id: str) -> None:
         """Record an identity in a transaction of its own."""
         with self._engine.begin() as conn:
-            self.save_identity_within(tenant, customer_key, workspace, remote_id, conn)
+            self.save_identities_within(tenant, [(customer_key, workspace, remote_id)], conn)
 
     @staticmethod
     def save_identity_within(tenant: str, customer_key: str, workspace: str,
                              remote_id: str, conn: Connection) -> None:
         """Record an identity within the caller's transaction (``UnitOfWork``)."""
+        Customers.save_identities_within(tenant, [(customer_key, workspace, remote_id)], conn)
+
+    @staticmethod
+    def save_identities_within(tenant: str, items: Sequence[tuple[str, str, str]],
+                               conn: Connection) -> None:
+        """In the caller's transaction, one statement: ``(customer key, workspace,
+        Sticky customer id)`` each (a later item of the same key and workspace wins)."""
         now = utcnow()
         upsert(conn, identities, [{
-            "tenant": tenant, "customer_key": customer_key, "workspace": workspace,
+            "tenant": tenant, "customer_key": key, "workspace": workspace,
             "remote_id": remote_id, "created_at": now, "updated_at": now,
-        }], keys=("tenant", "customer_key", "workspace"), update=("remote_id", "updated_at"))
+        } for key, workspace, remote_id in items],
+            keys=("tenant", "customer_key", "workspace"), update=("remote_id", "updated_at"))
 
     def count_identities(self, tenant: str) -> int:
         with self._engine.connect() as conn:

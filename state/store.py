@@ -197,6 +197,7 @@ class StateStore:
             uow.settle_sent([
                 (d.entry_id, None if d.identity and d.identity[0] in erased else d.remote_id,
                  d.attempts) for d in items])
+            known: list[tuple[str, str, str]] = []
             for d in items:
                 if d.identity is None:
                     continue
@@ -204,7 +205,9 @@ class StateStore:
                     uow.owe_sticky_erasure(tenant, d.identity[1], d.remote_id,
                                            "erased at the source")
                     continue
-                uow.save_identity(tenant, d.identity[0], d.identity[1], d.remote_id)
+                known.append((d.identity[0], d.identity[1], d.remote_id))
+            if known:
+                uow.save_identities(tenant, known)
             wanted = [(d.identity[1], d.remote_id, d.identity[0]) for d in items
                       if d.wants_pass and d.identity is not None
                       and d.identity[0] not in erased]

@@ -66,6 +66,10 @@ class UnitOfWork:
         Customers.save_identity_within(tenant, customer_key, workspace, remote_id,
                                        self._conn)
 
+    def save_identities(self, tenant: str, items: Sequence[tuple[str, str, str]]) -> None:
+        """``(customer key, workspace, Sticky id)`` each, in one statement."""
+        Customers.save_identities_within(tenant, items, self._conn)
+
     def want_passes(self, tenant: str, items: Iterable[tuple[str, str, str | None]],
                     reason: str) -> int:
         return Passes.want_within(tenant, items, reason, self._conn)

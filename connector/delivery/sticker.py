@@ -17,7 +17,7 @@ from connector.delivery.limits import WorkspaceLimiters, WorkspacePace
 from connector.delivery.traffic import Traffic
 from connector.delivery.transport import PacedTransport
 from connector.errors import NetworkError, ServerError
-from connector.http.lib import httpx
+from connector.http.lib import async_transport, httpx
 from connector.http.responses import raise_for_response, read_error_body, transport_errors
 from connector.http.retry import AttemptLog, RetryPolicy, call_with_retry
 
@@ -60,8 +60,7 @@ class StickerClient:
         self.traffic = traffic or Traffic()
         self.policy = policy
         self.limiters = WorkspaceLimiters(WorkspacePace.for_cap(rate_per_second, 0.0))
-        inner = inner_transport or httpx.AsyncHTTPTransport(
-            limits=httpx.Limits(max_connections=4, max_keepalive_connections=4))
+        inner = inner_transport or async_transport(max_connections=4)
         self.base_url = endpoint.base_url
         """Where requests go (``sticker.base_url``), named when it cannot be reached."""
         self._http = httpx.AsyncClient(

@@ -10,6 +10,9 @@ from connector.http.lib import httpx
 from connector.http.retry_after import parse_retry_after
 
 WORKSPACE_HEADER = "Sticky-Workspace"
+WORKSPACE_EXTENSION = "sticky_workspace"
+"""A request extension naming the workspace, so the transport need not search the
+headers for it (httpx's header look-ups are not cheap); the header is the fallback."""
 
 
 class PacedTransport(httpx.AsyncBaseTransport):
@@ -23,8 +26,11 @@ class PacedTransport(httpx.AsyncBaseTransport):
         self._lane = lane
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        workspace = self._lane if self._lane is not None else request.headers.get(
-            WORKSPACE_HEADER, "")
+        workspace = self._lane
+        if workspace is None:
+            named = request.extensions.get(WORKSPACE_EXTENSION)
+            workspace = named if isinstance(named, str) else request.headers.get(
+                WORKSPACE_HEADER, "")
         waited = await self._limiters.acquire(workspace)
         self._traffic.request_sent(workspace, waited)
         response = await self._inner.handle_async_request(request)

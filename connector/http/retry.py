@@ -5,7 +5,11 @@
 
 Waits caused by rate limiting (429) do not count as failed attempts: only the overall
 time budget bounds them. A fresh retrying object is built per call because tenacity's
-retry objects keep per-call state and are not safe to share between concurrent calls.
+retry objects keep per-call state and are not safe to share between concurrent calls;
+the async path builds it only once a first attempt failed (most calls succeed at once,
+and setting tenacity up cost about as much CPU as the request itself), and hands it that
+failure as its own first attempt, so the waits, counts and budget are tenacity's as if
+it had run the first attempt itself.
 """
 
 from __future__ import annotations
@@ -48,9 +52,10 @@ class AttemptLog:
 
 
 def _controls(policy: RetryPolicy, attempts: AttemptLog,
-              on_retry: Callable[[Retryable, float], None] | None
+              on_retry: Callable[[Retryable, float], None] | None, started: float
               ) -> dict[str, Any]:
-    """tenacity's ``retry``/``stop``/``wait`` arguments for ``policy``."""
+    """tenacity's ``retry``/``stop``/``wait`` arguments for ``policy``; the budget counts
+    from ``started`` (``time.monotonic()`` before the first attempt)."""
     backoff = wait_exponential_jitter(multiplier=policy.backoff_multiplier,
                                       max=policy.backoff_max, jitter=policy.backoff_multiplier)
 
@@ -61,7 +66,7 @@ def _controls(policy: RetryPolicy, attempts: AttemptLog,
         else:
             attempts.failures += 1
         return (attempts.failures >= policy.max_attempts
-                or (state.seconds_since_start or 0.0) >= policy.budget_seconds)
+                or time.monotonic() - started >= policy.budget_seconds)
 
     def _wait(state: RetryCallState) -> float:
         exc = state.outcome.exception() if state.outcome else None
@@ -92,11 +97,19 @@ async def call_with_retry(send: Callable[[], Awaitable[T]], policy: RetryPolicy,
     On stop the last :class:`Retryable` is re-raised as is.
     """
     attempts = log if log is not None else AttemptLog()
-    retrying = AsyncRetrying(**_controls(policy, attempts, on_retry))
+    started = time.monotonic()
+    attempts.attempts += 1
+    try:
+        return await send()
+    except Retryable as exc:
+        failed: list[Retryable] = [exc]
+    retrying = AsyncRetrying(**_controls(policy, attempts, on_retry, started))
     if policy.sleep is not None:
         retrying = retrying.copy(sleep=policy.sleep)
     async for attempt in retrying:
         with attempt:
+            if failed:  # tenacity's first attempt is the one that failed above
+                raise failed.pop()
             attempts.attempts += 1
             return await send()
     raise AssertionError("unreachable: tenacity either returned or raised")
@@ -109,7 +122,8 @@ def call_with_retry_sync(send: Callable[[], T], policy: RetryPolicy,
     """:func:`call_with_retry` for synchronous callers (the source adapters, which run on
     their own reader thread)."""
     attempts = log if log is not None else AttemptLog()
-    for attempt in Retrying(sleep=sleep, **_controls(policy, attempts, on_retry)):
+    for attempt in Retrying(sleep=sleep, **_controls(policy, attempts, on_retry,
+                                                     time.monotonic())):
         with attempt:
             attempts.attempts += 1
             return send()

@@ -3,6 +3,8 @@ counted as attempts, other errors not retried."""
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from connector.errors import NetworkError, RateLimited, RejectedByTarget, ServerError
@@ -69,3 +71,38 @@ async def test_backoff_grows_and_is_jittered() -> None:
                                               backoff_multiplier=0.5, backoff_max=60))
     assert script.sleeps[-1] > script.sleeps[0]
     assert all(s > 0 for s in script.sleeps)
+
+
+async def test_a_single_failure_then_success_is_one_retry_said_once() -> None:
+    script = Script(ServerError("502", retry_after=0.25, status=502))
+    said: list[tuple[str, float]] = []
+    log = AttemptLog()
+    result = await call_with_retry(script.send, policy(script), log,
+                                   on_retry=lambda exc, wait: said.append((str(exc), wait)))
+    assert result == "ok"
+    assert (script.calls, log.attempts, log.failures) == (2, 2, 1)
+    assert len(script.sleeps) == 1 and 0.25 <= script.sleeps[0] <= 0.31
+    assert said == [("502", script.sleeps[0])]
+
+
+async def test_a_first_attempt_that_fails_once_with_max_attempts_1_is_not_retried() -> None:
+    script = Script(NetworkError("reset"))
+    with pytest.raises(NetworkError, match="reset"):
+        await call_with_retry(script.send, policy(script, max_attempts=1))
+    assert script.calls == 1 and script.sleeps == []
+
+
+async def test_the_time_budget_counts_the_first_attempt() -> None:
+    """A first attempt that took longer than the whole budget is not retried."""
+    calls = 0
+
+    async def slow_failure() -> str:
+        nonlocal calls
+        calls += 1
+        await asyncio.sleep(0.2)
+        raise NetworkError("timed out")
+
+    script = Script()
+    with pytest.raises(NetworkError):
+        await call_with_retry(slow_failure, policy(script, budget_seconds=0.1))
+    assert calls == 1 and script.sleeps == []

@@ -1,0 +1,193 @@
+"""The aiohttp transport under the target clients: what a server sends arrives as httpx
+would give it, and every way a connection fails becomes a NetworkError (over loopback,
+against tiny raw servers that misbehave on purpose)."""
+
+from __future__ import annotations
+
+import asyncio
+import gzip
+import json
+import socket
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+
+import pytest
+from pydantic import SecretStr
+
+from connector.delivery.limits import WorkspacePace
+from connector.delivery.sticky import StickyClient, StickyEndpoint
+from connector.errors import NetworkError, ServerError
+from connector.http.lib import async_transport, httpx
+from connector.http.responses import transport_errors
+from connector.http.retry import RetryPolicy
+
+Answer = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
+SEEN: dict[str, list[bytes]] = {}
+"""What each raw server received, by its URL: request head and body per request."""
+
+
+@asynccontextmanager
+async def raw_server(answer: Answer) -> AsyncIterator[str]:
+    """A server on loopback that runs ``answer`` on each connection once the request's
+    head and body are read."""
+    seen: list[bytes] = []
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            head = await reader.readuntil(b"\r\n\r\n")
+            length = next((int(line.split(b":")[1]) for line in head.split(b"\r\n")
+                           if line.lower().startswith(b"content-length:")), 0)
+            seen.append(head + await reader.readexactly(length))
+            await answer(reader, writer)
+        finally:
+            writer.close()
+
+    server = await asyncio.start_server(handle, "127.0.0.1", 0)
+    url = f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}"
+    SEEN[url] = seen
+    try:
+        yield url
+    finally:
+        server.close()
+
+
+def client(base_url: str, timeout: float = 5.0) -> httpx.AsyncClient:
+    return httpx.AsyncClient(base_url=base_url, timeout=timeout,
+                             transport=async_transport(max_connections=4))
+
+
+async def test_status_headers_reason_and_a_gzipped_body_arrive_as_httpx_gives_them() -> None:
+    body = gzip.compress(json.dumps({"id": "cus_1"}).encode())
+
+    async def answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        writer.write(b"HTTP/1.1 201 Made\r\nContent-Type: application/json\r\n"
+                     b"Content-Encoding: gzip\r\nIdempotent-Replayed: true\r\n"
+                     b"Content-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body)
+        await writer.drain()
+
+    async with raw_server(answer) as url, client(url) as http:
+        response = await http.post("/v1/customers", json={"phone": "+14155550100"})
+    assert response.status_code == 201
+    assert response.reason_phrase == "Made"
+    assert response.json() == {"id": "cus_1"}
+    assert response.headers["Idempotent-Replayed"] == "true"
+    assert response.http_version == "HTTP/1.1"
+
+
+async def test_the_request_line_headers_and_body_reach_the_server() -> None:
+    async def answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}")
+        await writer.drain()
+
+    async with raw_server(answer) as url, client(url) as http:
+        await http.post("/v1/events", json={"a": 1},
+                        headers={"Idempotency-Key": "k1", "Sticky-Workspace": "ws_a"})
+        seen = SEEN[url]
+    request = seen[0].decode().lower()
+    assert request.startswith("post /v1/events http/1.1\r\n")
+    assert "idempotency-key: k1\r\n" in request and "sticky-workspace: ws_a\r\n" in request
+    assert "content-type: application/json\r\n" in request
+    assert json.loads(request.split("\r\n\r\n", 1)[1]) == {"a": 1}
+
+
+def closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+async def test_connection_refused_is_a_network_error() -> None:
+    async with client(f"http://127.0.0.1:{closed_port()}") as http:
+        with pytest.raises(httpx.ConnectError):
+            await http.get("/")
+        with pytest.raises(NetworkError, match="ConnectError"), transport_errors("GET /"):
+            await http.get("/")
+
+
+async def test_a_server_that_never_answers_times_out_as_a_network_error() -> None:
+    async def answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await asyncio.sleep(5)
+
+    async with raw_server(answer) as url, client(url, timeout=0.3) as http:
+        with pytest.raises(httpx.ReadTimeout):
+            await http.get("/")
+        with pytest.raises(NetworkError, match="ReadTimeout"), transport_errors("GET /"):
+            await http.get("/")
+
+
+@pytest.mark.parametrize("sent", [
+    b"",  # closed without a word
+    b"HTTP/1.1 200 OK\r\nContent-Length: 40\r\n\r\n{\"id\": \"cu",  # cut mid-body
+    b"HTTP/1.1 200 OK\r\nContent-Len",  # cut mid-head
+    b"garbage\r\n\r\n",
+])
+async def test_a_broken_answer_is_a_network_error(sent: bytes) -> None:
+    async def answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        writer.write(sent)
+        await writer.drain()
+
+    async with raw_server(answer) as url, client(url) as http:
+        with pytest.raises(NetworkError), transport_errors("POST /"):
+            await http.post("/", json={})
+
+
+async def test_sticky_counts_a_response_cut_mid_body_and_retries_it() -> None:
+    answers = iter([b"HTTP/1.1 201 Created\r\nContent-Length: 40\r\n\r\n{\"id\"",
+                    b"HTTP/1.1 201 Created\r\nContent-Length: 14\r\n\r\n{\"id\": \"cu_1\"}"])
+
+    async def answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        writer.write(next(answers))
+        await writer.drain()
+
+    async def no_sleep(_: float) -> None:
+        return None
+
+    async with raw_server(answer) as url:
+        sticky = StickyClient(StickyEndpoint(url, SecretStr("sk_test_x")),
+                              WorkspacePace.for_cap(100, 0.03),
+                              RetryPolicy(max_attempts=3, sleep=no_sleep))
+        async with sticky:
+            delivered = await sticky.create_customer("ws_a", {"phone": "+1"}, "key-1")
+    assert delivered.remote_id == "cu_1" and delivered.attempts == 2
+    assert sticky.traffic.by_workspace["ws_a"].network_errors == 1
+    assert sticky.traffic.by_workspace["ws_a"].requests == 2
+
+
+async def test_sticky_gives_up_on_a_target_that_cuts_every_answer() -> None:
+    async def answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        writer.write(b"HTTP/1.1 500 Oops\r\nContent-Length: 40\r\n\r\n{")
+        await writer.drain()
+
+    async def no_sleep(_: float) -> None:
+        return None
+
+    async with raw_server(answer) as url:
+        sticky = StickyClient(StickyEndpoint(url, SecretStr("sk_test_x")),
+                              WorkspacePace.for_cap(100, 0.03),
+                              RetryPolicy(max_attempts=2, sleep=no_sleep))
+        async with sticky:
+            with pytest.raises((NetworkError, ServerError)):
+                await sticky.create_event("ws_a", {"type": "x"}, "key-2")
+    assert sticky.traffic.by_workspace["ws_a"].network_errors == 2
+
+
+async def test_sticky_posts_the_headers_and_body_asyncclient_post_would() -> None:
+    async def answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        writer.write(b"HTTP/1.1 201 Created\r\nContent-Length: 14\r\n\r\n{\"id\": \"cu_1\"}")
+        await writer.drain()
+
+    payload = {"phone": "+14155550100", "first_name": "Zoë"}
+    async with raw_server(answer) as url:
+        async with StickyClient(StickyEndpoint(url + "/api", SecretStr("sk_test_x")),
+                                WorkspacePace.for_cap(100, 0.03), RetryPolicy()) as sticky:
+            await sticky.create_customer("ws_a", payload, "key-1")
+            expected = sticky._http.build_request(
+                "POST", "/v1/customers", json=payload,
+                headers={"Sticky-Workspace": "ws_a", "Idempotency-Key": "key-1"})
+        head, _, body = SEEN[url][0].partition(b"\r\n\r\n")
+    lines = head.decode().split("\r\n")
+    assert lines[0] == "POST /api/v1/customers HTTP/1.1"
+    sent = {tuple(line.split(": ", 1)) for line in lines[1:]}
+    assert {(k.lower(), v) for k, v in expected.headers.multi_items()} <= {
+        (k.lower(), v) for k, v in sent}
+    assert body == expected.content and json.loads(body) == payload
