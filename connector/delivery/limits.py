@@ -34,6 +34,8 @@ SLOWEST = 0.90
 """... down to this share of the cap."""
 
 
+RECOVER_AFTER = 300.0
+"""Seconds a 429's slow-down lasts."""
 GROW_AFTER = 1.0
 """Seconds a workspace's share waits before it grows (fewer senders): the requests the
 others sent in the last second still count in the server's window."""
@@ -54,10 +56,10 @@ class WorkspacePace:
     def for_cap(cls, cap_per_second: int, headroom: float) -> WorkspacePace:
         """``headroom`` of the cap comes off the sustained rate (100/s, 0.015 → 98.5/s),
         and no second holds more than the cap less one. Small caps (a few per second)
-        get a bucket of one and no window: evenly spaced requests."""
+        get a bucket of one (evenly spaced requests) and no more than the cap a second."""
         rate = cap_per_second * (1.0 - headroom)
         if cap_per_second < 20:
-            return cls(rate=rate, burst=1, cap=cap_per_second)
+            return cls(rate=rate, burst=1, cap=cap_per_second, window=cap_per_second)
         return cls(rate=min(rate, cap_per_second - 1), burst=CATCH_UP, cap=cap_per_second,
                    window=cap_per_second - 1)
 
@@ -81,7 +83,7 @@ class WorkspacePace:
         burst = 2 if (self.cap - 1) / senders - 2 >= 0.9 * self.rate / senders else 1
         rate = min(self.rate / senders, (self.cap - 1) / senders - burst)
         return WorkspacePace(rate=max(rate, 0.1), burst=burst, cap=self.cap,
-                             window=max(1, (self.cap - 1) // senders))
+                             window=max(1, (self.window or self.cap - 1) // senders))
 
 
 
@@ -128,6 +130,10 @@ class CooldownGate:
 
     def __init__(self) -> None:
         self._not_before = 0.0
+
+    @property
+    def cooling(self) -> bool:
+        return time.monotonic() < self._not_before
 
     def cool_down(self, seconds: float) -> None:
         self._not_before = max(self._not_before, time.monotonic() + max(0.0, seconds))
@@ -208,6 +214,8 @@ class WorkspaceLimiters:
             await self.gate(workspace).wait()
             bucket = self._bucket(workspace)
             await bucket.acquire()
+            if self._buckets.get(workspace) is not bucket:
+                continue  # replaced while this request waited: it queues on the new one
             window = self._windows.get(workspace)
             if window is not None:
                 await window.acquire()
@@ -217,7 +225,15 @@ class WorkspaceLimiters:
             # the share changed, or lapsed, while this request waited: it asks again
 
     def cool_down(self, workspace: str, seconds: float) -> None:
-        """A 429: nothing leaves the workspace for ``seconds``, and it is paced slower."""
-        self.gate(workspace).cool_down(seconds)
-        self._refusals[workspace] = self._refusals.get(workspace, 0) + 1
+        """A 429: nothing leaves the workspace for ``seconds``, and the first 429 of a
+        cool-down paces it one step slower for ``RECOVER_AFTER`` seconds."""
+        gate = self.gate(workspace)
+        first = not gate.cooling
+        gate.cool_down(seconds)
+        if first:
+            self._step(workspace, +1)
+            asyncio.get_running_loop().call_later(RECOVER_AFTER, self._step, workspace, -1)
+
+    def _step(self, workspace: str, change: int) -> None:
+        self._refusals[workspace] = max(0, self._refusals.get(workspace, 0) + change)
         self._buckets.pop(workspace, None)

@@ -175,9 +175,14 @@ class SourceRunner:
             raise
         finally:
             producer.cancel()
-            await asyncio.gather(producer, return_exceptions=True)
-            await self.sender.close()  # what is in flight settles; nothing more is sent
-            reader.close()
+            try:
+                await asyncio.gather(producer, return_exceptions=True)
+                await self.sender.close()  # what is in flight settles; nothing more is sent
+            except asyncio.CancelledError:  # cancelled again meanwhile (a drain deadline)
+                self.sender.cancel()
+                raise
+            finally:
+                reader.close()
         self.summary.warnings.update(self.adapter.notices)
         self.summary.notes.extend(self.adapter.remarks)
         self.summary.attention.extend(self.adapter.attention)

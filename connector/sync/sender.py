@@ -192,13 +192,16 @@ class BatchSender:
 
     def _finish(self, work: Work) -> None:
         work.finished = True
-        if work.group is not None:
-            work.group.work_finished()
+        group, work.group = work.group, None
+        if group is not None:
+            group.work_finished()
         for dependent in work.dependents:
             dependent.blocked_by -= 1
             if dependent.blocked_by == 0:
                 self._lane(dependent.workspace).ready.put_nowait(dependent)
-        work.dependents = []
+        # only its own delivery read these: dropped, a chain of works planned again batch
+        # after batch does not keep every batch alive
+        work.dependents, work.after, work.identities = [], [], {}
 
     def _stop_run(self, exc: BaseException) -> None:
         if self.failure is None:
@@ -216,9 +219,10 @@ class BatchSender:
                                   f"{workspace}: gave up for this run: {exc}")
             return
         work.state = WorkState.INTERRUPTED
-        self._stop_run(TargetUnavailable(
-            f"Sticky kept failing, stopping this run (sticky.base_url = "
-            f"{self.sticky.base_url}): {exc}"))
+        stopped = TargetUnavailable(f"Sticky kept failing, stopping this run (sticky.base_url"
+                                    f" = {self.sticky.base_url}): {exc}")
+        stopped.__cause__ = exc
+        self._stop_run(stopped)
 
     async def close(self) -> None:
         """Send nothing more; wait for the requests in flight to settle."""
@@ -241,9 +245,12 @@ class BatchSender:
         assert work.ledger_id is not None
         staged = work.staged
         earlier = next((w for w in work.after if w.entry_id == staged.entry_id), None)
-        if (earlier is not None and earlier.staged.payload_hash == staged.payload_hash
-                and await self._same_as(work, earlier)):
-            return
+        if earlier is not None:
+            if work.kind == CUSTOMER:
+                # it exists at Sticky under that id, whatever becomes of this update
+                work.remote_id = earlier.remote_id
+            if await self._same_as(work, earlier):
+                return
         payload = dict(staged.payload)
         if work.kind != CUSTOMER:
             blocker = self._given_up_prerequisite(work)
@@ -284,14 +291,20 @@ class BatchSender:
         await self._settle(work, result)
 
     async def _same_as(self, work: Work, earlier: Work) -> bool:
-        """The same payload was on its way for an earlier plan of this run: take its
-        outcome without a request (True), or send it after all (False)."""
+        """The same entry was on its way for an earlier plan of this run: take its outcome
+        without a request (True), or send this one after all (False). An event delivered
+        by the earlier plan is not sent again even with other content: events are
+        immutable at Sticky, a second one would award points twice."""
         assert work.ledger_id is not None
-        if earlier.state in DONE and earlier.remote_id is not None:
+        same = earlier.staged.payload_hash == work.staged.payload_hash
+        if earlier.state in DONE and earlier.remote_id is not None and (
+                same or work.kind != CUSTOMER):
             await self.settle_queue.delivered(Delivery(work.ledger_id, earlier.remote_id, 0))
             work.remote_id = earlier.remote_id
             work.state = WorkState.UNCHANGED
             return True
+        if not same:
+            return False
         if earlier.state is WorkState.FAILED and isinstance(earlier.problem, GaveUp):
             work.state, work.problem = WorkState.FAILED, earlier.problem
             await self.db.call(self.store.ledger.note_failure, work.ledger_id,

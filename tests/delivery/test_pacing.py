@@ -24,7 +24,7 @@ def test_pace_keeps_every_window_under_the_cap(cap: int, headroom: float, rate: 
                                                burst: float) -> None:
     pace = WorkspacePace.for_cap(cap, headroom)
     assert (pace.rate, pace.burst) == pytest.approx((rate, burst))
-    assert pace.window == (cap - 1 if cap >= 20 else 0)
+    assert pace.window == (cap - 1 if cap >= 20 else cap)
 
 
 def test_each_429_slows_the_pace_down_to_ninety_percent_of_the_cap() -> None:

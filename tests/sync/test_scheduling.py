@@ -68,3 +68,21 @@ def test_a_customer_planned_again_while_on_its_way_is_sent_once(
     assert report.outcome == "ok"
     assert admin.workspace_stats(WS_DOWNTOWN).get("requests", 0) == 1
     assert len(admin.customers(WS_DOWNTOWN)) == 1
+
+
+def test_an_order_changed_while_its_first_send_is_on_its_way_is_sent_once(
+        harness: Harness, admin: SandboxAdmin) -> None:
+    # O1 comes again, corrected, in the next file: planned while the first O1 still
+    # waits for its (slow) customer. Events are immutable: the first one stands.
+    drop_file(harness.drop, "customers_1.csv", CUSTOMER_HEADER, [
+        ["C1", phone(1), "", "", "", "", "", "", "", "001", ""]])
+    drop_file(harness.drop, "orders_1.csv", ORDER_HEADER, [
+        ["O1", "C1", "", "001", "2026-11-01T10:00:00Z", "10.00", "", ""]])
+    drop_file(harness.drop, "orders_2.csv", ORDER_HEADER, [
+        ["O1", "C1", "", "001", "2026-11-01T10:00:00Z", "12.00", "", ""]])
+    admin.set_faults(slow_phones=[e164(1)], slow_seconds=1.0)
+
+    report, _ = harness.run()
+
+    assert report.outcome == "ok"
+    assert [e["amount_cents"] for e in admin.events(WS_DOWNTOWN)] == [1000]
