@@ -15,7 +15,18 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Row, Update, bindparam, func, select, update
+from sqlalchemy import (
+    Connection,
+    Engine,
+    Row,
+    String,
+    Update,
+    bindparam,
+    func,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
 
 from state._sql import utcnow
@@ -92,10 +103,13 @@ _RESTAGE = update(ledger).where(_BY_ID).values(
     {**{c: bindparam(c) for c in ("source", "subject", "parent_key", "amount_cents",
                                "payload_hash", "payload", "idempotency_key", "status",
                                "run_id", "updated_at")}, "last_error": None})
-_MARK_SENT = update(ledger).where(_BY_ID).values(
+_SENT_UNDER = bindparam("sent_under", type_=String)
+_STILL_THIS_REQUEST = or_(_SENT_UNDER.is_(None), ledger.c.idempotency_key == _SENT_UNDER)
+"""A row re-staged meanwhile (other content, another key) is left to that request."""
+_MARK_SENT = update(ledger).where(_BY_ID, _STILL_THIS_REQUEST).values(
     status=SENT, remote_id=bindparam("remote_id"), last_error=None,
     updated_at=bindparam("now"), sent_at=bindparam("now"), attempts=_ATTEMPTS)
-_MARK_REJECTED = update(ledger).where(_BY_ID).values(
+_MARK_REJECTED = update(ledger).where(_BY_ID, _STILL_THIS_REQUEST).values(
     status=REJECTED, last_error=bindparam("error"), updated_at=bindparam("now"),
     attempts=_ATTEMPTS)
 _NOTE_FAILURE = update(ledger).where(_BY_ID).values(
@@ -232,21 +246,25 @@ class Ledger:
         return ids
 
     # Settling runs once per response: statements are built once, with bind parameters.
-    def mark_rejected(self, entry_id: int, error: str, attempts: int) -> None:
+    def mark_rejected(self, entry_id: int, error: str, attempts: int,
+                      key: str | None = None) -> None:
+        """``key``: the idempotency key the refused request was sent under; a row
+        re-staged meanwhile under another key (other content) stays pending."""
         self._settle(_MARK_REJECTED, entry_id=entry_id, error=error,
-                     attempts_done=attempts, now=utcnow())
+                     attempts_done=attempts, now=utcnow(), sent_under=key)
 
     def note_failure(self, entry_id: int, error: str, attempts: int) -> None:
         """A transient failure: the row stays pending, to be resent by a later run."""
         self._settle(_NOTE_FAILURE, entry_id=entry_id, error=error,
                      attempts_done=attempts, now=utcnow())
 
-    def settle_many(self, sent: Sequence[tuple[int, str | None, int]],
+    def settle_many(self, sent: Sequence[tuple[int, str | None, int, str | None]],
                     conn: Connection) -> None:
-        """Mark several rows sent: ``(entry id, remote id, attempts)`` each."""
+        """Mark several rows sent: ``(entry id, remote id, attempts, key)`` each; with a
+        key, only while the row still holds that request (see ``mark_rejected``)."""
         now = utcnow()
         conn.execute(_MARK_SENT, [{"entry_id": i, "remote_id": r, "attempts_done": a,
-                                   "now": now} for i, r, a in sent])
+                                   "now": now, "sent_under": k} for i, r, a, k in sent])
 
     def _settle(self, statement: Update, **params: Any) -> None:
         with self._engine.begin() as conn:

@@ -48,6 +48,10 @@ class Delivery:
     identity: tuple[str, str] | None = None
     wants_pass: bool = False
     """The customer was created by this request and its tenant mints wallet passes."""
+    key: str | None = None
+    """The idempotency key it was sent under, for content that is sent again when it
+    changes (a customer): a row re-staged meanwhile with other content stays pending
+    for that content's request. ``None``: settle the row whatever it holds now."""
 
 
 WRITTEN_BY = "written_by"
@@ -196,7 +200,7 @@ class StateStore:
                 tenant, {d.identity[0] for d in items if d.identity}) if check else set()
             uow.settle_sent([
                 (d.entry_id, None if d.identity and d.identity[0] in erased else d.remote_id,
-                 d.attempts) for d in items])
+                 d.attempts, d.key) for d in items])
             known: list[tuple[str, str, str]] = []
             for d in items:
                 if d.identity is None:

@@ -53,8 +53,8 @@ class UnitOfWork:
         Cursors.put_within(tenant, source, stream, position, self._conn)
 
     # -- settling deliveries -----------------------------------------------------------
-    def settle_sent(self, sent: Sequence[tuple[int, str | None, int]]) -> None:
-        """Mark ledger rows sent: ``(entry id, remote id, attempts)`` each."""
+    def settle_sent(self, sent: Sequence[tuple[int, str | None, int, str | None]]) -> None:
+        """Mark ledger rows sent: ``(entry id, remote id, attempts, key)`` each."""
         self._store.ledger.settle_many(sent, self._conn)
 
     def owe(self, tenant: str, target: str, entry: StagedEntry) -> bool:

@@ -106,9 +106,13 @@ def sticky_client(settings: Settings, store: StateStore | None = None) -> Sticky
     if not key.get_secret_value().startswith(("sk_test_", "sk_live_")):
         raise ConfigurationError(
             "sticky: the API key must start with sk_test_ (sandbox) or sk_live_ (production)")
+    # A request is paced before it takes a connection: a pool smaller than the requests
+    # that may be on their way would hold paced requests back, then let them out bunched.
+    # Each source's lane keeps up to max_in_flight requests per workspace.
+    lanes = sum(len(t.sources) * len(t.all_workspaces) for t in settings.tenants)
     endpoint = StickyEndpoint(
         base_url=cfg.base_url, api_key=key, timeout_seconds=cfg.timeout_seconds,
-        max_connections=min(64, max(16, cfg.max_in_flight_per_workspace * 4)))
+        max_connections=max(16, cfg.max_in_flight_per_workspace * lanes))
     client = StickyClient(
         endpoint, WorkspacePace.for_cap(cfg.rate_limit_per_second, cfg.rate_limit_headroom),
         RetryPolicy(max_attempts=cfg.max_attempts, budget_seconds=cfg.retry_budget_seconds))

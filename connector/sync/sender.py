@@ -299,7 +299,8 @@ class BatchSender:
         same = earlier.staged.payload_hash == work.staged.payload_hash
         if earlier.state in DONE and earlier.remote_id is not None and (
                 same or work.kind != CUSTOMER):
-            await self.settle_queue.delivered(Delivery(work.ledger_id, earlier.remote_id, 0))
+            await self.settle_queue.delivered(Delivery(
+                work.ledger_id, earlier.remote_id, 0, key=self._settled_under(work)))
             work.remote_id = earlier.remote_id
             work.state = WorkState.UNCHANGED
             return True
@@ -361,7 +362,8 @@ class BatchSender:
                                                 work.first_staged_at)
             wants_pass = self.mint_passes and self.pass_rule.wants_pass(work.origin)
         await self.settle_queue.delivered(
-            Delivery(work.ledger_id, result.remote_id, result.attempts, identity, wants_pass))
+            Delivery(work.ledger_id, result.remote_id, result.attempts, identity, wants_pass,
+                     key=self._settled_under(work)))
         work.remote_id = result.remote_id
         self.last_accepted[staged.workspace] = time.monotonic()
         work.state = WorkState.SENT
@@ -370,4 +372,12 @@ class BatchSender:
         assert work.ledger_id is not None
         work.state = WorkState.FAILED
         work.problem = problem
-        await self.db.call(self.store.ledger.mark_rejected, work.ledger_id, str(problem), 1)
+        await self.db.call(self.store.ledger.mark_rejected, work.ledger_id, str(problem), 1,
+                           work.staged.idempotency_key)
+
+    @staticmethod
+    def _settled_under(work: Work) -> str | None:
+        """A customer's row is settled only while it holds this request (a later plan may
+        have re-staged it with changed content, still to be sent); any delivered version
+        of an event settles its row (events are immutable at Sticky)."""
+        return work.staged.idempotency_key if work.kind == CUSTOMER else None

@@ -76,6 +76,28 @@ def test_customer_settlement_records_the_identity(store: StateStore) -> None:
     assert store.customers.identities("t2", ["pos:C1"]) == {}
 
 
+def test_a_customer_row_restaged_while_on_its_way_stays_owed_to_the_new_content(
+        store: StateStore) -> None:
+    first = staged("pos:C1", "h1", kind="customer")
+    ids = store.ledger.stage("t1", "sticky", [first], None, {})
+    row = ids[("ws_a", "customer", "pos:C1")]
+    # a later plan re-stages it (the customer changed) while h1's request is on its way
+    store.ledger.stage("t1", "sticky", [staged("pos:C1", "h2", kind="customer")], None,
+                       {("ws_a", "customer", "pos:C1"): row})
+    # h1's answers settle nothing of h2: it is still owed, whatever becomes of its request
+    store.settle_delivered("t1", [Delivery(row, "cus_9", 1, ("pos:C1", "ws_a"),
+                                           key=first.idempotency_key)])
+    store.ledger.mark_rejected(row, "400 refused", 1, first.idempotency_key)
+    entry = store.ledger.find("t1", "sticky", "customer", "pos:C1")
+    assert entry is not None and (entry.status, entry.payload_hash) == ("pending", "h2")
+    assert store.customers.identities("t1", ["pos:C1"]) == {("pos:C1", "ws_a"): "cus_9"}
+    # h2's own answer settles it
+    store.settle_delivered("t1", [Delivery(row, "cus_9", 1, ("pos:C1", "ws_a"),
+                                           key="ik-pos:C1-h2")])
+    entry = store.ledger.find("t1", "sticky", "customer", "pos:C1")
+    assert entry is not None and (entry.status, entry.payload_hash) == ("sent", "h2")
+
+
 def test_record_issues_upsert_and_resolve(store: StateStore) -> None:
     issue = RecordIssue(stream="file:abc", locator="c.csv row 3", row=3, record_key="C1",
                         disposition=Disposition.REJECTED, reason="invalid_phone", field="phone",
