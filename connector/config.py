@@ -200,7 +200,7 @@ class StickySettings(_ApiSettings):
     max_in_flight_per_workspace: int = Field(
         16, ge=1, le=256,
         description="requests on their way per workspace; each holds its slot until its "
-                    "answer is committed (about latency + 20 ms)")
+                    "answer is committed (about latency + 50 ms)")
 
 
 class StickerSettings(_ApiSettings):

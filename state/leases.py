@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import Connection, Engine, select, text, update
+from sqlalchemy import Connection, Engine, bindparam, select, text, update
 
 from connector.errors import LeaseLost
 from state._sql import insert_ignore, utcnow
@@ -63,6 +63,12 @@ def db_now(conn: Connection) -> datetime:
         assert isinstance(value, datetime)
         return value
     return utcnow()
+
+
+_FENCE = select(leases.c.holder, leases.c.generation).where(
+    leases.c.tenant == bindparam("fence_tenant"),
+    leases.c.source == bindparam("fence_source")).with_for_update(read=True)
+"""Built once: it runs in every settle and checkpoint transaction."""
 
 
 class Leases:
@@ -137,9 +143,8 @@ class Leases:
             return
         # FOR SHARE on PostgreSQL: a takeover (FOR UPDATE) waits for this write to end,
         # so it cannot commit between this check and the write (SQLite: BEGIN IMMEDIATE)
-        row = conn.execute(select(leases.c.holder, leases.c.generation).where(
-            leases.c.tenant == lease.tenant, leases.c.source == lease.source)
-            .with_for_update(read=True)).first()
+        row = conn.execute(_FENCE, {"fence_tenant": lease.tenant,
+                                    "fence_source": lease.source}).first()
         if row is None or (row.holder, row.generation) != (lease.holder, lease.generation):
             raise LeaseLost(
                 f"{lease.tenant}/{lease.source}: this run's lease (generation "

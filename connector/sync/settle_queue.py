@@ -27,7 +27,7 @@ class _Group:
 
 class SettleQueue:
     def __init__(self, store: StateStore, db: StateThread, tenant: str,
-                 lease: Lease | None = None, max_delay: float = 0.02,
+                 lease: Lease | None = None, max_delay: float = 0.05,
                  max_items: int = 64) -> None:
         self.store = store
         self.lease = lease
