@@ -158,7 +158,10 @@ class WorkspaceLimiters:
         self._gates: dict[str, CooldownGate] = {}
 
     def gate(self, workspace: str) -> CooldownGate:
-        return self._gates.setdefault(workspace, CooldownGate())
+        gate = self._gates.get(workspace)
+        if gate is None:
+            gate = self._gates[workspace] = CooldownGate()
+        return gate
 
     def share(self, workspace: str, senders: int) -> None:
         """``senders`` processes send to ``workspace`` now: pace at this one's part (a new
