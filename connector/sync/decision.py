@@ -28,6 +28,9 @@ class Verdict(StrEnum):
     """Already delivered: nothing to send."""
     REJECTED_EARLIER = "rejected_earlier"
     """The target refused this very content before: not sent again."""
+    RESEND_HELD = "resend_held"
+    """An event whose earlier content is pending (perhaps delivered when a run died):
+    send what the ledger holds, under its key, not the changed content."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,9 +69,15 @@ def decide(held: EntryState | None, planned: StagedEntry, *, tenant: str,
             return Decision(Verdict.UNCHANGED, first_staged_at=first)
         return Decision(Verdict.STAGE, planned.idempotency_key, changed=True,
                         first_staged_at=first)
-    if held.status == LedgerStatus.PENDING and same and held.idempotency_key:
-        # Perhaps in flight when an earlier run died: resend under the same key.
-        return Decision(Verdict.STAGE, held.idempotency_key, first_staged_at=first)
+    if held.status == LedgerStatus.PENDING and held.idempotency_key:
+        if same:
+            # Perhaps in flight when an earlier run died: resend under the same key.
+            return Decision(Verdict.STAGE, held.idempotency_key, first_staged_at=first)
+        if planned.kind != CUSTOMER:
+            # An event changed while its first version may have been delivered: events
+            # are immutable at Sticky, so that version is what goes, under its own key
+            # (a second event would award points twice).
+            return Decision(Verdict.RESEND_HELD, held.idempotency_key, first_staged_at=first)
     return Decision(Verdict.STAGE, planned.idempotency_key, first_staged_at=first)
 
 

@@ -426,6 +426,16 @@ class BatchPlanner:
                 continue
             assert old is not None
             work.ledger_id = old.id
+            if decision.verdict is Verdict.RESEND_HELD:
+                held = self.store.ledger.find(self.ctx.tenant, TARGET, work.kind,
+                                              work.staged.key, work.workspace)
+                if held is not None:
+                    work.staged = replace(work.staged, payload=held.payload,
+                                          payload_hash=held.payload_hash,
+                                          idempotency_key=held.idempotency_key)
+                    continue  # sent as held: the row stays as it is
+                to_stage.append(work.staged)  # the row went meanwhile: staged anew
+                continue
             if decision.verdict is Verdict.UNCHANGED:
                 work.state = WorkState.UNCHANGED
             else:

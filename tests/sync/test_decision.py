@@ -81,7 +81,10 @@ TABLE = [
         Decision(STAGE, OLD_KEY)),
     Row("pending event, same, no key", held(PENDING, key=""), EVENT, False,
         Decision(STAGE, "key-of-h1")),
+    # an event changed while its first version may have been delivered: that version goes
     Row("pending event, changed", held(PENDING, "h0"), EVENT, False,
+        Decision(Verdict.RESEND_HELD, OLD_KEY)),
+    Row("pending event, changed, no key", held(PENDING, "h0", key=""), EVENT, False,
         Decision(STAGE, "key-of-h1")),
     Row("pending customer, changed", held(PENDING, "h0"), CUSTOMER, False,
         Decision(STAGE, "key-of-h1", first_staged_at=BORN)),

@@ -3,6 +3,7 @@ a refund for its order), never for a phase or a batch boundary (connector/sync/s
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 
 from sandbox.testing import SandboxAdmin
@@ -85,4 +86,29 @@ def test_an_order_changed_while_its_first_send_is_on_its_way_is_sent_once(
     report, _ = harness.run()
 
     assert report.outcome == "ok"
+    assert [e["amount_cents"] for e in admin.events(WS_DOWNTOWN)] == [1000]
+
+
+def test_an_order_changed_after_a_run_died_with_it_in_flight_is_sent_once(
+        make_harness: Callable[..., Harness], admin: SandboxAdmin) -> None:
+    # Run 1: Sticky records every request but its answers are lost (as when a run dies
+    # with them in flight): O1 stays pending in the ledger, yet Sticky holds it.
+    harness = make_harness(sticky={"max_attempts": 1, "retry_budget_seconds": 5})
+    drop_file(harness.drop, "customers_1.csv", CUSTOMER_HEADER, [
+        ["C1", phone(1), "", "", "", "", "", "", "", "001", ""]])
+    drop_file(harness.drop, "orders_1.csv", ORDER_HEADER, [
+        ["O1", "C1", "", "001", "2026-11-01T10:00:00Z", "10.00", "", ""]])
+    admin.set_faults(drop_rate=1.0, drop_mode="after")
+    first, _ = harness.run()
+    assert first.outcome == "failed"
+    admin.set_faults(drop_rate=0.0)
+    # the source then corrects the order; the first version may have been delivered
+    (harness.drop / "orders_1.csv").unlink()
+    drop_file(harness.drop, "orders_2.csv", ORDER_HEADER, [
+        ["O1", "C1", "", "001", "2026-11-01T10:00:00Z", "12.00", "", ""]])
+
+    second, _ = harness.run()
+
+    assert second.outcome == "ok"
+    # events are immutable at Sticky: the version sent first stands, once
     assert [e["amount_cents"] for e in admin.events(WS_DOWNTOWN)] == [1000]
