@@ -37,6 +37,9 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from connector.config import load_settings
+from connector.logs import configure_logging
+from connector.sync.dry_run import dry_run_pass
 from tests.support import CUSTOMER_HEADER, ORDER_HEADER, write_config
 
 AREAS = ("415", "510", "628", "707", "650", "925", "408", "916", "213", "310")
@@ -116,10 +119,6 @@ def run_cli(root: Path, config: Path, sample_every: float) -> tuple[float, float
 
 def profile_in_process(config: Path, top: int) -> None:
     """The dry run in this process with cProfile in every thread, stats merged."""
-    from connector.config import load_settings
-    from connector.logs import configure_logging
-    from connector.sync.dry_run import dry_run_pass
-
     profiles: list[cProfile.Profile] = []
 
     def start_in_thread(frame: FrameType, event: str, arg: Any) -> None:
