@@ -58,7 +58,7 @@ class Customers:
         with self._engine.connect() as conn:
             for start in range(0, len(wanted), LOOKUP_CHUNK):
                 rows = conn.execute(_PROFILES_OF, {
-                    "tenant": tenant, "keys": wanted[start:start + LOOKUP_CHUNK]})
+                    "tenant": tenant, "keys": wanted[start:start + LOOKUP_CHUNK]}).all()
                 out.update({r[0]: Profile(*r) for r in rows})
         return out
 
@@ -90,7 +90,7 @@ class Customers:
         with self._engine.connect() as conn:
             for start in range(0, len(wanted), LOOKUP_CHUNK):
                 rows = conn.execute(_IDENTITIES_OF, {
-                    "tenant": tenant, "keys": wanted[start:start + LOOKUP_CHUNK]})
+                    "tenant": tenant, "keys": wanted[start:start + LOOKUP_CHUNK]}).all()
                 out.update({(key, workspace): remote for key, workspace, remote in rows})
         return out
 

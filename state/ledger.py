@@ -181,7 +181,7 @@ class Ledger:
             for start in range(0, len(keys), LOOKUP_CHUNK):
                 rows = conn.execute(_STATES_OF, {
                     "tenant": tenant, "target": target, "kinds": kinds,
-                    "keys": keys[start:start + LOOKUP_CHUNK]})
+                    "keys": keys[start:start + LOOKUP_CHUNK]}).all()
                 for row in rows:
                     entry_id = (row[1], row[2], row[3])
                     if entry_id in wanted:

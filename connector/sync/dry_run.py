@@ -138,6 +138,7 @@ class _NoRequests(httpx.AsyncBaseTransport):
 
 _NOWHERE = "http://dry-run.invalid"
 _NO_KEY = SecretStr("sk_test_dry_run")
+_EVENT_ID = "dry-run-event"
 
 
 class DryStickyClient(StickyClient):
@@ -169,8 +170,10 @@ class DryStickyClient(StickyClient):
         self.traffic.request_sent(workspace, 0.0)
         self.samples.offer(STICKY, workspace, kind, payload)
         await asyncio.sleep(0)  # as a request would, let the other lanes run
-        return Delivered(remote_id=f"dry-run-{next(self._ids)}", status=201, attempts=1,
-                         replayed=False)
+        # A customer's id goes to the identity map (its events name it); an event's is
+        # only kept, for every payload of the run, by the sender: one shared string.
+        remote_id = f"dry-run-{next(self._ids)}" if kind == "customer" else _EVENT_ID
+        return Delivered(remote_id=remote_id, status=201, attempts=1, replayed=False)
 
 
 class DryStickerClient(StickerClient):
