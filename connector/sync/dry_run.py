@@ -19,7 +19,6 @@ holds a source.
 
 from __future__ import annotations
 
-import asyncio
 import itertools
 import re
 from collections import Counter
@@ -169,7 +168,8 @@ class DryStickyClient(StickyClient):
     async def _answer(self, workspace: str, kind: str, payload: dict[str, Any]) -> Delivered:
         self.traffic.request_sent(workspace, 0.0)
         self.samples.offer(STICKY, workspace, kind, payload)
-        await asyncio.sleep(0)  # as a request would, let the other lanes run
+        # No yield here: the sender awaits the settlement's group commit right after,
+        # which lets the other workers run (a sleep(0) per payload cost 2.5 % of the CPU)
         return Delivered(remote_id=f"dry-run-{next(self._ids)}", status=201, attempts=1,
                          replayed=False)
 
