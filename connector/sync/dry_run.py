@@ -55,9 +55,10 @@ SAMPLES_PER_KIND = 3
 DRY_IN_FLIGHT = 256
 """Payloads in flight per workspace in a dry run (the most the config allows). The dry
 answers are instant, so what paces a lane is the settlement's group commit: a payload
-holds its slot until its group (20 ms) is committed, so with the default 16 a lane
-settled at most 16 payloads per ~20 ms (with 8: ~400/s, most of a dry run's wall time).
-Concurrency changes no decision."""
+holds its slot until its group is committed (``SettleQueue.max_delay``), so with the
+default 16 a lane settled at most 16 payloads per group window (measured with 8 and a
+20 ms window: ~400 payloads/s per lane, most of a dry run's wall time). Concurrency
+changes no decision."""
 NOT_COPIED = ("leases",)
 """Tables left empty in the copy: the dry run holds no real run's lease."""
 NOTES = (
