@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import Connection, Table
@@ -26,13 +27,21 @@ def upsert(conn: Connection, table: Table, rows: Sequence[dict[str, Any]],
     """INSERT ... ON CONFLICT (keys) DO UPDATE SET update-columns, on SQLite and PostgreSQL."""
     if not rows:
         return
-    insert = _DIALECT_INSERTS.get(conn.dialect.name)
+    conn.execute(_upsert_statement(conn.dialect.name, table, tuple(keys), tuple(update)),
+                 list(rows))
+
+
+@lru_cache(maxsize=128)
+def _upsert_statement(dialect: str, table: Table, keys: tuple[str, ...],
+                      update: tuple[str, ...]) -> Any:
+    """Built once per statement shape: building it cost more than running it (one
+    upsert per settled customer)."""
+    insert = _DIALECT_INSERTS.get(dialect)
     if insert is None:
-        raise NotImplementedError(f"state DB dialect {conn.dialect.name!r} is not supported")
+        raise NotImplementedError(f"state DB dialect {dialect!r} is not supported")
     statement = insert(table)
-    conn.execute(statement.on_conflict_do_update(
-        index_elements=list(keys), set_={c: statement.excluded[c] for c in update}),
-        list(rows))
+    return statement.on_conflict_do_update(
+        index_elements=list(keys), set_={c: statement.excluded[c] for c in update})
 
 
 def insert_ignore(conn: Connection, table: Table, rows: Sequence[dict[str, Any]]) -> int:

@@ -5,11 +5,10 @@ customer id per workspace (the identity map)."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
-from sqlalchemy import Connection, Engine, Row, select
+from sqlalchemy import Connection, Engine, bindparam, select
 
 from state._sql import upsert, utcnow
 from state.schema import identities, profiles
@@ -32,10 +31,18 @@ class Profile:
 
 
 _PROFILE_FIELDS = tuple(Profile.__dataclass_fields__)
+LOOKUP_CHUNK = 500
+"""Keys per ``IN (...)`` look-up."""
 
-
-def _profile(row: Row[Any]) -> Profile:
-    return Profile(**{name: getattr(row, name) for name in _PROFILE_FIELDS})
+# Built once (the planner looks up every slice of every batch); the columns in the order
+# of Profile's fields, so a row is the Profile's arguments.
+_PROFILES_OF = select(*(profiles.c[name] for name in _PROFILE_FIELDS)).where(
+    profiles.c.tenant == bindparam("tenant"),
+    profiles.c.customer_key.in_(bindparam("keys", expanding=True)))
+_IDENTITIES_OF = select(identities.c.customer_key, identities.c.workspace,
+                        identities.c.remote_id).where(
+    identities.c.tenant == bindparam("tenant"),
+    identities.c.customer_key.in_(bindparam("keys", expanding=True)))
 
 
 class Customers:
@@ -46,12 +53,13 @@ class Customers:
     def profiles(self, tenant: str, keys: Iterable[str]) -> dict[str, Profile]:
         wanted = sorted(set(keys))
         out: dict[str, Profile] = {}
+        if not wanted:
+            return out
         with self._engine.connect() as conn:
-            for start in range(0, len(wanted), 500):
-                rows = conn.execute(select(profiles).where(
-                    profiles.c.tenant == tenant,
-                    profiles.c.customer_key.in_(wanted[start:start + 500]))).all()
-                out.update({r.customer_key: _profile(r) for r in rows})
+            for start in range(0, len(wanted), LOOKUP_CHUNK):
+                rows = conn.execute(_PROFILES_OF, {
+                    "tenant": tenant, "keys": wanted[start:start + LOOKUP_CHUNK]}).all()
+                out.update({r[0]: Profile(*r) for r in rows})
         return out
 
     def key_for_phone(self, tenant: str, phone: str) -> str | None:
@@ -62,7 +70,10 @@ class Customers:
         return None if row is None else str(row.customer_key)
 
     def save_profiles(self, tenant: str, items: Iterable[Profile]) -> None:
-        rows = [{"tenant": tenant, "updated_at": utcnow(), **asdict(p)} for p in items]
+        now = utcnow()
+        # the fields one by one, not asdict(): it deep-copies every value (all immutable)
+        rows = [{"tenant": tenant, "updated_at": now,
+                 **{name: getattr(p, name) for name in _PROFILE_FIELDS}} for p in items]
         if not rows:
             return
         with self._engine.begin() as conn:
@@ -74,12 +85,13 @@ class Customers:
         """{(customer_key, workspace): Sticky customer id} for the given customer keys."""
         wanted = sorted(set(keys))
         out: dict[tuple[str, str], str] = {}
+        if not wanted:
+            return out
         with self._engine.connect() as conn:
-            for start in range(0, len(wanted), 500):
-                rows = conn.execute(select(identities).where(
-                    identities.c.tenant == tenant,
-                    identities.c.customer_key.in_(wanted[start:start + 500]))).all()
-                out.update({(r.customer_key, r.workspace): r.remote_id for r in rows})
+            for start in range(0, len(wanted), LOOKUP_CHUNK):
+                rows = conn.execute(_IDENTITIES_OF, {
+                    "tenant": tenant, "keys": wanted[start:start + LOOKUP_CHUNK]}).all()
+                out.update({(key, workspace): remote for key, workspace, remote in rows})
         return out
 
     def save_identity(self, tenant: str, customer_key: str, workspace: str,

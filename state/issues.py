@@ -9,7 +9,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Row, func, or_, select, update
+from sqlalchemy import Connection, Engine, Row, bindparam, func, or_, select, update
 
 from state._sql import upsert, utcnow
 from state.schema import record_issues
@@ -88,6 +88,24 @@ class StoredIssue:
     resolution: str | None
 
 
+# Run at every batch checkpoint: built once.
+_RESOLVE_DELIVERED = update(record_issues).where(
+    record_issues.c.tenant == bindparam("of_tenant"),
+    record_issues.c.source == bindparam("of_source"),
+    record_issues.c.stream == bindparam("of_stream"),
+    record_issues.c.locator.in_(bindparam("locators", expanding=True)),
+    record_issues.c.resolved_at.is_(None)).values(
+    resolved_at=bindparam("now"), resolution=Resolution.DELIVERED, next_retry_at=None)
+_OPEN_OF_RECORDS = select(
+    record_issues.c.id, record_issues.c.record_id, record_issues.c.stream,
+    record_issues.c.locator).where(  # uses ix_record_issues_identity
+    record_issues.c.tenant == bindparam("tenant"),
+    record_issues.c.source == bindparam("source"),
+    record_issues.c.record_kind == bindparam("kind"),
+    record_issues.c.record_id.in_(bindparam("ids", expanding=True)),
+    record_issues.c.resolved_at.is_(None))
+
+
 class RecordIssues:
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
@@ -118,13 +136,11 @@ class RecordIssues:
         if not delivered:
             return
         locators = [d.locator for d in delivered]
+        now = utcnow()
         for start in range(0, len(locators), 500):
-            conn.execute(update(record_issues).where(
-                record_issues.c.tenant == tenant, record_issues.c.source == source,
-                record_issues.c.stream == stream,
-                record_issues.c.locator.in_(locators[start:start + 500]),
-                record_issues.c.resolved_at.is_(None)).values(
-                resolved_at=utcnow(), resolution=Resolution.DELIVERED, next_retry_at=None))
+            conn.execute(_RESOLVE_DELIVERED, {
+                "of_tenant": tenant, "of_source": source, "of_stream": stream,
+                "locators": locators[start:start + 500], "now": now})
         self._supersede(tenant, source, [(stream, d.locator, d.kind, d.record_id)
                                          for d in delivered], conn)
 
@@ -155,13 +171,9 @@ class RecordIssues:
         for kind, by_id in places.items():
             ids = sorted(by_id)
             for start in range(0, len(ids), 500):
-                rows = conn.execute(select(
-                    record_issues.c.id, record_issues.c.record_id, record_issues.c.stream,
-                    record_issues.c.locator).where(  # uses ix_record_issues_identity
-                    record_issues.c.tenant == tenant, record_issues.c.source == source,
-                    record_issues.c.record_kind == kind,
-                    record_issues.c.record_id.in_(ids[start:start + 500]),
-                    record_issues.c.resolved_at.is_(None))).all()
+                rows = conn.execute(_OPEN_OF_RECORDS, {
+                    "tenant": tenant, "source": source, "kind": kind,
+                    "ids": ids[start:start + 500]}).all()
                 stale.extend(r.id for r in rows
                              if (r.stream, r.locator) not in by_id[r.record_id])
         if stale:

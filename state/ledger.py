@@ -103,6 +103,8 @@ _RESTAGE = update(ledger).where(_BY_ID).values(
     {**{c: bindparam(c) for c in ("source", "subject", "parent_key", "amount_cents",
                                "payload_hash", "payload", "idempotency_key", "status",
                                "run_id", "updated_at")}, "last_error": None})
+_INSERT_RETURNING_IDS = ledger.insert().returning(
+    ledger.c.id, ledger.c.workspace, ledger.c.kind, ledger.c.key)
 _SENT_UNDER = bindparam("sent_under", type_=String)
 _STILL_THIS_REQUEST = or_(_SENT_UNDER.is_(None), ledger.c.idempotency_key == _SENT_UNDER)
 """A row re-staged meanwhile (other content, another key) is left to that request."""
@@ -141,6 +143,20 @@ class EntryState:
     """When this entry was first staged (the connector's first intent to send it)."""
 
 
+LOOKUP_CHUNK = 500
+"""Keys per ``IN (...)`` look-up."""
+
+# Built once: the planner runs it for every slice of every batch (uses ix_ledger_lookup).
+_STATES_OF = select(
+    ledger.c.id, ledger.c.workspace, ledger.c.kind, ledger.c.key, ledger.c.status,
+    ledger.c.payload_hash, ledger.c.last_error, ledger.c.idempotency_key,
+    ledger.c.attempts, ledger.c.created_at,
+).where(ledger.c.tenant == bindparam("tenant"),
+        ledger.c.kind.in_(bindparam("kinds", expanding=True)),
+        ledger.c.key.in_(bindparam("keys", expanding=True)),
+        ledger.c.target == bindparam("target"))
+
+
 class StageConflict(Exception):
     """A payload planned as new was inserted by another process (two sources of a tenant
     sharing a phone-keyed customer, in the daemon) between the look-up and the insert:
@@ -154,27 +170,23 @@ class Ledger:
     def states(self, tenant: str, target: str,
                ids: Iterable[EntryId]) -> dict[EntryId, EntryState]:
         wanted = set(ids)
-        by_kind: dict[str, set[str]] = {}
-        for _, kind, key in wanted:
-            by_kind.setdefault(kind, set()).add(key)
+        kinds = sorted({kind for _, kind, _ in wanted})
+        keys = sorted({key for _, _, key in wanted})
         found: dict[EntryId, EntryState] = {}
-        columns = (ledger.c.id, ledger.c.workspace, ledger.c.kind, ledger.c.key,
-                   ledger.c.status, ledger.c.payload_hash, ledger.c.last_error,
-                   ledger.c.idempotency_key, ledger.c.attempts, ledger.c.created_at)
+        if not keys:
+            return found
         with self._engine.connect() as conn:
-            for kind, key_set in by_kind.items():
-                keys = sorted(key_set)
-                for start in range(0, len(keys), 500):
-                    rows = conn.execute(select(*columns).where(  # uses ix_ledger_lookup
-                        ledger.c.tenant == tenant, ledger.c.kind == kind,
-                        ledger.c.key.in_(keys[start:start + 500]),
-                        ledger.c.target == target)).all()
-                    for row in rows:
-                        entry_id = (row.workspace, row.kind, row.key)
-                        if entry_id in wanted:
-                            found[entry_id] = EntryState(
-                                row.id, row.status, row.payload_hash, row.last_error,
-                                row.idempotency_key, row.attempts, row.created_at)
+            # every kind in one look-up: a row of another kind under one of the keys (or
+            # another workspace) is left out below
+            for start in range(0, len(keys), LOOKUP_CHUNK):
+                rows = conn.execute(_STATES_OF, {
+                    "tenant": tenant, "target": target, "kinds": kinds,
+                    "keys": keys[start:start + LOOKUP_CHUNK]}).all()
+                for row in rows:
+                    entry_id = (row[1], row[2], row[3])
+                    if entry_id in wanted:
+                        found[entry_id] = EntryState(row[0], row[4], row[5], row[6],
+                                                     row[7], row[8], row[9])
         return found
 
     def find(self, tenant: str, target: str, kind: str, key: str,
@@ -237,10 +249,11 @@ class Ledger:
                       ids: dict[EntryId, int]) -> dict[EntryId, int]:
         with self._engine.begin() as conn:
             if inserts:
-                rows = conn.execute(ledger.insert().returning(
-                    ledger.c.id, ledger.c.workspace, ledger.c.kind, ledger.c.key,
-                    sort_by_parameter_order=True), inserts)
-                ids.update({(r.workspace, r.kind, r.key): r.id for r in rows})
+                # Rows come back keyed by their identity, in any order: asking for the
+                # parameters' order made SQLAlchemy insert them one statement per row on
+                # SQLite (it cannot order a multi-row RETURNING there).
+                rows = conn.execute(_INSERT_RETURNING_IDS, inserts)
+                ids.update({(r[1], r[2], r[3]): r[0] for r in rows})
             if updates:
                 conn.execute(_RESTAGE, updates)
         return ids

@@ -57,6 +57,8 @@ class _File:
 
     drop: DropFile
     sha256: str
+    stray_bytes: bool = False
+    """Some bytes are not UTF-8: each row is looked through for them."""
 
     @property
     def name(self) -> str:
@@ -217,7 +219,7 @@ class CsvDropAdapter(Adapter):
     def _read_file(self, drop: DropFile, state: SourceState,
                    batch_size: int) -> Iterator[Batch]:
         probed = probe(drop.path)
-        job = _File(drop, probed.sha256)
+        job = _File(drop, probed.sha256, probed.stray_bytes > 0)
         cursor = state.get_cursor(job.stream) or {}
         rejected_before = bool(cursor.get("rejected"))
         if cursor.get("done") and not rejected_before:
@@ -287,7 +289,7 @@ class CsvDropAdapter(Adapter):
             return UnreadableRecord(
                 origin=origin, reason="malformed_row",
                 message=f"row {row.number} of {job.name} cannot be read: {row.error}")
-        if any(has_stray_bytes(cell) for cell in row.cells):
+        if job.stray_bytes and any(has_stray_bytes(cell) for cell in row.cells):
             shown = [cell.encode("utf-8", "surrogateescape").decode("utf-8",
                                                                    "backslashreplace")
                      for cell in row.cells]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from email_validator import EmailNotValidError, validate_email
 
 from connector.errors import InvalidRecord
@@ -29,6 +31,8 @@ _PLACEHOLDER_ADDRESSES = frozenset({
     "test@email.com", "email@email.com", "a@a.com", "x@x.com", "xx@xx.com", "xxx@xxx.com",
     "abc@abc.com", "asdf@asdf.com", "test@gmail.com",
 })
+CACHED_ADDRESSES = 16_384
+"""Cells remembered with their normalized address (a customer's row read again)."""
 _MAX_TEXT = 320  # RFC 5321 path limit; longer input is rejected before parsing
 
 
@@ -56,6 +60,11 @@ def normalize_email(raw: str | None, *, field: str = "email") -> str | None:
     that distinguish case in the local part are not a practical concern for SMS loyalty.
     Invalid addresses raise ``InvalidRecord("invalid_email")`` with the address masked.
     """
+    return _normalized(raw, field)
+
+
+@lru_cache(maxsize=CACHED_ADDRESSES)
+def _normalized(raw: str | None, field: str) -> str | None:
     if raw is None or is_placeholder_email(raw):
         return None
     text = raw.strip()

@@ -17,6 +17,7 @@ cashier invented a number), ``not_a_personal_number`` is a genuine but unusable 
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 import phonenumbers
 from phonenumbers import NumberParseException, PhoneNumber, PhoneNumberFormat, PhoneNumberType
@@ -43,6 +44,11 @@ _MIN_DIGITS_OF_A_NUMBER = 7
 _ASCENDING = "0123456789" * 2
 _DESCENDING = _ASCENDING[::-1]
 _MIN_RUN = 7
+
+CACHED_NUMBERS = 16_384
+"""Cells remembered with their E.164 form: a customer's phone recurs on its orders, and
+libphonenumber's parse and validation cost ~100 µs a cell (a refused cell is not kept:
+it raises again, with the same message)."""
 
 _PARSE_PROBLEMS = {
     NumberParseException.INVALID_COUNTRY_CODE: "has no valid country code",
@@ -72,6 +78,11 @@ def normalize_phone(raw: str | None, region: str, *, field: str = "phone") -> st
 
     Messages show the value masked (``***71``) and its digit count, never the number.
     """
+    return _normalized(raw, region, field)
+
+
+@lru_cache(maxsize=CACHED_NUMBERS)
+def _normalized(raw: str | None, region: str, field: str) -> str:
     if region not in phonenumbers.SUPPORTED_REGIONS:
         raise ValueError(f"unknown phone region {region!r}")
     text = _single_number_text(_present_text(raw, field), field)

@@ -36,7 +36,9 @@ def clean(raw: str | None) -> str | None:
     """
     if raw is None:
         return None
-    text = printable(raw).strip()
+    # isprintable(): no control character, line break, tab or lone surrogate (the
+    # common case, checked in C), so nothing for printable() to remove
+    text = (raw if raw.isprintable() else printable(raw)).strip()
     if not text or text.casefold() in SENTINELS:
         return None
     return text

@@ -19,7 +19,6 @@ holds a source.
 
 from __future__ import annotations
 
-import asyncio
 import itertools
 import re
 from collections import Counter
@@ -53,6 +52,13 @@ log = structlog.get_logger("connector.dry_run")
 
 SAMPLES_PER_KIND = 3
 """Sample payloads kept per (target, workspace, kind)."""
+DRY_IN_FLIGHT = 256
+"""Payloads in flight per workspace in a dry run (the most the config allows). The dry
+answers are instant, so what paces a lane is the settlement's group commit: a payload
+holds its slot until its group is committed (``SettleQueue.max_delay``), so with the
+default 16 a lane settled at most 16 payloads per group window (measured with 8 and a
+20 ms window: ~400 payloads/s per lane, most of a dry run's wall time). Concurrency
+changes no decision."""
 NOT_COPIED = ("leases",)
 """Tables left empty in the copy: the dry run holds no real run's lease."""
 NOTES = (
@@ -163,7 +169,8 @@ class DryStickyClient(StickyClient):
     async def _answer(self, workspace: str, kind: str, payload: dict[str, Any]) -> Delivered:
         self.traffic.request_sent(workspace, 0.0)
         self.samples.offer(STICKY, workspace, kind, payload)
-        await asyncio.sleep(0)  # as a request would, let the other lanes run
+        # No yield here: the sender awaits the settlement's group commit right after,
+        # which lets the other workers run (a sleep(0) per payload cost 2.5 % of the CPU)
         return Delivered(remote_id=f"dry-run-{next(self._ids)}", status=201, attempts=1,
                          replayed=False)
 
@@ -222,6 +229,7 @@ async def dry_run_pass(settings: Settings, *, only_source: str | None = None,
                        trigger: str = "manual", due_only: bool = False) -> DryRun:
     """``run --dry-run``: :func:`run_pass` on a copy of the state DB with dry clients."""
     samples = SampleBook()
+    settings = _unpaced(settings)
     with snapshot_store(settings.state.url, exclude=NOT_COPIED) as (store, snapshot):
         sticky = DryStickyClient(samples)
         sticker = (DryStickerClient(samples, _organizations(settings, store))
@@ -244,6 +252,7 @@ async def dry_run_backfill(settings: Settings, *, source_name: str, since: date,
     """``backfill --dry-run``: :func:`run_backfill` on a copy of the state DB (the
     backfill's own cursor included) with a dry Sticky client."""
     samples = SampleBook()
+    settings = _unpaced(settings)
     with snapshot_store(settings.state.url, exclude=NOT_COPIED) as (store, snapshot):
         async with DryStickyClient(samples) as sticky:
             with structlog.contextvars.bound_contextvars(dry_run=True):
@@ -251,6 +260,12 @@ async def dry_run_backfill(settings: Settings, *, source_name: str, since: date,
                                             since=since, until=until, dry_run=True,
                                             on_batch=on_batch)
     return DryRun(report, samples, _requests(sticky.traffic), snapshot)
+
+
+def _unpaced(settings: Settings) -> Settings:
+    """``settings`` with :data:`DRY_IN_FLIGHT` payloads in flight per workspace."""
+    sticky = settings.sticky.model_copy(update={"max_in_flight_per_workspace": DRY_IN_FLIGHT})
+    return settings.model_copy(update={"sticky": sticky})
 
 
 def _organizations(settings: Settings,
