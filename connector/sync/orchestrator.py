@@ -44,7 +44,7 @@ from connector.sync.replay import (
     ReplayAdapter,
     next_retry_at,
 )
-from connector.sync.runner import BatchHook, SourceRunner
+from connector.sync.runner import DRY_PLAN_SLICE, PLAN_SLICE, BatchHook, SourceRunner
 from connector.sync.sender import BatchSender
 from connector.sync.state_thread import StateThread, off_loop, off_loop_shielded
 from connector.sync.summary import RunSummary
@@ -443,7 +443,8 @@ async def _run_started(tenant: TenantSettings, source: SourceSettings, adapter: 
                          pass_rule=pass_rule(passes), lease=held)
     runner = SourceRunner(
         mapping_context(tenant, source_name), adapter, store, sender, source.batch_size,
-        run_id, stop, after_commit=not dry_run, on_batch=on_batch)
+        run_id, stop, after_commit=not dry_run, on_batch=on_batch,
+        plan_slice=DRY_PLAN_SLICE if dry_run else PLAN_SLICE)
     keeper = asyncio.create_task(held.keep())
     try:
         summary = await runner.run()

@@ -27,7 +27,10 @@ from state import Disposition, RecordIssue, RecordRef, StateStore
 log = structlog.get_logger("connector.sync")
 
 PLAN_SLICE = 50
-"""Records planned in one call on the state thread (~10 ms of work)."""
+"""Records planned in one call on the state thread (~10 ms of work): settling answers
+never waits long behind planning."""
+DRY_PLAN_SLICE = 500
+"""In a dry run nothing waits for an answer: larger slices cost less per record."""
 READ_AHEAD_BATCHES = 3
 """Records read and planned but not yet checkpointed: at most this many batches' worth
 (counted in records: an empty batch, such as a file's end, takes no room) ..."""
@@ -85,12 +88,13 @@ class _InFlight:
         return any(w.state is WorkState.INTERRUPTED for w in self.plan.works.values())
 
 
-def plan_slices(records: list[SourceRecord]) -> Iterator[list[SourceRecord]]:
-    """Slices of about ``PLAN_SLICE`` records that never separate an order from the
-    refunds that follow it (a refund of an order skipped in the same slice is skipped)."""
+def plan_slices(records: list[SourceRecord],
+                size: int = PLAN_SLICE) -> Iterator[list[SourceRecord]]:
+    """Slices of about ``size`` records that never separate an order from the refunds
+    that follow it (a refund of an order skipped in the same slice is skipped)."""
     start = 0
     while start < len(records):
-        end = min(len(records), start + PLAN_SLICE)
+        end = min(len(records), start + size)
         while end < len(records):
             after = records[end]
             if not (isinstance(after, RefundRecord)
@@ -118,7 +122,7 @@ class SourceRunner:
     def __init__(self, ctx: MappingContext, adapter: Adapter, store: StateStore,
                  sender: BatchSender, batch_size: int, run_id: int | None,
                  stop: asyncio.Event | None = None, *, after_commit: bool = True,
-                 on_batch: BatchHook | None = None) -> None:
+                 on_batch: BatchHook | None = None, plan_slice: int = PLAN_SLICE) -> None:
         self.db = sender.db
         self.ctx = ctx
         self.adapter = adapter
@@ -132,6 +136,7 @@ class SourceRunner:
         """Set by the daemon on SIGTERM: read no further batch, settle what was read."""
         self.after_commit = after_commit
         """False in a dry run: the source is left as it is (no ``batch.after_commit``)."""
+        self.plan_slice = plan_slice
         self.on_batch = on_batch
         self._erased = False
         self._committed = 0
@@ -218,7 +223,7 @@ class SourceRunner:
                     break
                 ahead.read(len(batch.records))
                 plan = BatchPlan()
-                for records in plan_slices(batch.records):
+                for records in plan_slices(batch.records, self.plan_slice):
                     plan.absorb(await self.db.call(self.planner.plan, records, self.run_id))
                 item = _InFlight(batch, plan)
                 item.remaining = self.sender.submit(plan, item, settled_before)

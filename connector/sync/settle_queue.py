@@ -21,7 +21,9 @@ from state.store import Delivery
 @dataclass(slots=True)
 class _Group:
     items: list[Delivery] = field(default_factory=list)
-    done: asyncio.Future[None] | None = None
+    waiters: list[asyncio.Future[None]] = field(default_factory=list)
+    """One per caller: a caller cancelled while it waits cancels only its own (a shield
+    of one shared future per caller cost a callback removal each: O(n²) a group)."""
     handle: asyncio.TimerHandle | None = None
 
 
@@ -43,13 +45,14 @@ class SettleQueue:
         loop = asyncio.get_running_loop()
         group = self._open
         if group is None:
-            group = self._open = _Group(done=loop.create_future())
+            group = self._open = _Group()
             group.handle = loop.call_later(self.max_delay, self._close, group)
         group.items.append(item)
+        waiter: asyncio.Future[None] = loop.create_future()
+        group.waiters.append(waiter)
         if len(group.items) >= self.max_items:
             self._close(group)
-        assert group.done is not None
-        await asyncio.shield(group.done)
+        await waiter
 
     def _close(self, group: _Group) -> None:
         if self._open is not group:
@@ -62,13 +65,14 @@ class SettleQueue:
         task.add_done_callback(self._flushing.discard)
 
     async def _commit(self, group: _Group) -> None:
-        assert group.done is not None
         try:
             await self.db.call(self.store.settle_delivered, self.tenant, group.items,
                                lease=self.lease)
         except BaseException as exc:  # noqa: BLE001 - every waiter must learn of it
-            if not group.done.done():
-                group.done.set_exception(exc)
+            for waiter in group.waiters:
+                if not waiter.done():
+                    waiter.set_exception(exc)
             return
-        if not group.done.done():
-            group.done.set_result(None)
+        for waiter in group.waiters:
+            if not waiter.done():
+                waiter.set_result(None)
