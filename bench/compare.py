@@ -30,6 +30,7 @@ from aiolimiter import AsyncLimiter
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench._sandbox_process import sandbox_process
+from connector import runtime
 from connector.config import API_KEY_ENV, load_settings
 from connector.logs import configure_logging
 from connector.sync.orchestrator import run_pass, sticky_client
@@ -127,7 +128,7 @@ def main() -> None:
             config = write_config(root, base_url, batch_size=1000,
                                   workspaces={k: v for k, v in STORES.items() if k == "003"})
             make_drop(root / "drop", args.customers, args.events)
-            ours, requests, our_cpu = asyncio.run(connector(config))
+            ours, requests, our_cpu = runtime.run(connector(config))
             our_stats = sandbox_stats(base_url)
             reset(base_url)
             theirs, their_cpu = asyncio.run(plain_script(base_url, requests // len(STORES)))

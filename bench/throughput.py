@@ -11,7 +11,6 @@ workspace with zero 429s at 40 ms of API latency.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import os
 import shutil
 import sys
@@ -24,6 +23,7 @@ import httpx2
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench._sandbox_process import sandbox_process
+from connector import runtime
 from connector.config import API_KEY_ENV, load_settings
 from connector.delivery.traffic import Traffic
 from connector.logs import configure_logging
@@ -78,7 +78,7 @@ def main() -> None:
             config = write_config(root, base_url, batch_size=args.batch_size,
                               sticky={"rate_limit_headroom": args.headroom})
             make_drop(root / "drop", args.customers, args.events)
-            report, traffic, cpu, wall = asyncio.run(run(config))
+            report, traffic, cpu, wall = runtime.run(run(config))
             stats = httpx2.get(f"{base_url}/_sandbox/stats").json()["workspaces"]
     finally:
         shutil.rmtree(root, ignore_errors=True)

@@ -195,7 +195,7 @@ class StickySettings(_ApiSettings):
     base_url: str = "https://api.sticky.co"
     rate_limit_per_second: int = Field(100, ge=1, le=10_000)
     rate_limit_headroom: float = Field(
-        0.015, ge=0.0, lt=0.5,
+        0.02, ge=0.0, lt=0.5,
         description="fraction of the cap kept free for clock skew and network bunching")
     max_in_flight_per_workspace: int = Field(
         16, ge=1, le=256,

@@ -299,8 +299,11 @@ class BatchSender:
         same = earlier.staged.payload_hash == work.staged.payload_hash
         if earlier.state in DONE and earlier.remote_id is not None and (
                 same or work.kind != CUSTOMER):
-            await self.settle_queue.delivered(Delivery(
-                work.ledger_id, earlier.remote_id, 0, key=self._settled_under(work)))
+            if work.staged.idempotency_key != earlier.staged.idempotency_key:
+                await self.settle_queue.delivered(Delivery(
+                    work.ledger_id, earlier.remote_id, 0, key=self._settled_under(work)))
+            # else the row is the one the earlier answer settled, after this plan staged
+            # it (the plan found it pending): nothing to write
             work.remote_id = earlier.remote_id
             work.state = WorkState.UNCHANGED
             return True
