@@ -65,7 +65,7 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=20_000)
     parser.add_argument("--customers", type=int, default=1_000)
     parser.add_argument("--batch-size", type=int, default=1_000)
-    parser.add_argument("--headroom", type=float, default=0.015,
+    parser.add_argument("--headroom", type=float, default=0.02,
                         help="sticky.rate_limit_headroom (default: the config default)")
     parser.add_argument("--latency-ms", type=float, default=40.0,
                         help="the sandbox's answer latency (a real API's, roughly)")

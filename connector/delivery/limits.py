@@ -4,7 +4,7 @@ Two parts per workspace, acquired before every attempt (retries included):
 
 - a **cool-down gate**: after a 429, nothing leaves the workspace until ``Retry-After``;
 - an **aiolimiter leaky bucket** spacing requests evenly at the sustained rate (the cap
-  less the headroom: 98.5/s). ``AsyncLimiter(100, 1)`` would let a full bucket of 100
+  less the headroom: 98/s). ``AsyncLimiter(100, 1)`` would let a full bucket of 100
   out at once after any idle spell, so a rolling-window server sees up to ~199; ours
   holds 2, enough to catch up after the event loop ran ~10 ms late without losing rate;
 - a **rolling-window count** (:class:`RollingWindow`): never more than the cap less one
@@ -54,7 +54,7 @@ class WorkspacePace:
 
     @classmethod
     def for_cap(cls, cap_per_second: int, headroom: float) -> WorkspacePace:
-        """``headroom`` of the cap comes off the sustained rate (100/s, 0.015 → 98.5/s),
+        """``headroom`` of the cap comes off the sustained rate (100/s, 0.02 → 98/s),
         and no second holds more than the cap less one. Small caps (a few per second)
         get a bucket of one (evenly spaced requests) and no more than the cap a second."""
         rate = cap_per_second * (1.0 - headroom)

@@ -49,7 +49,7 @@ def test_a_daemon_and_a_backfill_share_a_workspace_without_a_429(
         start_daemon: StartDaemon) -> None:
     port = free_port()
     # The split is what is tested here, not the last percent of the cap: at the default
-    # 98.5/s a sandbox sharing this test's process (and a machine where three Python
+    # 98/s a sandbox sharing this test's process (and a machine where three Python
     # processes start) can stamp a bunch of arrivals late enough to count 101.
     config = write_daemon_config(tmp_path, sandbox.base_url, port=port, schedule="every 2s",
                                  batch_size=200, sticky=SPLIT_PACE)
