@@ -139,13 +139,8 @@ async def test_sticky_counts_a_response_cut_mid_body_and_retries_it() -> None:
         writer.write(next(answers))
         await writer.drain()
 
-    async def no_sleep(_: float) -> None:
-        return None
-
     async with raw_server(answer) as url:
-        sticky = StickyClient(StickyEndpoint(url, SecretStr("sk_test_x")),
-                              WorkspacePace.for_cap(100, 0.03),
-                              RetryPolicy(max_attempts=3, sleep=no_sleep))
+        sticky = _sticky_at(url, attempts=3)
         async with sticky:
             delivered = await sticky.create_customer("ws_a", {"phone": "+1"}, "key-1")
     assert delivered.remote_id == "cu_1" and delivered.attempts == 2
@@ -158,13 +153,8 @@ async def test_sticky_gives_up_on_a_target_that_cuts_every_answer() -> None:
         writer.write(b"HTTP/1.1 500 Oops\r\nContent-Length: 40\r\n\r\n{")
         await writer.drain()
 
-    async def no_sleep(_: float) -> None:
-        return None
-
     async with raw_server(answer) as url:
-        sticky = StickyClient(StickyEndpoint(url, SecretStr("sk_test_x")),
-                              WorkspacePace.for_cap(100, 0.03),
-                              RetryPolicy(max_attempts=2, sleep=no_sleep))
+        sticky = _sticky_at(url, attempts=2)
         async with sticky:
             with pytest.raises((NetworkError, ServerError)):
                 await sticky.create_event("ws_a", {"type": "x"}, "key-2")
@@ -191,3 +181,13 @@ async def test_sticky_posts_the_headers_and_body_asyncclient_post_would() -> Non
     assert {(k.lower(), v) for k, v in expected.headers.multi_items()} <= {
         (k.lower(), v) for k, v in sent}
     assert body == expected.content and json.loads(body) == payload
+
+
+def _sticky_at(url: str, attempts: int) -> StickyClient:
+    """A Sticky client on ``url`` whose retries do not sleep."""
+    async def no_sleep(_: float) -> None:
+        return None
+
+    return StickyClient(StickyEndpoint(url, SecretStr("sk_test_x")),
+                        WorkspacePace.for_cap(100, 0.03),
+                        RetryPolicy(max_attempts=attempts, sleep=no_sleep))
