@@ -91,16 +91,18 @@ def test_an_order_changed_while_its_first_send_is_on_its_way_is_sent_once(
 
 def test_an_order_changed_after_a_run_died_with_it_in_flight_is_sent_once(
         make_harness: Callable[..., Harness], admin: SandboxAdmin) -> None:
-    # Run 1: Sticky records every request but its answers are lost (as when a run dies
-    # with them in flight): O1 stays pending in the ledger, yet Sticky holds it.
     harness = make_harness(sticky={"max_attempts": 1, "retry_budget_seconds": 5})
     drop_file(harness.drop, "customers_1.csv", CUSTOMER_HEADER, [
         ["C1", phone(1), "", "", "", "", "", "", "", "001", ""]])
+    assert harness.run()[0].outcome == "ok"
+    # Run 1: Sticky records O1 but its answer is lost (as when a run dies with it in
+    # flight): O1 stays pending in the ledger, yet Sticky holds it.
     drop_file(harness.drop, "orders_1.csv", ORDER_HEADER, [
         ["O1", "C1", "", "001", "2026-11-01T10:00:00Z", "10.00", "", ""]])
     admin.set_faults(drop_rate=1.0, drop_mode="after")
     first, _ = harness.run()
     assert first.outcome == "failed"
+    assert [e["amount_cents"] for e in admin.events(WS_DOWNTOWN)] == [1000]
     admin.set_faults(drop_rate=0.0)
     # the source then corrects the order; the first version may have been delivered
     (harness.drop / "orders_1.csv").unlink()
