@@ -1,14 +1,16 @@
 """Per-workspace request pacing for a server that counts a strict rolling 1-second window.
 
-Two parts per workspace, acquired before every attempt (retries included):
+Three parts per workspace, acquired before every attempt (retries included):
 
 - a **cool-down gate**: after a 429, nothing leaves the workspace until ``Retry-After``;
 - an **aiolimiter leaky bucket** spacing requests evenly at the sustained rate (the cap
   less the headroom: 98/s). ``AsyncLimiter(100, 1)`` would let a full bucket of 100
   out at once after any idle spell, so a rolling-window server sees up to ~199; ours
-  holds 2, enough to catch up after the event loop ran ~10 ms late without losing rate;
+  holds 2, enough to catch up after the event loop ran ~10 ms late without losing rate
+  (a new bucket starts with that burst spent: see :meth:`WorkspaceLimiters.acquire`);
 - a **rolling-window count** (:class:`RollingWindow`): never more than the cap less one
-  in any second of our clock, whatever the bucket allows after a late loop. The one
+  in any second of our clock, whatever the bucket allows after a late loop, entered once
+  the request's connection is ready (``connector/http/send_gate.py``). The one
   request left (~10 ms) absorbs requests sent evenly but arriving bunched. aiolimiter
   has no such bound (any window holds up to ``burst + rate``), hence these few lines.
 
@@ -151,6 +153,8 @@ class WorkspaceLimiters:
         self.budget: Budget | None = None
         """Set when other processes may send to the same workspaces."""
         self._buckets: dict[str, AsyncLimiter] = {}
+        self._fresh: set[str] = set()
+        """Workspaces whose bucket was just made (see :meth:`acquire`)."""
         self._windows: dict[str, RollingWindow] = {}
         self._senders: dict[str, int] = {}
         self._refusals: dict[str, int] = {}
@@ -195,6 +199,7 @@ class WorkspaceLimiters:
         bucket = self._buckets.get(workspace)
         if bucket is None:
             pace = self.pace_of(workspace)
+            self._fresh.add(workspace)
             bucket = self._buckets[workspace] = AsyncLimiter(pace.burst,
                                                              pace.burst / pace.rate)
             window = self._windows.get(workspace)
@@ -208,24 +213,41 @@ class WorkspaceLimiters:
                 self._windows.pop(workspace, None)
         return bucket
 
-    async def acquire(self, workspace: str) -> float:
-        """Wait for this workspace's turn; returns the seconds spent waiting."""
+    async def acquire(self, workspace: str, *, window: bool = True) -> float:
+        """Wait for this workspace's turn; returns the seconds spent waiting.
+        ``window=False``: all but the rolling-window count, which the caller then enters
+        (:meth:`enter_window`) just before the request is written."""
         started = time.monotonic()
         while True:
             if self.budget is not None:
                 await self.budget.admit(workspace)
             await self.gate(workspace).wait()
             bucket = self._bucket(workspace)
+            if workspace in self._fresh:
+                # A new bucket starts as if its burst had just been spent: a full one let
+                # the first second out with burst + rate requests, one more than the
+                # window's cap - 1 allows, leaving no room for a request that travels a
+                # few ms longer (8 workspaces: a 429 in each, ~1 s in).
+                self._fresh.discard(workspace)
+                await bucket.acquire(bucket.max_rate - 1)
             await bucket.acquire()
             if self._buckets.get(workspace) is not bucket:
                 continue  # replaced while this request waited: it queues on the new one
-            window = self._windows.get(workspace)
-            if window is not None:
-                await window.acquire()
+            if window:
+                await self.enter_window(workspace)
             if self._buckets.get(workspace) is bucket and (
                     self.budget is None or self.budget.valid(workspace)):
                 return time.monotonic() - started
             # the share changed, or lapsed, while this request waited: it asks again
+
+    async def enter_window(self, workspace: str) -> None:
+        """Count one request in the workspace's rolling window (waiting while it is
+        full). A window replaced meanwhile (a new share or pace) is entered anew: it
+        inherited the old one's stamps before this one was added."""
+        while (window := self._windows.get(workspace)) is not None:
+            await window.acquire()
+            if self._windows.get(workspace) is window:
+                return
 
     def cool_down(self, workspace: str, seconds: float) -> None:
         """A 429: nothing leaves the workspace for ``seconds``, and the first 429 of a

@@ -4,10 +4,13 @@ workspace. The client code above it never knows."""
 
 from __future__ import annotations
 
+from functools import partial
+
 from connector.delivery.limits import WorkspaceLimiters
 from connector.delivery.traffic import Traffic
 from connector.http.lib import httpx
 from connector.http.retry_after import parse_retry_after
+from connector.http.send_gate import SEND_GATE, runs_send_gate
 
 WORKSPACE_HEADER = "Sticky-Workspace"
 WORKSPACE_EXTENSION = "sticky_workspace"
@@ -24,6 +27,9 @@ class PacedTransport(httpx.AsyncBaseTransport):
         self._limiters = limiters
         self._traffic = traffic
         self._lane = lane
+        self._late_window = runs_send_gate(inner)
+        """The rolling-window count is entered once the connection is ready, so a
+        request that first opened one is counted when it leaves (send_gate.py)."""
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         workspace = self._lane
@@ -31,9 +37,18 @@ class PacedTransport(httpx.AsyncBaseTransport):
             named = request.extensions.get(WORKSPACE_EXTENSION)
             workspace = named if isinstance(named, str) else request.headers.get(
                 WORKSPACE_HEADER, "")
-        waited = await self._limiters.acquire(workspace)
-        self._traffic.request_sent(workspace, waited)
-        response = await self._inner.handle_async_request(request)
+        if self._late_window:
+            waited = await self._limiters.acquire(workspace, window=False)
+            token = SEND_GATE.set(partial(self._limiters.enter_window, workspace))
+            try:
+                self._traffic.request_sent(workspace, waited)
+                response = await self._inner.handle_async_request(request)
+            finally:
+                SEND_GATE.reset(token)
+        else:
+            waited = await self._limiters.acquire(workspace)
+            self._traffic.request_sent(workspace, waited)
+            response = await self._inner.handle_async_request(request)
         if response.status_code == 429:
             self._traffic.of(workspace).rate_limited += 1
             delay = parse_retry_after(response.headers.get("Retry-After"))

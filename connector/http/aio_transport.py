@@ -13,10 +13,12 @@ from __future__ import annotations
 from typing import Any
 
 import aiohttp
+from aiohttp.connector import Connection
 from multidict import CIMultiDict
 from yarl import URL
 
 from connector.http.lib import httpx
+from connector.http.send_gate import SEND_GATE
 
 _HTTP11 = b"HTTP/1.1"
 
@@ -52,10 +54,30 @@ def _headers(headers: httpx.Headers) -> CIMultiDict[str]:
         return CIMultiDict(headers.multi_items())
 
 
+class _GatedConnector(aiohttp.TCPConnector):
+    """Runs the caller's :data:`SEND_GATE` once the request has its connection (pooled
+    or new), before aiohttp writes it."""
+
+    async def connect(self, req: aiohttp.ClientRequest, traces: list[Any],
+                      timeout: aiohttp.ClientTimeout) -> Connection:
+        connection = await super().connect(req, traces, timeout)
+        gate = SEND_GATE.get()
+        if gate is not None:
+            try:
+                await gate()
+            except BaseException:
+                connection.release()  # unused: back to the pool
+                raise
+        return connection
+
+
 class AiohttpTransport(httpx.AsyncBaseTransport):
     """Sends an :class:`httpx.Request` with one ``aiohttp.ClientSession`` (created on the
     first request, inside the running loop) and returns an :class:`httpx.Response` whose
     body is already read."""
+
+    runs_send_gate = True
+    """See ``connector/http/send_gate.py``."""
 
     def __init__(self, *, max_connections: int = 64, keepalive_expiry: float = 60.0) -> None:
         self._max_connections = max_connections
@@ -64,7 +86,7 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
         self._timeouts: dict[tuple[Any, Any], aiohttp.ClientTimeout] = {}
 
     def _open(self) -> aiohttp.ClientSession:
-        connector = aiohttp.TCPConnector(limit=self._max_connections,
+        connector = _GatedConnector(limit=self._max_connections,
                                          keepalive_timeout=self._keepalive_expiry)
         # No cookie jar (a stateless API), no decompression here: httpx decodes the body
         # by its Content-Encoding as it would on its own transport.

@@ -20,6 +20,7 @@ from connector.errors import NetworkError, ServerError
 from connector.http.lib import async_transport, httpx
 from connector.http.responses import transport_errors
 from connector.http.retry import RetryPolicy
+from connector.http.send_gate import SEND_GATE, runs_send_gate
 
 Answer = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
 SEEN: dict[str, list[bytes]] = {}
@@ -191,3 +192,72 @@ def _sticky_at(url: str, attempts: int) -> StickyClient:
     return StickyClient(StickyEndpoint(url, SecretStr("sk_test_x")),
                         WorkspacePace.for_cap(100, 0.03),
                         RetryPolicy(max_attempts=attempts, sleep=no_sleep))
+
+
+def keep_alive(served: list[int]) -> Answer:
+    """Answers the first request and every later one on the same connection, counting
+    them in ``served``."""
+    async def answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        while True:
+            served.append(1)
+            writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}")
+            await writer.drain()
+            try:
+                head = await reader.readuntil(b"\r\n\r\n")
+            except asyncio.IncompleteReadError:
+                return
+            await reader.readexactly(next(
+                int(line.split(b":")[1]) for line in head.split(b"\r\n")
+                if line.lower().startswith(b"content-length:")))
+    return answer
+
+
+async def test_the_send_gate_runs_once_per_request_on_a_new_or_a_pooled_connection() -> None:
+    # The pacer's window count is entered there: a request that first had to open its
+    # connection is counted when it leaves, not before its connect (send_gate.py).
+    transport = async_transport(max_connections=1)
+    assert runs_send_gate(transport)
+    gated: list[int] = []
+    served: list[int] = []
+
+    async def gate() -> None:
+        gated.append(len(served))
+
+    async with raw_server(keep_alive(served)) as url:
+        request = httpx.Request("POST", f"{url}/v1/events", content=b"{}")
+        for _ in range(3):
+            token = SEND_GATE.set(gate)
+            try:
+                response = await transport.handle_async_request(request)
+            finally:
+                SEND_GATE.reset(token)
+            assert response.status_code == 200
+        await transport.aclose()
+    assert gated == [0, 1, 2]  # each before its request was written
+    assert len(SEEN[url]) == 1  # one connection: opened, then pooled
+
+
+async def test_a_send_gate_that_is_cancelled_gives_its_connection_back() -> None:
+    # One connection in the pool: had the cancelled request kept it, the next one
+    # would wait for it forever.
+    transport = async_transport(max_connections=1)
+    served: list[int] = []
+
+    async def never() -> None:
+        await asyncio.Event().wait()
+
+    async with raw_server(keep_alive(served)) as url:
+        request = httpx.Request("POST", f"{url}/v1/events", content=b"{}")
+        token = SEND_GATE.set(never)
+        try:
+            stuck = asyncio.ensure_future(transport.handle_async_request(request))
+            await asyncio.sleep(0.2)
+        finally:
+            SEND_GATE.reset(token)
+        stuck.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await stuck
+        response = await asyncio.wait_for(transport.handle_async_request(request), 3)
+        assert response.status_code == 200
+        await transport.aclose()
+    assert len(served) == 1  # the cancelled request was never written

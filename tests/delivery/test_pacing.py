@@ -105,3 +105,28 @@ async def test_the_rolling_window_holds_whatever_the_bucket_lets_out() -> None:
 
 def transport_pace(transport: PacedTransport, workspace: str) -> WorkspacePace:
     return transport._limiters.pace_of(workspace)
+
+
+async def test_a_new_bucket_lets_no_burst_out_before_the_rate() -> None:
+    # A full bucket let burst + rate requests out in the first second: one more than the
+    # window's cap - 1, so the window alone held them, with no room left for a request
+    # that arrives a few ms late (8 workspaces: a 429 each, ~1 s into a run).
+    limiters = WorkspaceLimiters(WorkspacePace.for_cap(100, 0.02))
+    stamps: list[float] = []
+    for _ in range(101):
+        await limiters.acquire("ws_a")
+        stamps.append(time.monotonic())
+    first_second = sum(1 for t in stamps if t - stamps[0] < 1.0)
+    assert first_second <= 99
+    assert stamps[1] - stamps[0] >= 0.5 / 98  # the second waits for the rate
+
+
+async def test_the_window_is_entered_once_per_request_with_or_without_a_send_gate() -> None:
+    # MockTransport does not run the send gate: the pacer enters the window itself.
+    limiters = WorkspaceLimiters(WorkspacePace.for_cap(100, 0.02))
+    transport = PacedTransport(httpx2.MockTransport(lambda _: httpx2.Response(200)),
+                               limiters, Traffic())
+    async with httpx2.AsyncClient(transport=transport, base_url="http://t") as client:
+        for _ in range(3):
+            await client.post("/v1/events", headers={"Sticky-Workspace": "ws_a"})
+    assert len(limiters._windows["ws_a"]._stamps) == 3
