@@ -10,6 +10,7 @@ see httpx's exception classes.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import aiohttp
@@ -52,6 +53,23 @@ def _headers(headers: httpx.Headers) -> CIMultiDict[str]:
                             for key, value in headers.raw])
     except UnicodeDecodeError:
         return CIMultiDict(headers.multi_items())
+
+
+def read_response(status: int, headers: Sequence[tuple[bytes, bytes]], body: bytes,
+                  request: httpx.Request, extensions: dict[str, Any]) -> httpx.Response:
+    """The :class:`httpx.Response` for a body read whole, as ``httpx.Response(status,
+    headers=..., content=body)`` gives it. Without a ``Content-Encoding`` the body is the
+    content as it is: it is set as read instead of passing through httpx's decoder chain,
+    which with the rest of that constructor cost about a tenth of the event loop's time
+    per request."""
+    if any(key.lower() == b"content-encoding" for key, _ in headers):
+        return httpx.Response(status, headers=headers, content=body, request=request,
+                              extensions=extensions)
+    response = httpx.Response(status, headers=headers, stream=httpx.ByteStream(body),
+                              request=request, extensions=extensions)
+    response._content = body  # what read() would set; tests/delivery pins the equivalence
+    response.is_stream_consumed = response.is_closed = True
+    return response
 
 
 class _GatedConnector(aiohttp.TCPConnector):
@@ -120,8 +138,7 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
         extensions: dict[str, Any] = {"http_version": _HTTP11}
         if reason:
             extensions["reason_phrase"] = reason.encode("ascii", "replace")
-        return httpx.Response(status, headers=headers, content=body, request=request,
-                              extensions=extensions)
+        return read_response(status, headers, body, request, extensions)
 
     async def aclose(self) -> None:
         session, self._session = self._session, None
