@@ -105,6 +105,13 @@ class Budget(Protocol):
         """Stop, and tell the others this process no longer sends."""
 
 
+class TurnLapsed(Exception):
+    """A request's turn lapsed before it was written (a 429's cool-down began, or the
+    process's share of the workspace lapsed): it queues again. Raised from the send gate
+    through the HTTP transport and caught by the pacer (``PacedTransport``); it never
+    leaves the delivery layer."""
+
+
 class RollingWindow:
     """At most ``limit`` acquisitions in any ``period`` seconds (of the monotonic clock).
     Callers are served in order of arrival (one waits at a time, behind a lock)."""
@@ -226,14 +233,17 @@ class WorkspaceLimiters:
         ``window=False``: all but the rolling-window count, which the caller then enters
         (:meth:`enter_window`) just before the request is written."""
         started = time.monotonic()
+        gate = self.gate(workspace)
         while True:
             if self.budget is not None:
                 await self.budget.admit(workspace)
-            await self.gate(workspace).wait()
+            await gate.wait()
             # One request at a time waits on the bucket, the others in line for the lock:
             # aiolimiter wakes its waiters through a heap and a callback each, which with
             # a lane of 16 waiting cost about 8 % of the client's CPU.
             async with self._line(workspace):
+                if gate.cooling:
+                    continue  # a 429 came while this request waited in line
                 bucket = self._bucket(workspace)
                 if workspace in self._fresh:
                     # A new bucket starts as if its burst had just been spent: a full one
@@ -243,23 +253,32 @@ class WorkspaceLimiters:
                     self._fresh.discard(workspace)
                     await bucket.acquire(bucket.max_rate - 1)
                 await bucket.acquire()
-            if self._buckets.get(workspace) is not bucket:
-                continue  # replaced while this request waited: it queues on the new one
             if window:
-                await self.enter_window(workspace)
-            if self._buckets.get(workspace) is bucket and (
-                    self.budget is None or self.budget.valid(workspace)):
+                try:
+                    await self.enter_window(workspace)
+                except TurnLapsed:
+                    continue
+            if self._buckets.get(workspace) is bucket and self._turn_holds(workspace):
                 return time.monotonic() - started
-            # the share changed, or lapsed, while this request waited: it asks again
+            # a 429's cool-down began, or the pace or share changed or lapsed, while this
+            # request waited: it asks again
 
     async def enter_window(self, workspace: str) -> None:
         """Count one request in the workspace's rolling window (waiting while it is
         full). A window replaced meanwhile (a new share or pace) is entered anew: it
-        inherited the old one's stamps before this one was added."""
+        inherited the old one's stamps before this one was added. Raises
+        :class:`TurnLapsed` if, meanwhile, a 429's cool-down began or this process's
+        share lapsed: the request must queue again, unsent."""
         while (window := self._windows.get(workspace)) is not None:
             await window.acquire()
             if self._windows.get(workspace) is window:
-                return
+                break
+        if not self._turn_holds(workspace):
+            raise TurnLapsed(workspace)
+
+    def _turn_holds(self, workspace: str) -> bool:
+        return not self.gate(workspace).cooling and (
+            self.budget is None or self.budget.valid(workspace))
 
     def cool_down(self, workspace: str, seconds: float) -> None:
         """A 429: nothing leaves the workspace for ``seconds``, and the first 429 of a

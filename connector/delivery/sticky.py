@@ -164,6 +164,8 @@ class StickyClient:
         without the client's layers none of them uses (auth flows, redirects, cookies,
         event hooks): about a tenth of the client's CPU per request
         (``bench/http_clients.py``). Its headers, URL and timeouts are the client's."""
+        if self._http.is_closed:
+            raise RuntimeError("Cannot send a request, as the client has been closed.")
         response = await self._transport.handle_async_request(request)
         response.request = request
         try:

@@ -4,9 +4,10 @@ workspace. The client code above it never knows."""
 
 from __future__ import annotations
 
+import time
 from functools import partial
 
-from connector.delivery.limits import WorkspaceLimiters
+from connector.delivery.limits import TurnLapsed, WorkspaceLimiters
 from connector.delivery.traffic import Traffic
 from connector.http.lib import httpx
 from connector.http.retry_after import parse_retry_after
@@ -38,13 +39,7 @@ class PacedTransport(httpx.AsyncBaseTransport):
             workspace = named if isinstance(named, str) else request.headers.get(
                 WORKSPACE_HEADER, "")
         if self._late_window:
-            waited = await self._limiters.acquire(workspace, window=False)
-            token = SEND_GATE.set(partial(self._limiters.enter_window, workspace))
-            try:
-                self._traffic.request_sent(workspace, waited)
-                response = await self._inner.handle_async_request(request)
-            finally:
-                SEND_GATE.reset(token)
+            response = await self._send_gated(workspace, request)
         else:
             waited = await self._limiters.acquire(workspace)
             self._traffic.request_sent(workspace, waited)
@@ -56,6 +51,24 @@ class PacedTransport(httpx.AsyncBaseTransport):
         elif response.status_code >= 500:
             self._traffic.of(workspace).server_errors += 1
         return response
+
+    async def _send_gated(self, workspace: str, request: httpx.Request) -> httpx.Response:
+        """Paced before the connection, counted in the window once it is ready; a turn
+        that lapsed meanwhile (a 429 came) queues again, nothing sent."""
+        started = time.monotonic()
+        while True:
+            await self._limiters.acquire(workspace, window=False)
+            token = SEND_GATE.set(partial(self._at_send, workspace, started))
+            try:
+                return await self._inner.handle_async_request(request)
+            except TurnLapsed:
+                continue
+            finally:
+                SEND_GATE.reset(token)
+
+    async def _at_send(self, workspace: str, started: float) -> None:
+        await self._limiters.enter_window(workspace)
+        self._traffic.request_sent(workspace, time.monotonic() - started)
 
     async def aclose(self) -> None:
         await self._inner.aclose()

@@ -101,9 +101,14 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
         self._max_connections = max_connections
         self._keepalive_expiry = keepalive_expiry
         self._session: aiohttp.ClientSession | None = None
+        self._closed = False
         self._timeouts: dict[tuple[Any, Any], aiohttp.ClientTimeout] = {}
 
     def _open(self) -> aiohttp.ClientSession:
+        if self._closed:
+            # a late request (a retry waking after shutdown) would open a session that
+            # nobody closes: refused as httpx refuses a closed client
+            raise RuntimeError("Cannot send a request, as the transport has been closed.")
         connector = _GatedConnector(limit=self._max_connections,
                                          keepalive_timeout=self._keepalive_expiry)
         # No cookie jar (a stateless API), no decompression here: httpx decodes the body
@@ -138,9 +143,15 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
         extensions: dict[str, Any] = {"http_version": _HTTP11}
         if reason:
             extensions["reason_phrase"] = reason.encode("ascii", "replace")
-        return read_response(status, headers, body, request, extensions)
+        try:
+            return read_response(status, headers, body, request, extensions)
+        except httpx.DecodingError as exc:
+            # a body that does not decode by its Content-Encoding arrived broken, as a
+            # body cut short does: a network failure (retried), not a crash
+            raise httpx.ReadError(f"undecodable body: {exc}", request=request) from exc
 
     async def aclose(self) -> None:
+        self._closed = True
         session, self._session = self._session, None
         if session is not None:
             await session.close()

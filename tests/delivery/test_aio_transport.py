@@ -8,6 +8,7 @@ import asyncio
 import gzip
 import json
 import socket
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
@@ -290,3 +291,65 @@ async def test_a_read_response_is_what_httpx_builds_from_the_same_bytes(encoded:
         assert await response.aread() == text
         assert b"".join(response.iter_bytes()) == text
     assert ours.headers.raw == theirs.headers.raw
+
+
+async def test_requests_waiting_their_turn_are_not_sent_during_a_429s_cool_down() -> None:
+    # 12 customers at once; the server answers the first with 429 and Retry-After: 1.
+    # Those queued behind it (in line for the bucket, or in the window once their
+    # connection was ready) wait the second out.
+    arrivals: list[float] = []
+
+    async def answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        while True:
+            arrivals.append(time.monotonic())
+            if len(arrivals) == 1:
+                writer.write(b"HTTP/1.1 429 Slow\r\nRetry-After: 1\r\nContent-Length: 2"
+                             b"\r\n\r\n{}")
+            else:
+                writer.write(b"HTTP/1.1 201 Created\r\nContent-Length: 14\r\n\r\n"
+                             b"{\"id\": \"cu_1\"}")
+            await writer.drain()
+            try:
+                head = await reader.readuntil(b"\r\n\r\n")
+            except asyncio.IncompleteReadError:
+                return
+            await reader.readexactly(next(
+                int(line.split(b":")[1]) for line in head.split(b"\r\n")
+                if line.lower().startswith(b"content-length:")))
+
+    async with raw_server(answer) as url:
+        sticky = _sticky_at(url, attempts=3)
+        async with sticky:
+            await asyncio.gather(*(sticky.create_customer("ws_a", {"phone": f"+1{i}"},
+                                                          f"key-{i}") for i in range(12)))
+    first = arrivals[0]
+    early = [round(t - first, 3) for t in arrivals[1:] if t - first < 0.95]
+    assert early == []  # before the fix: ten sent at 10 ms intervals into the cool-down
+    assert len(arrivals) == 13  # the 429 retried once, every other sent once
+
+
+async def test_a_client_closed_sends_nothing_more() -> None:
+    served: list[int] = []
+    async with raw_server(keep_alive(served)) as url:
+        sticky = _sticky_at(url, attempts=1)
+        await sticky.aclose()
+        with pytest.raises(RuntimeError, match="closed"):
+            await sticky.create_customer("ws_a", {"phone": "+1"}, "late")
+    assert served == []
+
+
+async def test_a_body_that_does_not_decode_is_a_network_error_retried() -> None:
+    answers = iter([b"HTTP/1.1 201 Created\r\nContent-Encoding: gzip\r\nContent-Length: 9"
+                    b"\r\n\r\nnot gzip!",
+                    b"HTTP/1.1 201 Created\r\nContent-Length: 14\r\n\r\n{\"id\": \"cu_1\"}"])
+
+    async def answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        writer.write(next(answers))
+        await writer.drain()
+
+    async with raw_server(answer) as url:
+        sticky = _sticky_at(url, attempts=3)
+        async with sticky:
+            delivered = await sticky.create_customer("ws_a", {"phone": "+1"}, "key-1")
+    assert delivered.remote_id == "cu_1" and delivered.attempts == 2
+    assert sticky.traffic.by_workspace["ws_a"].network_errors == 1

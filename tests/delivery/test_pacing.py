@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 
 import httpx2
 import pytest
 
-from connector.delivery.limits import RollingWindow, WorkspaceLimiters, WorkspacePace
+from connector.delivery.limits import (
+    RollingWindow,
+    TurnLapsed,
+    WorkspaceLimiters,
+    WorkspacePace,
+)
 from connector.delivery.traffic import Traffic
 from connector.delivery.transport import PacedTransport
 
@@ -130,3 +136,33 @@ async def test_the_window_is_entered_once_per_request_with_or_without_a_send_gat
         for _ in range(3):
             await client.post("/v1/events", headers={"Sticky-Workspace": "ws_a"})
     assert len(limiters._windows["ws_a"]._stamps) == 3
+
+
+async def test_a_turn_that_a_429_overtakes_in_the_window_lapses() -> None:
+    # A request waiting in a full window when a 429 arrives is not sent: it queues again.
+    limiters = WorkspaceLimiters(WorkspacePace.for_cap(100, 0.02))
+    await limiters.acquire("ws_a")
+    for _ in range(98):  # the window full (99) at once
+        await limiters.enter_window("ws_a")
+    waiting = asyncio.ensure_future(limiters.enter_window("ws_a"))
+    await asyncio.sleep(0.05)
+    limiters.cool_down("ws_a", 5.0)
+    with pytest.raises(TurnLapsed):
+        await waiting
+
+
+async def test_requests_in_line_for_the_bucket_wait_out_a_cool_down() -> None:
+    limiters = WorkspaceLimiters(WorkspacePace.for_cap(100, 0.02))
+    await limiters.acquire("ws_a")
+    returned: list[float] = []
+
+    async def one() -> None:
+        await limiters.acquire("ws_a")
+        returned.append(time.monotonic())
+
+    tasks = [asyncio.ensure_future(one()) for _ in range(10)]
+    await asyncio.sleep(0)
+    limiters.cool_down("ws_a", 0.5)
+    cooled_at = time.monotonic()
+    await asyncio.gather(*tasks)
+    assert min(returned) - cooled_at >= 0.45
