@@ -134,8 +134,14 @@ async def test_a_broken_answer_is_a_network_error(sent: bytes) -> None:
             await http.post("/", json={})
 
 
-async def test_sticky_counts_a_response_cut_mid_body_and_retries_it() -> None:
-    answers = iter([b"HTTP/1.1 201 Created\r\nContent-Length: 40\r\n\r\n{\"id\"",
+@pytest.mark.parametrize("broken", [
+    b"HTTP/1.1 201 Created\r\nContent-Length: 40\r\n\r\n{\"id\"",  # cut mid-body
+    b"HTTP/1.1 201 Created\r\nContent-Encoding: gzip\r\nContent-Length: 9\r\n\r\n"
+    b"not gzip!",  # a body that does not decode by its Content-Encoding
+], ids=["cut", "undecodable"])
+async def test_sticky_counts_a_broken_answer_as_a_network_error_and_retries_it(
+        broken: bytes) -> None:
+    answers = iter([broken,
                     b"HTTP/1.1 201 Created\r\nContent-Length: 14\r\n\r\n{\"id\": \"cu_1\"}"])
 
     async def answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
@@ -196,13 +202,18 @@ def _sticky_at(url: str, attempts: int) -> StickyClient:
                         RetryPolicy(max_attempts=attempts, sleep=no_sleep))
 
 
-def keep_alive(served: list[int]) -> Answer:
-    """Answers the first request and every later one on the same connection, counting
-    them in ``served``."""
+OK_200 = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}"
+
+
+def keep_alive(served: list[float], reply: Callable[[int], bytes] = lambda _: OK_200
+               ) -> Answer:
+    """Answers the first request and every later one on the same connection with
+    ``reply(n)`` (n counts from 0 over the server), noting each arrival's time in
+    ``served``."""
     async def answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         while True:
-            served.append(1)
-            writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}")
+            served.append(time.monotonic())
+            writer.write(reply(len(served) - 1))
             await writer.drain()
             try:
                 head = await reader.readuntil(b"\r\n\r\n")
@@ -220,7 +231,7 @@ async def test_the_send_gate_runs_once_per_request_on_a_new_or_a_pooled_connecti
     transport = async_transport(max_connections=1)
     assert runs_send_gate(transport)
     gated: list[int] = []
-    served: list[int] = []
+    served: list[float] = []
 
     async def gate() -> None:
         gated.append(len(served))
@@ -243,7 +254,7 @@ async def test_a_send_gate_that_is_cancelled_gives_its_connection_back() -> None
     # One connection in the pool: had the cancelled request kept it, the next one
     # would wait for it forever.
     transport = async_transport(max_connections=1)
-    served: list[int] = []
+    served: list[float] = []
 
     async def never() -> None:
         await asyncio.Event().wait()
@@ -298,24 +309,9 @@ async def test_requests_waiting_their_turn_are_not_sent_during_a_429s_cool_down(
     # Those queued behind it (in line for the bucket, or in the window once their
     # connection was ready) wait the second out.
     arrivals: list[float] = []
-
-    async def answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        while True:
-            arrivals.append(time.monotonic())
-            if len(arrivals) == 1:
-                writer.write(b"HTTP/1.1 429 Slow\r\nRetry-After: 1\r\nContent-Length: 2"
-                             b"\r\n\r\n{}")
-            else:
-                writer.write(b"HTTP/1.1 201 Created\r\nContent-Length: 14\r\n\r\n"
-                             b"{\"id\": \"cu_1\"}")
-            await writer.drain()
-            try:
-                head = await reader.readuntil(b"\r\n\r\n")
-            except asyncio.IncompleteReadError:
-                return
-            await reader.readexactly(next(
-                int(line.split(b":")[1]) for line in head.split(b"\r\n")
-                if line.lower().startswith(b"content-length:")))
+    answer = keep_alive(arrivals, lambda n: (
+        b"HTTP/1.1 429 Slow\r\nRetry-After: 1\r\nContent-Length: 2\r\n\r\n{}" if n == 0
+        else b"HTTP/1.1 201 Created\r\nContent-Length: 14\r\n\r\n{\"id\": \"cu_1\"}"))
 
     async with raw_server(answer) as url:
         sticky = _sticky_at(url, attempts=3)
@@ -329,27 +325,10 @@ async def test_requests_waiting_their_turn_are_not_sent_during_a_429s_cool_down(
 
 
 async def test_a_client_closed_sends_nothing_more() -> None:
-    served: list[int] = []
+    served: list[float] = []
     async with raw_server(keep_alive(served)) as url:
         sticky = _sticky_at(url, attempts=1)
         await sticky.aclose()
         with pytest.raises(RuntimeError, match="closed"):
             await sticky.create_customer("ws_a", {"phone": "+1"}, "late")
     assert served == []
-
-
-async def test_a_body_that_does_not_decode_is_a_network_error_retried() -> None:
-    answers = iter([b"HTTP/1.1 201 Created\r\nContent-Encoding: gzip\r\nContent-Length: 9"
-                    b"\r\n\r\nnot gzip!",
-                    b"HTTP/1.1 201 Created\r\nContent-Length: 14\r\n\r\n{\"id\": \"cu_1\"}"])
-
-    async def answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        writer.write(next(answers))
-        await writer.drain()
-
-    async with raw_server(answer) as url:
-        sticky = _sticky_at(url, attempts=3)
-        async with sticky:
-            delivered = await sticky.create_customer("ws_a", {"phone": "+1"}, "key-1")
-    assert delivered.remote_id == "cu_1" and delivered.attempts == 2
-    assert sticky.traffic.by_workspace["ws_a"].network_errors == 1
