@@ -15,8 +15,10 @@ from contextlib import asynccontextmanager
 import pytest
 from pydantic import SecretStr
 
-from connector.delivery.limits import WorkspacePace
+from connector.delivery.limits import WorkspaceLimiters, WorkspacePace
 from connector.delivery.sticky import StickyClient, StickyEndpoint
+from connector.delivery.traffic import Traffic
+from connector.delivery.transport import WORKSPACE_EXTENSION, PacedTransport
 from connector.errors import NetworkError, ServerError
 from connector.http.aio_transport import read_response
 from connector.http.lib import async_transport, httpx
@@ -332,3 +334,26 @@ async def test_a_client_closed_sends_nothing_more() -> None:
         with pytest.raises(RuntimeError, match="closed"):
             await sticky.create_customer("ws_a", {"phone": "+1"}, "late")
     assert served == []
+
+
+async def test_a_request_waiting_in_the_window_when_a_429_comes_is_sent_after_it() -> None:
+    # Its connection ready, the request waits in a full window; a 429 (another request's)
+    # starts a cool-down meanwhile: its turn lapses inside aiohttp's connect, and it is
+    # sent once, after the cool-down.
+    arrivals: list[float] = []
+    limiters = WorkspaceLimiters(WorkspacePace.for_cap(100, 0.02))
+    transport = PacedTransport(async_transport(max_connections=2), limiters, Traffic())
+    await limiters.acquire("ws_a")
+    for _ in range(98):  # the window full (99) at once
+        await limiters.enter_window("ws_a")
+    async with raw_server(keep_alive(arrivals)) as url:
+        request = httpx.Request("POST", f"{url}/v1/events", content=b"{}",
+                                extensions={WORKSPACE_EXTENSION: "ws_a"})
+        sending = asyncio.ensure_future(transport.handle_async_request(request))
+        await asyncio.sleep(0.1)
+        limiters.cool_down("ws_a", 1.5)
+        cooled_at = time.monotonic()
+        response = await asyncio.wait_for(sending, 5)
+        await transport.aclose()
+    assert response.status_code == 200
+    assert len(arrivals) == 1 and arrivals[0] - cooled_at >= 1.45
