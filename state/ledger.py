@@ -157,6 +157,12 @@ _STATES_OF = select(
         ledger.c.target == bindparam("target"))
 
 
+_HOMES_OF = select(ledger.c.key, ledger.c.workspace).where(
+    ledger.c.tenant == bindparam("tenant"), ledger.c.kind == bindparam("kind"),
+    ledger.c.key.in_(bindparam("keys", expanding=True)),
+    ledger.c.target == bindparam("target")).order_by(ledger.c.id)
+
+
 class StageConflict(Exception):
     """A payload planned as new was inserted by another process (two sources of a tenant
     sharing a phone-keyed customer, in the daemon) between the look-up and the insert:
@@ -187,6 +193,21 @@ class Ledger:
                     if entry_id in wanted:
                         found[entry_id] = EntryState(row[0], row[4], row[5], row[6],
                                                      row[7], row[8], row[9])
+        return found
+
+    def homes(self, tenant: str, target: str, kind: str,
+              keys: Collection[str]) -> dict[str, str]:
+        """Key → the workspace its ``kind`` entry went to first, for the ``keys`` that
+        have one (uses ix_ledger_lookup)."""
+        found: dict[str, str] = {}
+        wanted = sorted(set(keys))
+        with self._engine.connect() as conn:
+            for start in range(0, len(wanted), LOOKUP_CHUNK):
+                rows = conn.execute(_HOMES_OF, {
+                    "tenant": tenant, "target": target, "kind": kind,
+                    "keys": wanted[start:start + LOOKUP_CHUNK]}).all()
+                for key, workspace in rows:
+                    found.setdefault(key, workspace)
         return found
 
     def find(self, tenant: str, target: str, kind: str, key: str,

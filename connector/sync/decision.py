@@ -62,13 +62,10 @@ def decide(held: EntryState | None, planned: StagedEntry, *, tenant: str,
         retry_key = idempotency_key(tenant, planned.workspace, planned.kind,
                                     planned.key, f"{planned.payload_hash}#retry{held.attempts}")
         return Decision(Verdict.STAGE, retry_key, first_staged_at=first)
-    if held.status == LedgerStatus.SENT:
-        if same or planned.kind != CUSTOMER:
-            # Events are immutable at Sticky: once sent, a changed source row is not sent
-            # again (it would award points twice).
-            return Decision(Verdict.UNCHANGED, first_staged_at=first)
-        return Decision(Verdict.STAGE, planned.idempotency_key, changed=True,
-                        first_staged_at=first)
+    if held.status == LedgerStatus.SENT and (same or planned.kind != CUSTOMER):
+        # Events are immutable at Sticky: once sent, a changed source row is not sent
+        # again (it would award points twice). A changed customer is staged below.
+        return Decision(Verdict.UNCHANGED, first_staged_at=first)
     if held.status == LedgerStatus.PENDING and held.idempotency_key:
         if same:
             # Perhaps in flight when an earlier run died: resend under the same key.
@@ -78,7 +75,20 @@ def decide(held: EntryState | None, planned: StagedEntry, *, tenant: str,
             # are immutable at Sticky, so that version is what goes, under its own key
             # (a second event would award points twice).
             return Decision(Verdict.RESEND_HELD, held.idempotency_key, first_staged_at=first)
-    return Decision(Verdict.STAGE, planned.idempotency_key, first_staged_at=first)
+    return Decision(Verdict.STAGE, _after(held, planned, tenant),
+                    changed=held.status == LedgerStatus.SENT, first_staged_at=first)
+
+
+def _after(held: EntryState, planned: StagedEntry, tenant: str) -> str:
+    """The key of content that replaces what the row held under ``held``'s key: derived
+    from both, so content that comes back to an earlier version (an e-mail a → b → a)
+    goes out under a key never used before. Under the content's own key, an API that
+    replays the answer stored for a repeated key would answer the first request's
+    outcome again and leave the record at b."""
+    if not held.idempotency_key:
+        return planned.idempotency_key
+    return idempotency_key(tenant, planned.workspace, planned.kind, planned.key,
+                           f"{planned.payload_hash}#after:{held.idempotency_key}")
 
 
 def _first_staged_at(held: EntryState | None, now: datetime) -> datetime | None:

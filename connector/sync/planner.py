@@ -251,6 +251,11 @@ class BatchPlanner:
     def _plan_orders(self, orders: list[tuple[Ticket, MappedOrder]],
                      profiles: dict[str, Profile], changed: dict[str, Profile],
                      plan: BatchPlan) -> None:
+        # An order already in the ledger stays in the workspace it went to first (its
+        # store mapped since, or moved): events are looked up per workspace, and a second
+        # workspace would get it again.
+        homes = self.store.ledger.homes(self.ctx.tenant, TARGET, ORDER_COMPLETED,
+                                        [order.key for _, order in orders])
         for ticket, order in orders:
             ticket.warnings.extend(order.warnings)
             try:
@@ -258,8 +263,9 @@ class BatchPlanner:
             except RecordProblem as problem:
                 plan.problems.append((ticket, problem))
                 continue
-            ticket.needs.append(self._customer_work(plan, profiles[key], order.workspace))
-            staged = self._staged(order.workspace, ORDER_COMPLETED, order.key,
+            workspace = homes.get(order.key, order.workspace)
+            ticket.needs.append(self._customer_work(plan, profiles[key], workspace))
+            staged = self._staged(workspace, ORDER_COMPLETED, order.key,
                                   order.event_body(), subject=key,
                                   amount_cents=order.amount_cents)
             plan.works[staged.entry_id] = Work(staged)

@@ -300,9 +300,7 @@ class SourceRunner:
         problems = {id(ticket): problem for ticket, problem in plan.problems}
         for ticket in plan.tickets:
             self.summary.warnings.update(ticket.warnings)
-            problem = problems.get(id(ticket)) or next(
-                (plan.works[n].problem for n in ticket.needs
-                 if plan.works[n].state is WorkState.FAILED), None)
+            problem = problems.get(id(ticket)) or self._failed_need(plan, ticket)
             if problem is None:
                 delivered.append(record_ref(ticket.record))
                 continue
@@ -320,6 +318,16 @@ class SourceRunner:
                 log.warning("record not delivered", disposition=disposition,
                             reason=problem.reason, field=problem.field, detail=issue.message)
         return issues, delivered
+
+    @staticmethod
+    def _failed_need(plan: BatchPlan, ticket: Ticket) -> RecordProblem | None:
+        """Why a record was not delivered, if it was not: judged by its own payload (an
+        order's event, a refund's), not by the customer update planned beside it: an
+        event that went out under the customer's known Sticky id was delivered even if
+        Sticky refused that update (the customer's own record carries the refusal)."""
+        needs = [plan.works[n] for n in ticket.needs]
+        own = [w for w in needs if w.kind != CUSTOMER] or needs
+        return next((w.problem for w in own if w.state is WorkState.FAILED), None)
 
     @staticmethod
     def _issue(ticket: Ticket, stream: str, problem: RecordProblem,

@@ -52,8 +52,8 @@ log = structlog.get_logger("connector.sync")
 
 TARGET_UP_WINDOW_SECONDS = 30.0
 """A payload whose retries ran out is given up (quarantined, replayed later) rather than
-stopping the run when its workspace accepted another payload while it was tried or in
-the 30 s before: the target is up, the payload is the problem."""
+stopping the run when Sticky (any workspace) accepted another payload while it was tried
+or in the 30 s before: the target is up, the payload is the problem."""
 
 DONE = frozenset({WorkState.SENT, WorkState.UNCHANGED})
 
@@ -87,9 +87,9 @@ class BatchSender:
         self.max_in_flight = max_in_flight_per_workspace
         self.failure: BaseException | None = None
         """What stopped this run's deliveries (nothing more is sent once it is set)."""
-        self.last_accepted: dict[str, float] = {}
-        """Workspace → when it last accepted a payload (monotonic), to tell a poison
-        record from an outage."""
+        self.last_accepted = -1e9
+        """When Sticky (any workspace) last accepted a payload (monotonic), to tell a
+        poison record from an outage."""
         self._lanes: dict[str, _Lane] = {}
         self._latest: dict[EntryId, Work] = {}
         """The last work submitted per ledger entry, for as long as a plan made before
@@ -211,7 +211,9 @@ class BatchSender:
         """Retries ran out: give this payload up if its workspace is accepting others,
         else the target is down and the run stops (after what is in flight settles)."""
         workspace = work.workspace
-        if self.last_accepted.get(workspace, -1e9) >= started - TARGET_UP_WINDOW_SECONDS:
+        # Sticky is one API: any workspace's acceptance says it is up (a payload alone in
+        # its workspace that always fails is a poison record, not an outage)
+        if self.last_accepted >= started - TARGET_UP_WINDOW_SECONDS:
             log.warning("payload given up for this run", kind=work.kind,
                         key=work.staged.key, error=str(exc))
             work.state = WorkState.FAILED
@@ -246,9 +248,12 @@ class BatchSender:
         staged = work.staged
         earlier = next((w for w in work.after if w.entry_id == staged.entry_id), None)
         if earlier is not None:
-            if work.kind == CUSTOMER:
-                # it exists at Sticky under that id, whatever becomes of this update
+            if work.kind == CUSTOMER and earlier.remote_id is not None:
+                # it exists at Sticky under that id, whatever becomes of this update:
+                # this request updates it (counted so, and wants no second pass)
                 work.remote_id = earlier.remote_id
+                work.had_identity = True
+                work.previous = PayloadOutcome.CHANGED
             if await self._same_as(work, earlier):
                 return
         payload = dict(staged.payload)
@@ -262,7 +267,11 @@ class BatchSender:
                 return
             refused_order = self._refused_order(work)
             if refused_order is not None:
-                await self._fail(work, refused_order)
+                # held, not refused: the row stays pending (with why), so the automatic
+                # replay sends it once the order is delivered
+                work.state, work.problem = WorkState.FAILED, refused_order
+                await self.db.call(self.store.ledger.note_failure, work.ledger_id,
+                                   str(refused_order), 0)
                 return
             customer_id = self._customer_id(work)
             if customer_id is None:
@@ -368,7 +377,7 @@ class BatchSender:
             Delivery(work.ledger_id, result.remote_id, result.attempts, identity, wants_pass,
                      key=self._settled_under(work)))
         work.remote_id = result.remote_id
-        self.last_accepted[staged.workspace] = time.monotonic()
+        self.last_accepted = time.monotonic()
         work.state = WorkState.SENT
 
     async def _fail(self, work: Work, problem: RecordProblem) -> None:

@@ -33,6 +33,11 @@ def held(status: str, payload_hash: str = "h1", *, attempts: int = 1,
 RETRY_KEY = idempotency_key(TENANT, WORKSPACE, "order.completed", "src:1", "h1#retry3")
 
 
+def after_old(kind: str) -> str:
+    """The key of content h1 replacing what the row held under OLD_KEY."""
+    return idempotency_key(TENANT, WORKSPACE, kind, "src:1", f"h1#after:{OLD_KEY}")
+
+
 @dataclass(frozen=True)
 class Row:
     name: str
@@ -58,7 +63,7 @@ TABLE = [
     Row("sent event, same, replaying", held(SENT), EVENT, True, Decision(UNCHANGED)),
     # sent with other content: a customer is updated, an event is immutable
     Row("sent customer, changed", held(SENT, "h0"), CUSTOMER, False,
-        Decision(STAGE, "key-of-h1", changed=True, first_staged_at=BORN)),
+        Decision(STAGE, after_old(CUSTOMER), changed=True, first_staged_at=BORN)),
     Row("sent event, changed", held(SENT, "h0"), EVENT, False, Decision(UNCHANGED)),
     Row("sent event, changed, replaying", held(SENT, "h0"), EVENT, True,
         Decision(UNCHANGED)),
@@ -69,11 +74,12 @@ TABLE = [
         Decision(REFUSED, refusal="400 bad", first_staged_at=NOW)),
     Row("rejected event, same, replaying", held(REJECTED, attempts=3), EVENT, True,
         Decision(STAGE, RETRY_KEY)),
-    # refused, then changed at the source: the new content is sent as new
+    # refused, then changed at the source: the new content is sent as new, under a key
+    # that depends on the one refused (content may come back to a version sent earlier)
     Row("rejected event, changed", held(REJECTED, "h0"), EVENT, False,
-        Decision(STAGE, "key-of-h1")),
+        Decision(STAGE, after_old(EVENT))),
     Row("rejected customer, changed", held(REJECTED, "h0", attempts=2), CUSTOMER, False,
-        Decision(STAGE, "key-of-h1", first_staged_at=NOW)),
+        Decision(STAGE, after_old(CUSTOMER), first_staged_at=NOW)),
     # pending (staged by an earlier run, perhaps in flight when it died)
     Row("pending event, same, with key", held(PENDING), EVENT, False,
         Decision(STAGE, OLD_KEY)),
@@ -87,6 +93,8 @@ TABLE = [
     Row("pending event, changed, no key", held(PENDING, "h0", key=""), EVENT, False,
         Decision(STAGE, "key-of-h1")),
     Row("pending customer, changed", held(PENDING, "h0"), CUSTOMER, False,
+        Decision(STAGE, after_old(CUSTOMER), first_staged_at=BORN)),
+    Row("pending customer, changed, no key", held(PENDING, "h0", key=""), CUSTOMER, False,
         Decision(STAGE, "key-of-h1", first_staged_at=BORN)),
     # a customer's first_staged_at: the row's birth once an attempt may have created it
     Row("pending customer, attempted", held(PENDING, attempts=2), CUSTOMER, False,
@@ -110,3 +118,15 @@ def test_retry_key_differs_per_refusal_count() -> None:
     keys = {decide(held(REJECTED, attempts=n), staged(EVENT), tenant=TENANT,
                    retry_rejected=True, now=NOW).idempotency_key for n in (1, 2, 3)}
     assert len(keys) == 3 and "key-of-h1" not in keys
+
+
+def test_content_back_to_an_earlier_version_gets_a_key_never_used() -> None:
+    """a → b → a: the third request's key is neither the first's nor the second's (an
+    API replaying the stored answer of a repeated key would leave the record at b)."""
+    first = decide(None, staged(CUSTOMER, "ha"), tenant=TENANT, retry_rejected=False,
+                   now=NOW).idempotency_key
+    second = decide(held(SENT, "ha", key=first), staged(CUSTOMER, "hb"), tenant=TENANT,
+                    retry_rejected=False, now=NOW).idempotency_key
+    third = decide(held(SENT, "hb", key=second), staged(CUSTOMER, "ha"), tenant=TENANT,
+                   retry_rejected=False, now=NOW).idempotency_key
+    assert len({first, second, third}) == 3
