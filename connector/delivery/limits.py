@@ -23,6 +23,7 @@ server counts more strictly than this pace assumed.
 from __future__ import annotations
 
 import asyncio
+import math
 import time
 from collections import deque
 from dataclasses import dataclass
@@ -43,6 +44,13 @@ GROW_AFTER = 1.0
 others sent in the last second still count in the server's window."""
 CATCH_UP = 2
 """The bucket of a workspace with a cap of 20/s or more (see the module's docstring)."""
+LATE_BY = 0.002
+"""An answer this much slower than the fastest lately moves its request's window stamp
+(:meth:`WorkspaceLimiters.answered`); below, jitter."""
+FLOOR_PERIOD = 10.0
+"""Seconds over which the fastest answer is remembered (a floor that rose is learnt
+within two such periods; until then requests count later than they arrived, the safe
+side)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,16 +130,58 @@ class RollingWindow:
         self._stamps: deque[float] = deque(maxlen=limit)
         self._turn = asyncio.Lock()
 
-    async def acquire(self) -> None:
+    async def acquire(self) -> float:
+        """Wait for room; returns the stamp this acquisition was counted under."""
         async with self._turn:
             while len(self._stamps) == self.limit and (
                     delay := self._stamps[0] + self.period - time.monotonic()) > 0:
                 await asyncio.sleep(delay)
-            self._stamps.append(time.monotonic())
+            stamp = time.monotonic()
+            self._stamps.append(stamp)
+            return stamp
+
+    def arrived_late(self, stamp: float, by: float) -> None:
+        """The acquisition counted at ``stamp`` reached the server ``by`` seconds later
+        than the others (its answer was that late): it is counted from then on, as the
+        server counts it. Gone from the window already: nothing to do."""
+        stamps = self._stamps
+        for i in range(len(stamps) - 1, -1, -1):
+            if stamps[i] == stamp:
+                del stamps[i]
+                later = stamp + by
+                j = len(stamps)
+                while j > 0 and stamps[j - 1] > later:
+                    j -= 1
+                stamps.insert(j, later)
+                return
+            if stamps[i] < stamp:
+                return
 
     def inherit(self, older: RollingWindow) -> None:
         """Count the sends of the window this one replaces (its newest ones)."""
         self._stamps.extend(list(older._stamps)[-self.limit:])
+
+
+class LatencyFloor:
+    """The fastest answer of about the last ``period`` to ``2 x period`` seconds: what an
+    answer takes when the server takes the request in at once."""
+
+    def __init__(self, period: float = FLOOR_PERIOD) -> None:
+        self.period = period
+        self._since = time.monotonic()
+        self._current = math.inf
+        self._previous = math.inf
+
+    def add(self, latency: float) -> None:
+        now = time.monotonic()
+        if now - self._since >= self.period:
+            self._previous, self._current, self._since = self._current, math.inf, now
+        self._current = min(self._current, latency)
+
+    @property
+    def value(self) -> float:
+        floor = min(self._current, self._previous)
+        return 0.0 if floor == math.inf else floor
 
 
 class CooldownGate:
@@ -169,6 +219,7 @@ class WorkspaceLimiters:
         self._refusals: dict[str, int] = {}
         self._growing: dict[str, tuple[int, asyncio.TimerHandle]] = {}
         self._gates: dict[str, CooldownGate] = {}
+        self._floors: dict[str, LatencyFloor] = {}
 
     def gate(self, workspace: str) -> CooldownGate:
         gate = self._gates.get(workspace)
@@ -263,18 +314,39 @@ class WorkspaceLimiters:
             # a 429's cool-down began, or the pace or share changed or lapsed, while this
             # request waited: it asks again
 
-    async def enter_window(self, workspace: str) -> None:
+    async def enter_window(self, workspace: str) -> float | None:
         """Count one request in the workspace's rolling window (waiting while it is
-        full). A window replaced meanwhile (a new share or pace) is entered anew: it
-        inherited the old one's stamps before this one was added. Raises
-        :class:`TurnLapsed` if, meanwhile, a 429's cool-down began or this process's
-        share lapsed: the request must queue again, unsent."""
+        full); returns its stamp (``None``: no window). A window replaced meanwhile (a
+        new share or pace) is entered anew: it inherited the old one's stamps before
+        this one was added. Raises :class:`TurnLapsed` if, meanwhile, a 429's cool-down
+        began or this process's share lapsed: the request must queue again, unsent."""
+        stamp = None
         while (window := self._windows.get(workspace)) is not None:
-            await window.acquire()
+            stamp = await window.acquire()
             if self._windows.get(workspace) is window:
                 break
         if not self._turn_holds(workspace):
             raise TurnLapsed(workspace)
+        return stamp
+
+    def answered(self, workspace: str, stamp: float, status: int) -> None:
+        """The request counted at ``stamp`` was answered now. An answer later than the
+        fastest of late (:class:`LatencyFloor`) says the server was slower to take the
+        request in (a stall, a queue): it counts it that much later than our stamp, so
+        the window does too. Without this, a server that stalls 40 ms and then stamps
+        what queued meanwhile holds one second with more than the cap less one in it, a
+        second after the stall (``bench/throughput.py``: one 429 per workspace per run,
+        after the sandbox's own garbage collections)."""
+        latency = time.monotonic() - stamp
+        floor = self._floors.get(workspace)
+        if floor is None:
+            floor = self._floors[workspace] = LatencyFloor()
+        if status != 429 and status < 500:  # an error may be answered before the work
+            floor.add(latency)
+        late = latency - floor.value
+        window = self._windows.get(workspace)
+        if late > LATE_BY and window is not None:
+            window.arrived_late(stamp, late)
 
     def _turn_holds(self, workspace: str) -> bool:
         return not self.gate(workspace).cooling and (

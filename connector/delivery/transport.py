@@ -19,6 +19,15 @@ WORKSPACE_EXTENSION = "sticky_workspace"
 headers for it (httpx's header look-ups are not cheap); the header is the fallback."""
 
 
+class _Sent:
+    """Where the send gate leaves the window stamp of the request it let out."""
+
+    __slots__ = ("stamp",)
+
+    def __init__(self) -> None:
+        self.stamp: float | None = None
+
+
 class PacedTransport(httpx.AsyncBaseTransport):
     def __init__(self, inner: httpx.AsyncBaseTransport, limiters: WorkspaceLimiters,
                  traffic: Traffic, *, lane: str | None = None) -> None:
@@ -54,20 +63,25 @@ class PacedTransport(httpx.AsyncBaseTransport):
 
     async def _send_gated(self, workspace: str, request: httpx.Request) -> httpx.Response:
         """Paced before the connection, counted in the window once it is ready; a turn
-        that lapsed meanwhile (a 429 came) queues again, nothing sent."""
+        that lapsed meanwhile (a 429 came) queues again, nothing sent. A late answer
+        moves the request's window stamp (``WorkspaceLimiters.answered``)."""
         started = time.monotonic()
         while True:
             await self._limiters.acquire(workspace, window=False)
-            token = SEND_GATE.set(partial(self._at_send, workspace, started))
+            sent = _Sent()
+            token = SEND_GATE.set(partial(self._at_send, workspace, started, sent))
             try:
-                return await self._inner.handle_async_request(request)
+                response = await self._inner.handle_async_request(request)
             except TurnLapsed:
                 continue
             finally:
                 SEND_GATE.reset(token)
+            if sent.stamp is not None:
+                self._limiters.answered(workspace, sent.stamp, response.status_code)
+            return response
 
-    async def _at_send(self, workspace: str, started: float) -> None:
-        await self._limiters.enter_window(workspace)
+    async def _at_send(self, workspace: str, started: float, sent: _Sent) -> None:
+        sent.stamp = await self._limiters.enter_window(workspace)
         self._traffic.request_sent(workspace, time.monotonic() - started)
 
     async def aclose(self) -> None:

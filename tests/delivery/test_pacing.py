@@ -7,6 +7,7 @@ import time
 
 import httpx2
 import pytest
+from aiohttp import web
 
 from connector.delivery.limits import (
     RollingWindow,
@@ -16,6 +17,7 @@ from connector.delivery.limits import (
 )
 from connector.delivery.traffic import Traffic
 from connector.delivery.transport import PacedTransport
+from connector.http.aio_transport import AiohttpTransport
 
 
 @pytest.mark.parametrize(("cap", "headroom", "rate", "burst"), [
@@ -166,3 +168,65 @@ async def test_requests_in_line_for_the_bucket_wait_out_a_cool_down() -> None:
     cooled_at = time.monotonic()
     await asyncio.gather(*tasks)
     assert min(returned) - cooled_at >= 0.45
+
+
+async def test_a_late_answer_moves_its_request_in_the_window() -> None:
+    window = RollingWindow(3, period=0.3)
+    first = await window.acquire()
+    second = await window.acquire()
+    third = await window.acquire()
+    window.arrived_late(first, 0.1)  # the server took the first in 100 ms late
+    assert list(window._stamps) == [second, third, first + 0.1]
+    await window.acquire()  # a slot frees a period after the second ...
+    await window.acquire()  # ... and the third ...
+    await window.acquire()  # ... and the first only a period after it arrived
+    assert time.monotonic() >= first + 0.1 + 0.3 - 0.002
+
+
+async def test_requests_a_stalled_server_took_in_late_count_late_no_429() -> None:
+    """A server that stalls (a garbage collection, a queue) takes in what arrived
+    meanwhile all at once and counts it then: with stamps that ignore it, the window a
+    second later held more than the cap (one 429 per workspace in bench/throughput.py).
+    The late answers move those requests' stamps: nothing is refused."""
+    cap = 20
+    arrivals: list[float] = []
+    refused = 0
+    stall = {"from": 0.0, "until": 0.0}
+
+    async def handle(request: web.Request) -> web.Response:
+        nonlocal refused
+        now = time.monotonic()
+        if stall["from"] <= now < stall["until"]:
+            await asyncio.sleep(stall["until"] - now)  # queued until the server is back
+        now = time.monotonic()
+        if sum(1 for t in arrivals if t > now - 1.0) >= cap:
+            refused += 1
+            return web.Response(status=429, headers={"Retry-After": "1"})
+        arrivals.append(now)
+        await asyncio.sleep(0.02)
+        return web.json_response({"ok": True})
+
+    app = web.Application()
+    app.router.add_post("/v1/events", handle)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    limiters = WorkspaceLimiters(WorkspacePace.for_cap(cap, 0.02))
+    transport = PacedTransport(AiohttpTransport(), limiters, Traffic())
+    try:
+        async with httpx2.AsyncClient(transport=transport,
+                                      base_url=f"http://127.0.0.1:{port}") as client:
+            async def lane() -> None:
+                while time.monotonic() < end:
+                    await client.post("/v1/events", headers={"Sticky-Workspace": "ws_a"})
+
+            start = time.monotonic()
+            stall["from"], stall["until"] = start + 1.0, start + 1.2
+            end = start + 3.0
+            await asyncio.gather(*(lane() for _ in range(4)))
+    finally:
+        await runner.cleanup()
+    assert refused == 0
+    assert len(arrivals) >= 2.5 * cap  # the pace held otherwise (~19.6/s)
