@@ -201,6 +201,8 @@ class Ledger:
         have one (uses ix_ledger_lookup)."""
         found: dict[str, str] = {}
         wanted = sorted(set(keys))
+        if not wanted:
+            return found
         with self._engine.connect() as conn:
             for start in range(0, len(wanted), LOOKUP_CHUNK):
                 rows = conn.execute(_HOMES_OF, {

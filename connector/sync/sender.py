@@ -208,8 +208,8 @@ class BatchSender:
             self.failure = exc
 
     def _exhausted(self, work: Work, exc: Retryable, started: float) -> None:
-        """Retries ran out: give this payload up if its workspace is accepting others,
-        else the target is down and the run stops (after what is in flight settles)."""
+        """Retries ran out: give this payload up if Sticky (any workspace) is accepting
+        others, else the target is down and the run stops (after what is in flight settles)."""
         workspace = work.workspace
         # Sticky is one API: any workspace's acceptance says it is up (a payload alone in
         # its workspace that always fails is a poison record, not an outage)
@@ -258,20 +258,11 @@ class BatchSender:
                 return
         payload = dict(staged.payload)
         if work.kind != CUSTOMER:
-            blocker = self._given_up_prerequisite(work)
-            if blocker is not None:
-                # what it depends on may go out on a later replay: stay pending as well
-                work.state, work.problem = WorkState.FAILED, blocker
-                await self.db.call(self.store.ledger.note_failure, work.ledger_id,
-                                   str(blocker), 0)
-                return
-            refused_order = self._refused_order(work)
-            if refused_order is not None:
-                # held, not refused: the row stays pending (with why), so the automatic
-                # replay sends it once the order is delivered
-                work.state, work.problem = WorkState.FAILED, refused_order
-                await self.db.call(self.store.ledger.note_failure, work.ledger_id,
-                                   str(refused_order), 0)
+            # what it depends on may go out on a later replay (given up), or be
+            # delivered later (a refused order): held, its row pending, not refused
+            held = self._given_up_prerequisite(work) or self._refused_order(work)
+            if held is not None:
+                await self._hold(work, held)
                 return
             customer_id = self._customer_id(work)
             if customer_id is None:
@@ -319,9 +310,7 @@ class BatchSender:
         if not same:
             return False
         if earlier.state is WorkState.FAILED and isinstance(earlier.problem, GaveUp):
-            work.state, work.problem = WorkState.FAILED, earlier.problem
-            await self.db.call(self.store.ledger.note_failure, work.ledger_id,
-                               str(earlier.problem), 0)
+            await self._hold(work, earlier.problem)
             return True
         if earlier.state is WorkState.FAILED and isinstance(earlier.problem, RejectedByTarget):
             await self._fail(work, earlier.problem)
@@ -379,6 +368,12 @@ class BatchSender:
         work.remote_id = result.remote_id
         self.last_accepted = time.monotonic()
         work.state = WorkState.SENT
+
+    async def _hold(self, work: Work, problem: RecordProblem) -> None:
+        """Not sent in this run, its row left pending with why (a replay sends it)."""
+        assert work.ledger_id is not None
+        work.state, work.problem = WorkState.FAILED, problem
+        await self.db.call(self.store.ledger.note_failure, work.ledger_id, str(problem), 0)
 
     async def _fail(self, work: Work, problem: RecordProblem) -> None:
         assert work.ledger_id is not None
